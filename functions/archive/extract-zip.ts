@@ -1,0 +1,115 @@
+import { createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import * as yauzl from 'yauzl';
+import { BuildError } from '../layers/kind';
+import { assertLinkInside, resolveInside } from './safe-path';
+
+export interface ZipEntryInfo {
+  name: string;
+  uncompressedSize: number;
+  compressedSize: number;
+  /** Unix mode from the external attributes (0 when the archive was not made on Unix). */
+  mode: number;
+  isDirectory: boolean;
+  isSymlink: boolean;
+}
+
+function open(source: string | Buffer): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) => {
+    const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false };
+    const callback = (error: Error | null, zip?: yauzl.ZipFile) => (error || !zip ? reject(error) : resolve(zip));
+    if (typeof source === 'string') yauzl.open(source, options, callback);
+    else yauzl.fromBuffer(source, options, callback);
+  });
+}
+
+function infoOf(entry: yauzl.Entry): ZipEntryInfo {
+  const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
+  return {
+    name: entry.fileName,
+    uncompressedSize: entry.uncompressedSize,
+    compressedSize: entry.compressedSize,
+    mode,
+    isDirectory: entry.fileName.endsWith('/') || (mode & 0o170000) === 0o040000,
+    isSymlink: (mode & 0o170000) === 0o120000,
+  };
+}
+
+/** Visits every entry of a zip (a file path or a buffer) in order; `visit` may read the entry's content. */
+export async function forEachZipEntry(
+  source: string | Buffer,
+  visit: (info: ZipEntryInfo, openStream: () => Promise<NodeJS.ReadableStream>) => Promise<void>,
+): Promise<void> {
+  const zip = await open(source);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      zip.on('error', reject);
+      zip.on('end', () => resolve());
+      zip.on('entry', (entry: yauzl.Entry) => {
+        const openStream = () =>
+          new Promise<NodeJS.ReadableStream>((res, rej) =>
+            zip.openReadStream(entry, (error, stream) => (error || !stream ? rej(error) : res(stream))),
+          );
+        visit(infoOf(entry), openStream).then(() => zip.readEntry(), reject);
+      });
+      zip.readEntry();
+    });
+  } finally {
+    zip.close();
+  }
+}
+
+/** Lists a zip's entries from its central directory, without inflating anything. */
+export async function listZip(source: string | Buffer): Promise<ZipEntryInfo[]> {
+  const entries: ZipEntryInfo[] = [];
+  await forEachZipEntry(source, async (info) => {
+    entries.push(info);
+  });
+  return entries;
+}
+
+export interface ExtractOptions {
+  /** Name used in error messages, e.g. the wheel's file name. */
+  label?: string;
+  /** Maps an entry name to the name to write, or null to skip it. Defaults to the name itself. */
+  rename?: (name: string) => string | null;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * Extracts a zip into `dest`, streaming each entry to disk. Entries or links that would land outside `dest`
+ * fail the extraction before anything is written for them. Returns the extracted file paths (relative).
+ */
+export async function extractZip(source: string | Buffer, dest: string, options: ExtractOptions = {}): Promise<string[]> {
+  const label = options.label ?? (typeof source === 'string' ? path.basename(source) : 'archive');
+  const written: string[] = [];
+  await fs.mkdir(dest, { recursive: true });
+  await forEachZipEntry(source, async (info, openStream) => {
+    const name = options.rename ? options.rename(info.name) : info.name;
+    if (name === null || name === '') return;
+    const target = resolveInside(dest, name, label);
+    if (info.isDirectory) {
+      await fs.mkdir(target, { recursive: true });
+      return;
+    }
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    if (info.isSymlink) {
+      const linkTarget = await readAll(await openStream());
+      assertLinkInside(dest, target, linkTarget, label);
+      await fs.rm(target, { force: true });
+      await fs.symlink(linkTarget, target);
+    } else {
+      // A link left by an earlier entry must not redirect this write outside dest.
+      await fs.rm(target, { force: true });
+      await pipeline(await openStream(), createWriteStream(target, { mode: info.mode & 0o111 ? 0o755 : 0o644 }));
+    }
+    written.push(path.relative(dest, target).split(path.sep).join('/'));
+  });
+  return written;
+}

@@ -1,0 +1,108 @@
+import type { z } from 'zod';
+
+/** Instruction set architectures Lambda layers declare (CompatibleArchitectures). */
+export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+/** The global settings of a catalog that a layer kind may need when it expands or builds an entry. */
+export interface KindSettings {
+  /** Prefix of every layer name lamina publishes, e.g. `lamina`. */
+  prefix: string;
+  /** Python package index (Simple API) used by `python` entries that name none; PyPI when unset. */
+  pythonIndexUrl?: string;
+  /** Node.js distribution site for `node-runtime` entries with source `dist`; https://nodejs.org/dist when unset. */
+  nodeDistUrl?: string;
+  /** npm registry for `node-runtime` entries with source `npm`; https://registry.npmjs.org when unset. */
+  npmRegistryUrl?: string;
+}
+
+/**
+ * One layer to build: a catalog entry expanded for one runtime and/or architecture.
+ * Everything in it is plain JSON, because it travels through Step Functions between Plan, Build and Publish.
+ */
+export interface LayerTarget {
+  /** The catalog entry this target comes from. */
+  entry: string;
+  /** The layer kind (`bash-runtime`, `node-runtime`, `python`, ...). */
+  kind: string;
+  /** The full AWS layer name: 1-140 of [a-zA-Z0-9-_], prefix included. */
+  layerName: string;
+  /** CompatibleRuntimes (at most 15 together with architectures). */
+  runtimes: string[];
+  /** CompatibleArchitectures. */
+  architectures: Architecture[];
+  /** Human description; Build may replace it with one that names the resolved version (<= 256 chars). */
+  description: string;
+  /** The kind's own inputs for this target: what to package, as the catalog states it, plus what Resolve pinned. */
+  spec: Record<string, unknown>;
+}
+
+/** What a kind gives Plan after looking upstream: the pinned inputs, and whatever names the content. */
+export interface ResolvedTarget extends LayerTarget {
+  /**
+   * Everything that determines the layer's bytes, as plain JSON (e.g. the exact Node.js version and archive
+   * sha256, or the resolved wheel set). Plan hashes it; an unchanged hash means nothing needs building.
+   */
+  inputs: unknown;
+  /** The main package or runtime version, shown in listings (e.g. `12.16.1`, `requests 2.32.3`). */
+  packageVersion?: string;
+}
+
+export interface KindContext {
+  /** A private scratch folder (a stand-in for /tmp on Lambda); the kind writes only below it. */
+  workDir: string;
+  /** A cache folder kept between builds where one exists (locally `.lamina/cache`), else inside workDir. */
+  cacheDir: string;
+  /** Progress lines for a person; structured, one line each. */
+  log: (message: string) => void;
+}
+
+/** What a build produced: a folder whose content becomes the zip root (it lands in /opt). */
+export interface BuiltLayer {
+  /** Folder to zip; every path below it becomes a zip entry relative to it. */
+  rootDir: string;
+  /** Description for PublishLayerVersion (<= 256 chars). */
+  description: string;
+  /** LicenseInfo for PublishLayerVersion (<= 512 chars). */
+  licenseInfo?: string;
+  packageVersion?: string;
+  /** Per-kind record of what went in (e.g. installed distributions); stored with the build record. */
+  manifest?: unknown;
+  /** Extra files to store beside the zip in the artifact store, e.g. `{ 'sbom.cdx.json': '...' }`. */
+  attachments?: Record<string, string>;
+}
+
+/**
+ * A layer kind. Adding a kind to lamina means writing one of these and listing it in `functions/layers/kinds.ts`.
+ */
+export interface LayerKind<Entry extends { name: string; kind: string } = { name: string; kind: string }> {
+  kind: string;
+  /** zod schema of one catalog entry of this kind; `kind` is a literal so the catalog can discriminate on it. */
+  entrySchema: z.ZodType<Entry>;
+  /** Expands one entry into its targets (one per runtime x architecture, or one for all). No I/O. */
+  expand(entry: Entry, settings: KindSettings): LayerTarget[];
+  /** Pins what "latest" means upstream, without downloading what it would package. */
+  resolve(target: LayerTarget, ctx: KindContext): Promise<ResolvedTarget>;
+  /** Downloads (verified), installs and lays out the layer under ctx.workDir. */
+  build(target: ResolvedTarget, ctx: KindContext): Promise<BuiltLayer>;
+  /**
+   * Optional check of the finished layer before anything is published, e.g. invoking a function on a runtime
+   * layer. Throws when the layer is broken.
+   */
+  smokeTest?(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void>;
+}
+
+/** Base class for errors a person can act on: the message names the thing and what to do. */
+export class LaminaError extends Error {
+  constructor(message: string, readonly code: string = 'LaminaError') {
+    super(message);
+    this.name = code;
+  }
+}
+
+/** A build failed for a reason in its inputs (bad version, checksum mismatch, unsafe archive...). */
+export class BuildError extends LaminaError {
+  constructor(message: string) {
+    super(message, 'BuildError');
+  }
+}

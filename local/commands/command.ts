@@ -1,0 +1,15 @@
+/** One `lamina` sub-command. `run` returns the process exit code; it never calls process.exit itself. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Exit codes shared by every command. */
+export const EXIT = { ok: 0, failed: 1, badInput: 2 } as const;
+
+/** An error in what the user typed or wrote: printed without a stack trace, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

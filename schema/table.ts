@@ -1,0 +1,174 @@
+/**
+ * lamina's single-table design. This module is the only place DynamoDB keys are formed; `schema/README.md`
+ * describes the entities and access patterns in prose.
+ *
+ * Table: partition key `pk`, sort key `sk` (strings), on-demand.
+ * GSI1 (`gsi1pk`, `gsi1sk`), sparse: the latest pointers, by layer name; and runs by start time.
+ * GSI2 (`gsi2pk`, `gsi2sk`), sparse: deprecated versions by expiry date.
+ */
+
+export const TABLE_KEYS = { pk: 'pk', sk: 'sk' } as const;
+export const GSI1 = { name: 'gsi1', pk: 'gsi1pk', sk: 'gsi1sk' } as const;
+export const GSI2 = { name: 'gsi2', pk: 'gsi2pk', sk: 'gsi2sk' } as const;
+
+/** Version numbers are zero-padded in sort keys so that string order is numeric order. */
+const VERSION_DIGITS = 10;
+
+export type VersionStatus = 'latest' | 'deprecated' | 'deleted';
+
+/** Characters allowed in the parts of a key; everything user supplied is checked against this before use. */
+const SAFE_PART = /^[A-Za-z0-9_.:\-]+$/;
+
+function part(name: string, value: string): string {
+  if (!SAFE_PART.test(value)) throw new Error(`invalid ${name} for a key: ${JSON.stringify(value)}`);
+  return value;
+}
+
+export function padVersion(version: number): string {
+  if (!Number.isInteger(version) || version < 1) throw new Error(`invalid layer version: ${version}`);
+  return String(version).padStart(VERSION_DIGITS, '0');
+}
+
+/** Base attributes every item carries: its type, for readers of a mixed query. */
+export interface ItemBase {
+  pk: string;
+  sk: string;
+  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'regions';
+}
+
+// ---- Layer: what a layer is, independent of region. ----------------------------------------------------------
+export interface LayerItem extends ItemBase {
+  type: 'layer';
+  layerName: string;
+  entry: string;
+  kind: string;
+  runtimes: string[];
+  architectures: string[];
+  description: string;
+  updatedAt: string;
+}
+export const layerKey = (layerName: string) => ({ pk: `LAYER#${part('layer name', layerName)}`, sk: 'META' });
+
+// ---- Build: one zip, named by its content. -------------------------------------------------------------------
+export interface BuildItem extends ItemBase {
+  type: 'build';
+  layerName: string;
+  sha256: string;
+  codeSha256: string;
+  size: number;
+  unzippedSize: number;
+  inputHash: string;
+  artifactKey: string;
+  description: string;
+  licenseInfo?: string;
+  packageVersion?: string;
+  manifest?: unknown;
+  sbomKey?: string;
+  builtAt: string;
+}
+export const buildKey = (layerName: string, sha256: string) => ({
+  pk: `LAYER#${part('layer name', layerName)}`,
+  sk: `BUILD#${part('sha256', sha256)}`,
+});
+
+// ---- Input: which build the given inputs produced (lets Plan skip unchanged targets). -------------------------
+export interface InputItem extends ItemBase {
+  type: 'input';
+  layerName: string;
+  inputHash: string;
+  sha256: string;
+  recordedAt: string;
+}
+export const inputKey = (layerName: string, inputHash: string) => ({
+  pk: `LAYER#${part('layer name', layerName)}`,
+  sk: `INPUT#${part('input hash', inputHash)}`,
+});
+
+// ---- Version: one published layer version in one region. -----------------------------------------------------
+export interface VersionItem extends ItemBase {
+  type: 'version';
+  layerName: string;
+  region: string;
+  version: number;
+  arn: string;
+  layerArn: string;
+  sha256: string;
+  codeSha256: string;
+  entry: string;
+  kind: string;
+  runtimes: string[];
+  architectures: string[];
+  description: string;
+  packageVersion?: string;
+  size: number;
+  publishedAt: string;
+  status: VersionStatus;
+  deprecatedAt?: string;
+  expiresAt?: string;
+  deletedAt?: string;
+  /** Present only while deprecated and not deleted: the sparse expiry index. */
+  gsi2pk?: string;
+  gsi2sk?: string;
+}
+export const versionPrefix = (layerName: string, region: string) => ({
+  pk: `LAYER#${part('layer name', layerName)}`,
+  skPrefix: `REGION#${part('region', region)}#V#`,
+});
+export const versionKey = (layerName: string, region: string, version: number) => {
+  const { pk, skPrefix } = versionPrefix(layerName, region);
+  return { pk, sk: `${skPrefix}${padVersion(version)}` };
+};
+export const EXPIRY_PARTITION = 'EXPIRING';
+export const expiryIndexKey = (expiresAt: string, layerName: string, region: string, version: number) => ({
+  gsi2pk: EXPIRY_PARTITION,
+  gsi2sk: `${expiresAt}#${part('layer name', layerName)}#${part('region', region)}#${padVersion(version)}`,
+});
+
+// ---- Latest: the pointer to a layer's newest version in a region (a copy of that version's attributes). --------
+export interface LatestItem extends Omit<VersionItem, 'type' | 'gsi2pk' | 'gsi2sk'> {
+  type: 'latest';
+  gsi1pk: string;
+  gsi1sk: string;
+}
+export const latestPrefix = (region: string) => ({ pk: `REGION#${part('region', region)}`, skPrefix: 'LATEST#' });
+export const latestKey = (region: string, layerName: string) => ({
+  pk: `REGION#${part('region', region)}`,
+  sk: `LATEST#${part('layer name', layerName)}`,
+  gsi1pk: `LATEST#${part('layer name', layerName)}`,
+  gsi1sk: `REGION#${part('region', region)}`,
+});
+export const latestByLayerIndex = (layerName: string) => ({ gsi1pk: `LATEST#${part('layer name', layerName)}` });
+
+// ---- Run: one pipeline execution and its summary. -------------------------------------------------------------
+export interface RunOutcome {
+  layerName: string;
+  region?: string;
+  status: 'published' | 'unchanged' | 'skipped' | 'failed';
+  version?: number;
+  arn?: string;
+  error?: string;
+}
+export interface RunItem extends ItemBase {
+  type: 'run';
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: Record<RunOutcome['status'], number>;
+  outcomes: RunOutcome[];
+  gsi1pk: string;
+  gsi1sk: string;
+}
+export const RUNS_PARTITION = 'RUNS';
+export const runKey = (runId: string) => ({ pk: `RUN#${part('run id', runId)}`, sk: 'SUMMARY' });
+export const runIndexKey = (startedAt: string, runId: string) => ({
+  gsi1pk: RUNS_PARTITION,
+  gsi1sk: `${startedAt}#${part('run id', runId)}`,
+});
+
+// ---- Regions: the regions lamina publishes to, as of the last run. -------------------------------------------
+export interface RegionsItem extends ItemBase {
+  type: 'regions';
+  regions: string[];
+  updatedAt: string;
+}
+export const regionsKey = () => ({ pk: 'CATALOG', sk: 'REGIONS' });
