@@ -2,6 +2,8 @@ import { commands } from './commands';
 import { EXIT, UsageError } from './commands/command';
 import { LaminaError } from '../functions/layers/kind';
 
+const INPUT_ERRORS = ['CatalogError', 'PlanRequestError'];
+
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));
   return [
@@ -39,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (error instanceof LaminaError) {
       console.error(`lamina ${name}: ${error.message}`);
-      return EXIT.failed;
+      // A catalog or request that does not validate is the user's input: exit 2, like a usage error.
+      return INPUT_ERRORS.includes(error.code) ? EXIT.badInput : EXIT.failed;
     }
     throw error;
   }

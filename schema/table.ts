@@ -66,6 +66,8 @@ export interface BuildItem extends ItemBase {
   sbomKey?: string;
   builtAt: string;
 }
+/** Every build of a layer: `pk = :pk AND begins_with(sk, :prefix)`. */
+export const buildPrefix = (layerName: string) => ({ pk: `LAYER#${part('layer name', layerName)}`, skPrefix: 'BUILD#' });
 export const buildKey = (layerName: string, sha256: string) => ({
   pk: `LAYER#${part('layer name', layerName)}`,
   sk: `BUILD#${part('sha256', sha256)}`,
@@ -172,3 +174,29 @@ export interface RegionsItem extends ItemBase {
   updatedAt: string;
 }
 export const regionsKey = () => ({ pk: 'CATALOG', sk: 'REGIONS' });
+
+/**
+ * The table's key schema and indexes, in CreateTable's shape: CDK's stack and the local services both create
+ * the table from this, so the deployed and the embedded table are the same.
+ */
+export function createTableInput(tableName: string) {
+  const attribute = (AttributeName: string) => ({ AttributeName, AttributeType: 'S' as const });
+  const index = (gsi: { name: string; pk: string; sk: string }) => ({
+    IndexName: gsi.name,
+    KeySchema: [
+      { AttributeName: gsi.pk, KeyType: 'HASH' as const },
+      { AttributeName: gsi.sk, KeyType: 'RANGE' as const },
+    ],
+    Projection: { ProjectionType: 'ALL' as const },
+  });
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST' as const,
+    AttributeDefinitions: [TABLE_KEYS.pk, TABLE_KEYS.sk, GSI1.pk, GSI1.sk, GSI2.pk, GSI2.sk].map(attribute),
+    KeySchema: [
+      { AttributeName: TABLE_KEYS.pk, KeyType: 'HASH' as const },
+      { AttributeName: TABLE_KEYS.sk, KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [index(GSI1), index(GSI2)],
+  };
+}

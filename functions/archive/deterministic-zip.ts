@@ -20,6 +20,8 @@ interface Entry {
   kind: 'file' | 'dir';
   mode: number;
   size: number;
+  /** Given to archiver so it queues the file in our order instead of after an asynchronous stat of its own. */
+  stats?: import('node:fs').Stats;
 }
 
 /** Files keep only "executable or not": 0755 or 0644; folders are 0755. */
@@ -51,13 +53,13 @@ async function collect(root: string): Promise<Entry[]> {
           await walk(absolute);
           linkDepth--;
         } else {
-          entries.push({ name: rel, absolute: resolved, kind: 'file', mode: normalizedMode('file', targetStat.mode), size: targetStat.size });
+          entries.push({ name: rel, absolute: resolved, kind: 'file', mode: normalizedMode('file', targetStat.mode), size: targetStat.size, stats: targetStat });
         }
       } else if (stat.isDirectory()) {
         entries.push({ name: `${rel}/`, absolute, kind: 'dir', mode: normalizedMode('dir', stat.mode), size: 0 });
         await walk(absolute);
       } else if (stat.isFile()) {
-        entries.push({ name: rel, absolute, kind: 'file', mode: normalizedMode('file', stat.mode), size: stat.size });
+        entries.push({ name: rel, absolute, kind: 'file', mode: normalizedMode('file', stat.mode), size: stat.size, stats: stat });
       }
     }
   }
@@ -88,7 +90,7 @@ export async function writeDeterministicZip(rootDir: string, outFile: string): P
   for (const entry of entries) {
     const data = { name: entry.name, date: ZIP_EPOCH, mode: entry.mode };
     if (entry.kind === 'dir') archive.append(Buffer.alloc(0), data);
-    else archive.file(entry.absolute, data);
+    else archive.file(entry.absolute, { ...data, stats: entry.stats });
   }
   await archive.finalize();
   await done;

@@ -40,11 +40,17 @@ function infoOf(entry: yauzl.Entry): ZipEntryInfo {
 export async function forEachZipEntry(
   source: string | Buffer,
   visit: (info: ZipEntryInfo, openStream: () => Promise<NodeJS.ReadableStream>) => Promise<void>,
+  label = typeof source === 'string' ? path.basename(source) : 'archive',
 ): Promise<void> {
   const zip = await open(source);
   try {
     await new Promise<void>((resolve, reject) => {
-      zip.on('error', reject);
+      zip.on('error', (error: Error) => {
+        // yauzl checks entry names itself; say so in lamina's words.
+        if (/invalid relative path|absolute path|invalid characters/.test(error.message)) {
+          reject(new BuildError(`${label}: ${error.message}: the entry would be written outside the target folder; refusing to extract it`));
+        } else reject(error);
+      });
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
         const openStream = () =>
@@ -110,6 +116,6 @@ export async function extractZip(source: string | Buffer, dest: string, options:
       await pipeline(await openStream(), createWriteStream(target, { mode: info.mode & 0o111 ? 0o755 : 0o644 }));
     }
     written.push(path.relative(dest, target).split(path.sep).join('/'));
-  });
+  }, label);
   return written;
 }

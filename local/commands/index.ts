@@ -1,4 +1,7 @@
+import { buildCommand } from './build';
 import type { Command } from './command';
+import { runCommand } from './run';
+import { schemaCommand } from './schema';
 
 /** Every `lamina` sub-command, in the order `lamina --help` lists them. */
-export const commands: Command[] = [];
+export const commands: Command[] = [runCommand, buildCommand, schemaCommand];

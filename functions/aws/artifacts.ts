@@ -1,0 +1,73 @@
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CLIENT_RETRY, usesCustomEndpoint } from './endpoints';
+
+/** The artifact store: the S3 bucket that holds built zips, their SBOMs and the static listing export. */
+export class ArtifactStore {
+  constructor(
+    readonly bucket: string,
+    private readonly s3: S3Client = new S3Client({
+      ...CLIENT_RETRY,
+      // S3 stand-ins speak path-style addressing and no aws-chunked checksum trailers.
+      forcePathStyle: usesCustomEndpoint('S3'),
+      requestChecksumCalculation: usesCustomEndpoint('S3') ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+      responseChecksumValidation: usesCustomEndpoint('S3') ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
+    }),
+  ) {}
+
+  static fromEnvironment(): ArtifactStore {
+    const bucket = process.env.LAMINA_BUCKET;
+    if (!bucket) throw new Error('LAMINA_BUCKET is not set: it names the S3 bucket lamina stores built layers in');
+    return new ArtifactStore(bucket);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 404 || (error as Error).name === 'NotFound' || (error as Error).name === 'NoSuchKey') return false;
+      throw error;
+    }
+  }
+
+  /** Streams a local file up; the size is given so nothing is buffered whole. */
+  async putFile(key: string, file: string, contentType = 'application/zip'): Promise<void> {
+    const { size } = await fs.stat(file);
+    await this.s3.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: createReadStream(file),
+        ContentLength: size,
+        ContentType: contentType,
+      }),
+    );
+  }
+
+  async putText(key: string, body: string, contentType: string, cacheControl?: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, CacheControl: cacheControl }),
+    );
+  }
+
+  async getBuffer(key: string): Promise<Buffer> {
+    const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return Buffer.from(await response.Body!.transformToByteArray());
+  }
+
+  async getText(key: string): Promise<string> {
+    return (await this.getBuffer(key)).toString('utf8');
+  }
+
+  /** Streams an object down to a local file. */
+  async download(key: string, file: string): Promise<void> {
+    const response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await pipeline(response.Body as Readable, createWriteStream(file));
+  }
+}

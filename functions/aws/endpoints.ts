@@ -1,0 +1,17 @@
+/**
+ * Every AWS client in lamina takes its endpoint from the SDK's own settings (AWS_ENDPOINT_URL,
+ * AWS_ENDPOINT_URL_<SERVICE>, or the shared config file), so the same code reaches AWS, LocalStack or the
+ * embedded services. The one thing the SDK cannot infer is S3 path-style addressing, which every S3 stand-in needs.
+ */
+export function usesCustomEndpoint(service: 'S3' | 'DYNAMODB' | 'LAMBDA' | 'SSM' | 'SFN'): boolean {
+  return Boolean(process.env[`AWS_ENDPOINT_URL_${service}`] || process.env.AWS_ENDPOINT_URL);
+}
+
+/**
+ * Retries with exponential backoff and jitter; adaptive mode also slows itself down on throttling, which matters
+ * for Lambda's low control-plane rate. The SDK's own AWS_MAX_ATTEMPTS / AWS_RETRY_MODE settings win when set.
+ */
+export const CLIENT_RETRY = {
+  maxAttempts: Number(process.env.AWS_MAX_ATTEMPTS) || 6,
+  retryMode: process.env.AWS_RETRY_MODE || 'adaptive',
+};

@@ -1,0 +1,174 @@
+import {
+  AddLayerVersionPermissionCommand,
+  DeleteLayerVersionCommand,
+  GetLayerVersionCommand,
+  GetLayerVersionPolicyCommand,
+  LambdaClient,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
+  RemoveLayerVersionPermissionCommand,
+  type Architecture,
+  type Runtime,
+} from '@aws-sdk/client-lambda';
+import type { Visibility } from '../catalog/settings';
+import { CLIENT_RETRY } from './endpoints';
+
+export interface LayerVersionRef {
+  layerArn: string;
+  arn: string;
+  version: number;
+  codeSha256: string;
+  codeSize: number;
+  createdDate: string;
+}
+
+export interface PublishRequest {
+  layerName: string;
+  description: string;
+  licenseInfo?: string;
+  runtimes: string[];
+  architectures: string[];
+  /** Zip bytes for a direct upload (at most 50 MB), or an S3 object in the layer's region. */
+  content: { zipFile: Uint8Array } | { s3Bucket: string; s3Key: string };
+}
+
+/** One permission statement lamina wants on a layer version. */
+export interface WantedStatement {
+  statementId: string;
+  principal: string;
+  organizationId?: string;
+}
+
+/** The statements a visibility setting asks for: nothing more, nothing less ends up on the version. */
+export function statementsFor(visibility: Visibility): WantedStatement[] {
+  if (visibility === 'private') return [];
+  if (visibility === 'public') return [{ statementId: 'lamina-public', principal: '*' }];
+  if ('organization' in visibility) {
+    return [{ statementId: 'lamina-organization', principal: '*', organizationId: visibility.organization }];
+  }
+  return visibility.accounts.map((account) => ({ statementId: `lamina-account-${account}`, principal: account }));
+}
+
+interface PolicyStatement {
+  Sid: string;
+  Principal: string | { AWS?: string };
+  Condition?: { StringEquals?: { 'aws:PrincipalOrgID'?: string } };
+}
+
+function principalOf(statement: PolicyStatement): string {
+  const principal = typeof statement.Principal === 'string' ? statement.Principal : statement.Principal.AWS ?? '';
+  const account = /^arn:aws[a-z-]*:iam::(\d{12}):root$/.exec(principal);
+  return account ? account[1] : principal;
+}
+
+function sameStatement(existing: PolicyStatement, wanted: WantedStatement): boolean {
+  return (
+    existing.Sid === wanted.statementId &&
+    principalOf(existing) === wanted.principal &&
+    (existing.Condition?.StringEquals?.['aws:PrincipalOrgID'] ?? undefined) === wanted.organizationId
+  );
+}
+
+export const isNotFound = (error: unknown) => (error as Error)?.name === 'ResourceNotFoundException';
+
+/** Lambda's layer API in one region: the only code in lamina that talks to Lambda. */
+export class LayerApi {
+  constructor(
+    readonly region: string,
+    private readonly client = new LambdaClient({ region, ...CLIENT_RETRY }),
+  ) {}
+
+  /** The newest version of a layer in this region, with its CodeSha256; undefined when it has none. */
+  async newestVersion(layerName: string): Promise<LayerVersionRef | undefined> {
+    const page = await this.client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }));
+    const newest = page.LayerVersions?.[0];
+    if (!newest?.Version) return undefined;
+    return this.getVersion(layerName, newest.Version);
+  }
+
+  async getVersion(layerName: string, version: number): Promise<LayerVersionRef> {
+    const found = await this.client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version }));
+    return {
+      layerArn: found.LayerArn!,
+      arn: found.LayerVersionArn!,
+      version: found.Version!,
+      codeSha256: found.Content?.CodeSha256 ?? '',
+      codeSize: found.Content?.CodeSize ?? 0,
+      createdDate: found.CreatedDate!,
+    };
+  }
+
+  async publish(request: PublishRequest): Promise<LayerVersionRef> {
+    const content =
+      'zipFile' in request.content
+        ? { ZipFile: request.content.zipFile }
+        : { S3Bucket: request.content.s3Bucket, S3Key: request.content.s3Key };
+    const published = await this.client.send(
+      new PublishLayerVersionCommand({
+        LayerName: request.layerName,
+        Description: request.description,
+        LicenseInfo: request.licenseInfo,
+        CompatibleRuntimes: request.runtimes as Runtime[],
+        CompatibleArchitectures: request.architectures as Architecture[],
+        Content: content,
+      }),
+    );
+    return {
+      layerArn: published.LayerArn!,
+      arn: published.LayerVersionArn!,
+      version: published.Version!,
+      codeSha256: published.Content?.CodeSha256 ?? '',
+      codeSize: published.Content?.CodeSize ?? 0,
+      createdDate: published.CreatedDate!,
+    };
+  }
+
+  /**
+   * Makes the version's policy exactly what `visibility` asks for: adds missing statements, removes any other.
+   * Returns the statement ids it changed, so a repeat run can report that nothing changed.
+   */
+  async applyVisibility(layerName: string, version: number, visibility: Visibility): Promise<{ added: string[]; removed: string[] }> {
+    const wanted = statementsFor(visibility);
+    let existing: PolicyStatement[] = [];
+    try {
+      const policy = await this.client.send(new GetLayerVersionPolicyCommand({ LayerName: layerName, VersionNumber: version }));
+      existing = (JSON.parse(policy.Policy ?? '{}').Statement ?? []) as PolicyStatement[];
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    const removed: string[] = [];
+    for (const statement of existing) {
+      if (!wanted.some((candidate) => sameStatement(statement, candidate))) {
+        await this.client.send(
+          new RemoveLayerVersionPermissionCommand({ LayerName: layerName, VersionNumber: version, StatementId: statement.Sid }),
+        );
+        removed.push(statement.Sid);
+      }
+    }
+    const added: string[] = [];
+    for (const statement of wanted) {
+      if (existing.some((candidate) => sameStatement(candidate, statement))) continue;
+      await this.client.send(
+        new AddLayerVersionPermissionCommand({
+          LayerName: layerName,
+          VersionNumber: version,
+          StatementId: statement.statementId,
+          Action: 'lambda:GetLayerVersion',
+          Principal: statement.principal,
+          OrganizationId: statement.organizationId,
+        }),
+      );
+      added.push(statement.statementId);
+    }
+    return { added, removed };
+  }
+
+  /** Deletes a version; a version already gone counts as deleted. */
+  async deleteVersion(layerName: string, version: number): Promise<void> {
+    try {
+      await this.client.send(new DeleteLayerVersionCommand({ LayerName: layerName, VersionNumber: version }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CLIENT_RETRY } from './endpoints';
+
+const LAMBDA_REGIONS_PATH = '/aws/service/global-infrastructure/services/lambda/regions';
+
+/** Reads the regions where Lambda runs from SSM's public global-infrastructure parameters. */
+export async function lambdaRegionsFromSsm(client = new SSMClient({ ...CLIENT_RETRY })): Promise<string[]> {
+  const regions: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new GetParametersByPathCommand({ Path: LAMBDA_REGIONS_PATH, NextToken: nextToken }));
+    for (const parameter of page.Parameters ?? []) if (parameter.Value) regions.push(parameter.Value);
+    nextToken = page.NextToken;
+  } while (nextToken);
+  return regions.sort();
+}

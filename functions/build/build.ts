@@ -1,0 +1,159 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeDeterministicZip, type ZipResult } from '../archive/deterministic-zip';
+import type { ArtifactStore } from '../aws/artifacts';
+import { BuildError, type BuiltLayer, type KindContext, type ResolvedTarget } from '../layers/kind';
+import { kindNamed } from '../layers/kinds';
+import type { BuildEvent, BuildResult, BuiltArtifact } from '../shared/pipeline-events';
+import type { LayerStore } from '../store/layer-store';
+
+/** Lambda's limit on a function and all its layers, unzipped. */
+export const MAX_UNZIPPED_BYTES = 262_144_000;
+export const MAX_DESCRIPTION = 256;
+export const MAX_LICENSE_INFO = 512;
+
+export interface BuildDeps {
+  store: Pick<LayerStore, 'getInput' | 'getBuild' | 'putBuild' | 'putLayer'>;
+  artifacts: Pick<ArtifactStore, 'exists' | 'putFile' | 'putText'>;
+  tmpDir: string;
+  cacheDir?: string;
+  log?: (message: string) => void;
+  now?: () => Date;
+  /** Lower in tests; Lambda's real limit otherwise. */
+  maxUnzippedBytes?: number;
+}
+
+export function artifactKeyOf(layerName: string, sha256: string): string {
+  return `layers/${layerName}/${sha256}.zip`;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+export interface PackageOptions {
+  workDir: string;
+  cacheDir: string;
+  zipFile: string;
+  log: (message: string) => void;
+  maxUnzippedBytes?: number;
+}
+
+/**
+ * Lays out a resolved target with its kind, zips it deterministically, checks it against Lambda's size limit and
+ * runs the kind's smoke test: everything short of storing and publishing. `lamina build` uses it alone.
+ */
+export async function packageLayer(target: ResolvedTarget, options: PackageOptions): Promise<{ built: BuiltLayer; zip: ZipResult }> {
+  await fs.mkdir(options.workDir, { recursive: true });
+  const ctx: KindContext = { workDir: options.workDir, cacheDir: options.cacheDir, log: options.log };
+  const kind = kindNamed(target.kind);
+  options.log('building');
+  const built = await kind.build(target, ctx);
+  const zip = await writeDeterministicZip(built.rootDir, options.zipFile);
+  const limit = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
+  if (zip.unzippedSize > limit) {
+    throw new BuildError(
+      `${target.layerName} is ${zip.unzippedSize} bytes unzipped, over Lambda's limit of ${limit} bytes for a function and its layers; ` +
+        'split it into smaller layers or leave out what the runtime already ships',
+    );
+  }
+  if (kind.smokeTest) {
+    options.log('smoke test');
+    await kind.smokeTest(target, built.rootDir, ctx);
+  }
+  return { built, zip };
+}
+
+/**
+ * Builds one layer: the kind lays it out under tmpDir, it is zipped deterministically, checked against Lambda's
+ * limits and stored in the artifact store. Content already built from the same inputs is reused.
+ */
+export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildResult> {
+  const { target, inputHash, regions } = event.item;
+  const log = (message: string) => deps.log?.(`${target.layerName}: ${message}`);
+  const result = (layer: BuiltArtifact, reused: boolean): BuildResult => ({ runId: event.runId, settings: event.settings, regions, layer, reused });
+
+  if (!event.force) {
+    const input = await deps.store.getInput(target.layerName, inputHash);
+    const known = input && (await deps.store.getBuild(target.layerName, input.sha256));
+    if (known && (await deps.artifacts.exists(known.artifactKey))) {
+      log(`content unchanged (${known.sha256.slice(0, 12)}), reusing the stored zip`);
+      return result(
+        {
+          layerName: target.layerName,
+          entry: target.entry,
+          kind: target.kind,
+          runtimes: target.runtimes,
+          architectures: target.architectures,
+          description: known.description,
+          licenseInfo: known.licenseInfo,
+          packageVersion: known.packageVersion,
+          sha256: known.sha256,
+          codeSha256: known.codeSha256,
+          size: known.size,
+          unzippedSize: known.unzippedSize,
+          artifactKey: known.artifactKey,
+        },
+        true,
+      );
+    }
+  }
+
+  const { built, zip } = await packageLayer(target, {
+    workDir: path.join(deps.tmpDir, 'build'),
+    cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'),
+    zipFile: path.join(deps.tmpDir, 'layer.zip'),
+    log,
+    maxUnzippedBytes: deps.maxUnzippedBytes,
+  });
+  const artifactKey = artifactKeyOf(target.layerName, zip.sha256);
+  await deps.artifacts.putFile(artifactKey, zip.path);
+  let sbomKey: string | undefined;
+  for (const [name, body] of Object.entries(built.attachments ?? {})) {
+    const key = `layers/${target.layerName}/${zip.sha256}/${name}`;
+    await deps.artifacts.putText(key, body, name.endsWith('.json') ? 'application/json' : 'text/plain');
+    if (name.includes('sbom')) sbomKey = key;
+  }
+  const builtAt = (deps.now?.() ?? new Date()).toISOString();
+  const layer: BuiltArtifact = {
+    layerName: target.layerName,
+    entry: target.entry,
+    kind: target.kind,
+    runtimes: target.runtimes,
+    architectures: target.architectures,
+    description: cut(built.description || target.description, MAX_DESCRIPTION),
+    licenseInfo: built.licenseInfo ? cut(built.licenseInfo, MAX_LICENSE_INFO) : undefined,
+    packageVersion: built.packageVersion ?? target.packageVersion,
+    sha256: zip.sha256,
+    codeSha256: zip.codeSha256,
+    size: zip.size,
+    unzippedSize: zip.unzippedSize,
+    artifactKey,
+  };
+  await deps.store.putLayer({
+    layerName: target.layerName,
+    entry: target.entry,
+    kind: target.kind,
+    runtimes: target.runtimes,
+    architectures: target.architectures,
+    description: layer.description,
+    updatedAt: builtAt,
+  });
+  await deps.store.putBuild({
+    layerName: target.layerName,
+    sha256: zip.sha256,
+    codeSha256: zip.codeSha256,
+    size: zip.size,
+    unzippedSize: zip.unzippedSize,
+    inputHash,
+    artifactKey,
+    description: layer.description,
+    licenseInfo: layer.licenseInfo,
+    packageVersion: layer.packageVersion,
+    manifest: built.manifest,
+    sbomKey,
+    builtAt,
+  });
+  log(`built ${zip.size} bytes zipped, ${zip.unzippedSize} unzipped, sha256 ${zip.sha256.slice(0, 12)}`);
+  return result(layer, false);
+}

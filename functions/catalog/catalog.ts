@@ -1,0 +1,165 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { LAYER_KINDS } from '../layers/kinds';
+import { LaminaError, type KindSettings, type LayerTarget } from '../layers/kind';
+import { settingsSchema, type Settings } from './settings';
+
+/** One catalog entry: its name and kind, plus the fields its kind defines. */
+export interface CatalogEntry {
+  name: string;
+  kind: string;
+  [field: string]: unknown;
+}
+
+export interface Catalog {
+  file: string;
+  settings: Settings;
+  layers: CatalogEntry[];
+}
+
+export interface CatalogProblem {
+  /** Where in the file: `settings.regions`, `layers[2] (node12).version`... */
+  where: string;
+  message: string;
+}
+
+/** An invalid catalog: names the file, each entry and field at fault, and what is allowed there. */
+export class CatalogError extends LaminaError {
+  constructor(
+    readonly file: string,
+    readonly problems: CatalogProblem[],
+  ) {
+    super(
+      `${file} is not a valid catalog:\n${problems.map((problem) => `  - ${problem.where}: ${problem.message}`).join('\n')}`,
+      'CatalogError',
+    );
+  }
+}
+
+const ENTRY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
+
+const baseEntrySchema = z.looseObject({
+  name: z.string().regex(ENTRY_NAME, 'an entry name is 1-64 letters, digits, - or _'),
+  kind: z.enum(LAYER_KINDS.map((kind) => kind.kind) as [string, ...string[]]),
+});
+
+const documentSchema = z.strictObject({
+  settings: z.unknown().optional(),
+  layers: z.array(z.unknown()).min(1, 'a catalog lists at least one layer'),
+});
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value') return `${issue.message} (allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`;
+  if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}; remove them or check their spelling`;
+  return issue.message;
+}
+
+function problemsOf(error: z.ZodError, where: string): CatalogProblem[] {
+  return error.issues.map((issue) => ({
+    where: [where, ...issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))].join('').replace(/^\./, ''),
+    message: describeIssue(issue),
+  }));
+}
+
+/** Validates a parsed catalog document; `file` only names it in errors. */
+export function validateCatalog(document: unknown, file: string): Catalog {
+  const top = documentSchema.safeParse(document);
+  if (!top.success) throw new CatalogError(file, problemsOf(top.error, ''));
+  const problems: CatalogProblem[] = [];
+  const settings = settingsSchema.safeParse(top.data.settings ?? {});
+  if (!settings.success) problems.push(...problemsOf(settings.error, 'settings'));
+
+  const layers: CatalogEntry[] = [];
+  const seen = new Map<string, number>();
+  top.data.layers.forEach((raw, index) => {
+    const base = baseEntrySchema.safeParse(raw);
+    const label = `layers[${index}]`;
+    if (!base.success) {
+      problems.push(...problemsOf(base.error, label));
+      return;
+    }
+    const where = `${label} (${base.data.name})`;
+    if (seen.has(base.data.name)) {
+      problems.push({ where: `${where}.name`, message: `duplicate name: layers[${seen.get(base.data.name)}] is named the same; names must be unique` });
+    }
+    seen.set(base.data.name, index);
+    const kind = LAYER_KINDS.find((candidate) => candidate.kind === base.data.kind)!;
+    const entry = kind.entrySchema.safeParse(raw);
+    if (!entry.success) problems.push(...problemsOf(entry.error, where));
+    else layers.push(entry.data as CatalogEntry);
+  });
+  if (problems.length > 0 || !settings.success) throw new CatalogError(file, problems);
+  return { file, settings: settings.data, layers };
+}
+
+/** Parses catalog text (YAML, of which JSON is a subset). */
+export function parseCatalog(text: string, file: string): Catalog {
+  let document: unknown;
+  try {
+    document = YAML.parse(text, { prettyErrors: true });
+  } catch (error) {
+    throw new CatalogError(file, [{ where: 'file', message: `not valid YAML or JSON: ${(error as Error).message}` }]);
+  }
+  return validateCatalog(document, file);
+}
+
+export async function loadCatalog(file: string): Promise<Catalog> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    throw new CatalogError(path.relative(process.cwd(), file) || file, [
+      { where: 'file', message: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a catalog path with --catalog` },
+    ]);
+  }
+  return parseCatalog(text, path.relative(process.cwd(), file) || file);
+}
+
+export function kindSettings(settings: Settings): KindSettings {
+  return {
+    prefix: settings.prefix,
+    pythonIndexUrl: settings.pythonIndexUrl,
+    nodeDistUrl: settings.nodeDistUrl,
+    npmRegistryUrl: settings.npmRegistryUrl,
+  };
+}
+
+const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
+
+/** Expands every entry into its targets; two targets with one layer name, or an invalid name, fail the catalog. */
+export function expandCatalog(catalog: Catalog, only?: string[]): LayerTarget[] {
+  const entries = only ? catalog.layers.filter((entry) => only.includes(entry.name)) : catalog.layers;
+  const targets: LayerTarget[] = [];
+  const problems: CatalogProblem[] = [];
+  const owners = new Map<string, string>();
+  for (const entry of entries) {
+    const kind = LAYER_KINDS.find((candidate) => candidate.kind === entry.kind)!;
+    for (const target of kind.expand(entry, kindSettings(catalog.settings))) {
+      if (!LAYER_NAME.test(target.layerName)) {
+        problems.push({ where: `layers (${entry.name})`, message: `layer name ${target.layerName} is not 1-140 of [a-zA-Z0-9-_]; shorten the entry name or the prefix` });
+      }
+      const owner = owners.get(target.layerName);
+      if (owner) problems.push({ where: `layers (${entry.name})`, message: `layer name ${target.layerName} is also produced by ${owner}; rename one entry` });
+      owners.set(target.layerName, entry.name);
+      targets.push(target);
+    }
+  }
+  if (problems.length > 0) throw new CatalogError(catalog.file, problems);
+  return targets;
+}
+
+/** The catalog's JSON Schema, for editors (`lamina schema` writes it to schema/catalog.schema.json). */
+export function catalogJsonSchema(): unknown {
+  const entries = LAYER_KINDS.map((kind) => kind.entrySchema);
+  const document = z.strictObject({
+    settings: settingsSchema.optional(),
+    layers: z.array(entries.length === 1 ? entries[0] : z.union(entries as [z.ZodType, z.ZodType, ...z.ZodType[]])).min(1),
+  });
+  return {
+    ...z.toJSONSchema(document, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://github.com/lamina/lamina/schema/catalog.schema.json',
+    title: 'lamina catalog',
+  };
+}

@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { LAMBDA_REGIONS } from '../regions/lambda-regions';
+
+/** Who may use a published layer version (AddLayerVersionPermission). */
+export const visibilitySchema = z.union([
+  z.literal('public').describe('Any AWS account (principal "*")'),
+  z.literal('private').describe('Only the publishing account: no permission statement at all'),
+  z
+    .strictObject({ organization: z.string().regex(/^o-[a-z0-9]{10,32}$/, 'an AWS Organization id looks like o-abcd123456') })
+    .describe('Every account of one AWS Organization'),
+  z
+    .strictObject({ accounts: z.array(z.string().regex(/^\d{12}$/, 'an AWS account id is 12 digits')).min(1).max(100) })
+    .describe('A list of AWS account ids'),
+]);
+export type Visibility = z.infer<typeof visibilitySchema>;
+
+const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/;
+
+export const settingsSchema = z.strictObject({
+  prefix: z
+    .string()
+    .regex(/^[a-zA-Z][a-zA-Z0-9_-]{0,39}$/, 'a prefix is 1-40 letters, digits, - or _, starting with a letter')
+    .default('lamina')
+    .describe('Prefix of every layer name; IAM lets the pipeline publish only layers with this prefix'),
+  regions: z
+    .union([z.literal('all'), z.array(z.enum(LAMBDA_REGIONS)).min(1)])
+    .default('all')
+    .describe('"all" (every commercial region where Lambda runs) or a list of region names'),
+  visibility: visibilitySchema.default('public'),
+  expiryDays: z
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .default(30)
+    .describe('Days a superseded version stays before it is deleted (0: deleted at the next run)'),
+  schedule: z
+    .string()
+    .regex(SCHEDULE, 'a schedule is rate(N days|hours|minutes) or cron(m h dom mon dow year), as EventBridge takes it')
+    .default('rate(1 day)')
+    .describe('When the deployed pipeline runs by itself'),
+  pythonIndexUrl: z.url().optional().describe('Python package index (Simple API) for python entries; PyPI when unset'),
+  nodeDistUrl: z.url().optional().describe('Node.js distribution site for node-runtime entries with source dist'),
+  npmRegistryUrl: z.url().optional().describe('npm registry for node-runtime entries with source npm'),
+});
+export type Settings = z.infer<typeof settingsSchema>;

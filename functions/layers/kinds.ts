@@ -1,0 +1,13 @@
+import { pythonKind } from '../python/kind';
+import { bashRuntimeKind } from '../runtimes/bash/kind';
+import { nodeRuntimeKind } from '../runtimes/node/kind';
+import type { LayerKind } from './kind';
+
+/** Every layer kind lamina builds. Adding a kind: write its LayerKind and list it here. */
+export const LAYER_KINDS: readonly LayerKind<any>[] = [bashRuntimeKind, nodeRuntimeKind, pythonKind];
+
+export function kindNamed(kind: string): LayerKind<any> {
+  const found = LAYER_KINDS.find((candidate) => candidate.kind === kind);
+  if (!found) throw new Error(`unknown layer kind ${JSON.stringify(kind)}; known kinds: ${LAYER_KINDS.map((k) => k.kind).join(', ')}`);
+  return found;
+}

@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+
+/** A request to the listing API, independent of how it arrived (API Gateway, `lamina serve`, `lamina list`). */
+export interface ListingRequest {
+  method: string;
+  /** The path below the API's base, e.g. `/v1/regions`. */
+  path: string;
+  query: URLSearchParams;
+  /** Header names in lower case. */
+  headers: Record<string, string | undefined>;
+}
+
+export interface ListingResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** An answer to a bad request: always JSON, with the valid values where there is a list of them. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly validValues?: readonly string[],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export const badRequest = (code: string, message: string, validValues?: readonly string[]) =>
+  new HttpError(400, code, message, validValues);
+export const notFound = (code: string, message: string) => new HttpError(404, code, message);
+
+/** The JSON body of an error response. */
+export function errorResponse(error: HttpError): ListingResponse {
+  const body: { error: { code: string; message: string; validValues?: readonly string[] } } = {
+    error: { code: error.code, message: error.message },
+  };
+  if (error.validValues) body.error.validValues = error.validValues;
+  return {
+    status: error.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...error.headers },
+    body: JSON.stringify(body),
+  };
+}
+
+/** A strong entity tag of a representation: its type and bytes, hashed. */
+export function entityTag(contentType: string, body: string): string {
+  return `"${createHash('sha256').update(contentType).update('\n').update(body).digest('base64url').slice(0, 32)}"`;
+}
+
+/**
+ * Whether an If-None-Match header matches the tag (RFC 9110 13.1.2: weak comparison, `*` matches any
+ * representation, a list is comma separated).
+ */
+export function ifNoneMatchHits(header: string | undefined, tag: string): boolean {
+  if (!header) return false;
+  const opaque = (value: string) => value.trim().replace(/^W\//, '');
+  return header.split(',').some((candidate) => candidate.trim() === '*' || opaque(candidate) === opaque(tag));
+}
+
+/**
+ * Adds ETag and Cache-Control to a successful response, and turns it into a 304 with no body when the client
+ * already holds this representation.
+ */
+export function withValidators(request: ListingRequest, response: ListingResponse, cacheControl: string): ListingResponse {
+  const tag = entityTag(response.headers['content-type'] ?? '', response.body);
+  const headers = { ...response.headers, etag: tag, 'cache-control': cacheControl, vary: 'Accept' };
+  if (ifNoneMatchHits(request.headers['if-none-match'], tag)) {
+    const { 'content-type': _type, 'content-disposition': _disposition, ...rest } = headers;
+    return { status: 304, headers: rest, body: '' };
+  }
+  return { ...response, headers };
+}

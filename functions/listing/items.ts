@@ -1,0 +1,76 @@
+import type { LatestItem, VersionItem, VersionStatus } from '../../schema/table';
+
+/** One layer version as the listing shows it: the same fields in JSON, CSV and HTML. */
+export interface ListingItem {
+  name: string;
+  kind: string;
+  /** The catalog entry the layer comes from (a package name, or the runtime's name). */
+  package: string;
+  /** The packaged version (e.g. `2.32.3`, `12.16.1`), where the kind records one. */
+  packageVersion: string | null;
+  runtimes: string[];
+  architectures: string[];
+  region: string;
+  arn: string;
+  version: number;
+  sha256: string;
+  publishedAt: string;
+  status: VersionStatus;
+  /** When a deprecated version will be deleted; null while it is the latest. */
+  expiresAt: string | null;
+  deletedAt: string | null;
+  description: string;
+}
+
+/** The listing's view of a stored version or latest pointer. */
+export function toListingItem(item: LatestItem | VersionItem): ListingItem {
+  return {
+    name: item.layerName,
+    kind: item.kind,
+    package: item.entry,
+    packageVersion: item.packageVersion ?? null,
+    runtimes: item.runtimes ?? [],
+    architectures: item.architectures ?? [],
+    region: item.region,
+    arn: item.arn,
+    version: item.version,
+    sha256: item.sha256,
+    publishedAt: item.publishedAt,
+    status: item.status,
+    expiresAt: item.expiresAt ?? null,
+    deletedAt: item.deletedAt ?? null,
+    description: item.description ?? '',
+  };
+}
+
+/** A column of a CSV or HTML rendering. */
+export interface Column<T> {
+  key: string;
+  title: string;
+  value: (item: T) => string;
+}
+
+const list = (values: string[]) => values.join(' ');
+
+/** The columns of a layer listing, in the order CSV and HTML show them. */
+export const LAYER_COLUMNS: Column<ListingItem>[] = [
+  { key: 'name', title: 'Name', value: (i) => i.name },
+  { key: 'kind', title: 'Kind', value: (i) => i.kind },
+  { key: 'package', title: 'Package', value: (i) => i.package },
+  { key: 'packageVersion', title: 'Package version', value: (i) => i.packageVersion ?? '' },
+  { key: 'runtimes', title: 'Runtimes', value: (i) => list(i.runtimes) },
+  { key: 'architectures', title: 'Architectures', value: (i) => list(i.architectures) },
+  { key: 'region', title: 'Region', value: (i) => i.region },
+  { key: 'arn', title: 'ARN', value: (i) => i.arn },
+  { key: 'version', title: 'Version', value: (i) => String(i.version) },
+  { key: 'sha256', title: 'SHA-256', value: (i) => i.sha256 },
+  { key: 'publishedAt', title: 'Published', value: (i) => i.publishedAt },
+  { key: 'status', title: 'Status', value: (i) => i.status },
+  { key: 'expiresAt', title: 'Expires', value: (i) => i.expiresAt ?? '' },
+];
+
+export interface RegionEntry {
+  region: string;
+}
+
+export const REGION_COLUMNS: Column<RegionEntry>[] = [{ key: 'region', title: 'Region', value: (r) => r.region }];

@@ -1,0 +1,280 @@
+import type { LayerStore, Page } from '../store/layer-store';
+import { decodeCursor, encodeCursor, type CursorKey } from './cursor';
+import { negotiateFormat, renderListing, type ListingPage } from './formats';
+import { HttpError, badRequest, errorResponse, notFound, withValidators, type ListingRequest, type ListingResponse } from './http';
+import { LAYER_COLUMNS, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
+import {
+  DEFAULT_PAGE_SIZE,
+  LAYER_NAME,
+  LISTING_ARCHITECTURES,
+  LISTING_KINDS,
+  LISTING_REGIONS,
+  LISTING_RUNTIMES,
+  MAX_PAGE_SIZE,
+  NAME_FILTER,
+  SHA256_HEX,
+} from './known-values';
+import { renderPage } from './page';
+
+/** What the listing API reads: one LayerStore call per request, and the artifact store for SBOM documents. */
+export interface ListingDeps {
+  store: Pick<LayerStore, 'getRegions' | 'listLatestInRegion' | 'listLatestForLayer' | 'listVersions' | 'listBuilds' | 'getBuild'>;
+  /** Reads an SBOM document the build stored. */
+  readArtifact: (key: string) => Promise<string>;
+  /** HMAC secret of cursors; cursorSecret() when absent. */
+  cursorSecret?: string;
+  /** Told about errors that are not the client's fault (they become a 500). */
+  logError?: (message: string, error: unknown) => void;
+}
+
+const LISTING_CACHE = 'public, max-age=60';
+const PAGE_CACHE = 'public, max-age=300';
+const IMMUTABLE_CACHE = 'public, max-age=86400, immutable';
+
+/** Query parameters each route takes besides `format`; anything else is a 400 (a typo should not pass silently). */
+const COMMON_PARAMS = ['format'];
+const PAGED_PARAMS = [...COMMON_PARAMS, 'cursor', 'limit'];
+
+function checkParams(request: ListingRequest, allowed: string[]): void {
+  const seen = new Set<string>();
+  for (const name of request.query.keys()) {
+    if (!allowed.includes(name)) throw badRequest('UnknownParameter', `query parameter ${JSON.stringify(name)} is not one this route takes`, allowed);
+    if (seen.has(name)) throw badRequest('RepeatedParameter', `query parameter ${JSON.stringify(name)} is given more than once; give it once`);
+    seen.add(name);
+  }
+}
+
+/** A query parameter that must be one of a list of values, or absent. */
+function oneOf(request: ListingRequest, name: string, valid: readonly string[], code: string): string | undefined {
+  const value = request.query.get(name);
+  if (value === null) return undefined;
+  if (!valid.includes(value)) throw badRequest(code, `${name} ${JSON.stringify(value)} is not one lamina knows`, valid);
+  return value;
+}
+
+function regionOf(value: string | null, what: string): string {
+  if (value === null || value === '') throw badRequest('MissingRegion', `${what} needs a region`, LISTING_REGIONS);
+  if (!LISTING_REGIONS.includes(value)) throw badRequest('InvalidRegion', `region ${JSON.stringify(value)} is not a region where Lambda runs`, LISTING_REGIONS);
+  return value;
+}
+
+function layerNameOf(value: string): string {
+  if (!LAYER_NAME.test(value)) {
+    throw badRequest('InvalidLayerName', `${JSON.stringify(value)} is not a layer name: layer names are 1-140 letters, digits, - and _`);
+  }
+  return value;
+}
+
+function pageRequest(request: ListingRequest, scope: string, secret: string | undefined): { limit: number; startKey?: CursorKey } {
+  const limitText = request.query.get('limit');
+  let limit = DEFAULT_PAGE_SIZE;
+  if (limitText !== null) {
+    limit = /^\d{1,4}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) {
+      throw badRequest('InvalidLimit', `limit ${JSON.stringify(limitText)} is not a whole number from 1 to ${MAX_PAGE_SIZE}`);
+    }
+  }
+  const cursor = request.query.get('cursor');
+  return { limit, startKey: cursor === null ? undefined : decodeCursor(cursor, scope, secret) };
+}
+
+/** The cursor and the link to the next page of a listing, when there is one. */
+function nextPage(request: ListingRequest, page: Page<unknown>, scope: string, secret: string | undefined) {
+  if (!page.lastKey) return {};
+  const nextCursor = encodeCursor(page.lastKey, scope, secret);
+  const query = new URLSearchParams(request.query);
+  query.set('cursor', nextCursor);
+  const segments = request.path.split('/').filter(Boolean);
+  // Relative to the current path, so the link works under any API base path.
+  return { nextCursor, nextHref: `${segments[segments.length - 1] ?? '.'}?${query}` };
+}
+
+function respond<T>(request: ListingRequest, page: ListingPage<T>): ListingResponse {
+  const response = renderListing(page, negotiateFormat(request));
+  if (page.nextHref) response.headers.link = `<${page.nextHref}>; rel="next"`;
+  return withValidators(request, response, LISTING_CACHE);
+}
+
+// ---- routes ------------------------------------------------------------------------------------------------
+async function regions(request: ListingRequest, deps: ListingDeps): Promise<ListingResponse> {
+  checkParams(request, COMMON_PARAMS);
+  negotiateFormat(request);
+  const items: RegionEntry[] = (await deps.store.getRegions()).map((region) => ({ region }));
+  return respond(request, { title: 'Regions lamina publishes to', filename: 'lamina-regions', columns: REGION_COLUMNS, items });
+}
+
+async function regionLayers(request: ListingRequest, deps: ListingDeps, regionParam: string): Promise<ListingResponse> {
+  checkParams(request, [...PAGED_PARAMS, 'runtime', 'arch', 'kind', 'q']);
+  const region = regionOf(regionParam, 'the listing');
+  negotiateFormat(request);
+  const runtime = oneOf(request, 'runtime', LISTING_RUNTIMES, 'InvalidRuntime');
+  const arch = oneOf(request, 'arch', LISTING_ARCHITECTURES, 'InvalidArchitecture');
+  const kind = oneOf(request, 'kind', LISTING_KINDS, 'InvalidKind');
+  const q = request.query.get('q');
+  if (q !== null && !NAME_FILTER.test(q)) {
+    throw badRequest('InvalidNameFilter', `q ${JSON.stringify(q)} is not part of a layer name: use 1-140 letters, digits, - and _`);
+  }
+  const scope = `region-layers:${region}`;
+  const paging = pageRequest(request, scope, deps.cursorSecret);
+
+  // Every filter is a placeholder in a FilterExpression: user input never becomes part of an expression or a key.
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  if (runtime) {
+    conditions.push('contains(#runtimes, :runtime)');
+    names['#runtimes'] = 'runtimes';
+    values[':runtime'] = runtime;
+  }
+  if (arch) {
+    conditions.push('contains(#architectures, :arch)');
+    names['#architectures'] = 'architectures';
+    values[':arch'] = arch;
+  }
+  if (kind) {
+    conditions.push('#kind = :kind');
+    names['#kind'] = 'kind';
+    values[':kind'] = kind;
+  }
+  if (q) {
+    conditions.push('contains(#layerName, :q)');
+    names['#layerName'] = 'layerName';
+    values[':q'] = q;
+  }
+  const filter = conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, values } : undefined;
+  const page = await deps.store.listLatestInRegion(region, paging, filter);
+  return respond(request, {
+    title: `Layers in ${region}`,
+    filename: `lamina-${region}-layers`,
+    columns: LAYER_COLUMNS,
+    items: page.items.map(toListingItem),
+    meta: { region, filters: { runtime: runtime ?? null, arch: arch ?? null, kind: kind ?? null, q: q ?? null } },
+    ...nextPage(request, page, scope, deps.cursorSecret),
+  });
+}
+
+async function layerEverywhere(request: ListingRequest, deps: ListingDeps, nameParam: string): Promise<ListingResponse> {
+  checkParams(request, PAGED_PARAMS);
+  const name = layerNameOf(nameParam);
+  negotiateFormat(request);
+  const scope = `layer-regions:${name}`;
+  const paging = pageRequest(request, scope, deps.cursorSecret);
+  const page = await deps.store.listLatestForLayer(name, paging);
+  if (page.items.length === 0 && !paging.startKey && !page.lastKey) throw notFound('LayerNotFound', `no layer named ${JSON.stringify(name)} is published`);
+  return respond(request, {
+    title: `${name} in every region`,
+    filename: `${name}-regions`,
+    columns: LAYER_COLUMNS,
+    items: page.items.map(toListingItem),
+    meta: { name },
+    ...nextPage(request, page, scope, deps.cursorSecret),
+  });
+}
+
+async function layerVersions(request: ListingRequest, deps: ListingDeps, nameParam: string): Promise<ListingResponse> {
+  checkParams(request, [...PAGED_PARAMS, 'region']);
+  const name = layerNameOf(nameParam);
+  const region = regionOf(request.query.get('region'), 'the versions of a layer');
+  negotiateFormat(request);
+  const scope = `layer-versions:${name}:${region}`;
+  const paging = pageRequest(request, scope, deps.cursorSecret);
+  const page = await deps.store.listVersions(name, region, paging);
+  if (page.items.length === 0 && !paging.startKey && !page.lastKey) {
+    throw notFound('LayerNotFound', `no layer named ${JSON.stringify(name)} was ever published in ${region}`);
+  }
+  return respond(request, {
+    title: `Versions of ${name} in ${region}`,
+    filename: `${name}-${region}-versions`,
+    columns: LAYER_COLUMNS,
+    items: page.items.map(toListingItem),
+    meta: { name, region },
+    ...nextPage(request, page, scope, deps.cursorSecret),
+  });
+}
+
+async function layerSbom(request: ListingRequest, deps: ListingDeps, nameParam: string): Promise<ListingResponse> {
+  checkParams(request, ['format', 'sha256']);
+  const name = layerNameOf(nameParam);
+  const format = request.query.get('format');
+  if (format !== null && format !== 'json') throw badRequest('InvalidFormat', `an SBOM is a JSON document (CycloneDX); format ${JSON.stringify(format)} is not offered`, ['json']);
+  const sha256 = request.query.get('sha256');
+  let sbomKey: string | undefined;
+  if (sha256 !== null) {
+    if (!SHA256_HEX.test(sha256)) throw badRequest('InvalidSha256', `sha256 ${JSON.stringify(sha256)} is not 64 lower-case hex digits`);
+    const build = await deps.store.getBuild(name, sha256);
+    if (!build) throw notFound('BuildNotFound', `layer ${JSON.stringify(name)} has no build with sha256 ${sha256}`);
+    sbomKey = build.sbomKey;
+  } else {
+    // One Query over the layer's builds (small attributes only); the newest build with an SBOM wins.
+    const builds = (await deps.store.listBuilds(name)).items;
+    if (builds.length === 0) throw notFound('LayerNotFound', `no layer named ${JSON.stringify(name)} was ever built`);
+    sbomKey = builds.filter((build) => build.sbomKey).sort((a, b) => (a.builtAt < b.builtAt ? 1 : -1))[0]?.sbomKey;
+  }
+  if (!sbomKey) throw notFound('SbomNotFound', `the build of ${JSON.stringify(name)} recorded no bill of materials (only some layer kinds produce one)`);
+  let document: string;
+  try {
+    document = await deps.readArtifact(sbomKey);
+  } catch (error) {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || (error as Error).name === 'NoSuchKey') throw notFound('SbomNotFound', `the bill of materials of ${JSON.stringify(name)} is recorded but missing from the artifact store`);
+    throw error;
+  }
+  const contentType = sbomKey.endsWith('.cdx.json') ? 'application/vnd.cyclonedx+json; charset=utf-8' : 'application/json; charset=utf-8';
+  return withValidators(request, { status: 200, headers: { 'content-type': contentType }, body: document }, sha256 ? IMMUTABLE_CACHE : LISTING_CACHE);
+}
+
+function homePage(request: ListingRequest): ListingResponse {
+  checkParams(request, []);
+  return withValidators(request, { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderPage({ source: 'api' }) }, PAGE_CACHE);
+}
+
+type Route = (request: ListingRequest, deps: ListingDeps, ...params: string[]) => Promise<ListingResponse> | ListingResponse;
+
+/** Routes by path shape: [pattern, handler]; a pattern's groups are the path parameters. */
+const ROUTES: [RegExp, Route][] = [
+  [/^\/$/, homePage],
+  [/^\/v1\/regions$/, regions],
+  [/^\/v1\/regions\/([^/]+)\/layers$/, regionLayers],
+  [/^\/v1\/layers\/([^/]+)$/, layerEverywhere],
+  [/^\/v1\/layers\/([^/]+)\/versions$/, layerVersions],
+  [/^\/v1\/layers\/([^/]+)\/sbom$/, layerSbom],
+];
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest('InvalidPath', 'the path is not valid percent-encoding');
+  }
+}
+
+/** Whether DynamoDB refused a request because of what the client sent (a stale cursor, say). */
+function isClientFault(error: unknown): boolean {
+  return (error as Error)?.name === 'ValidationException';
+}
+
+/**
+ * Answers one request to the listing API: GET (or HEAD) on the routes under /v1 and the page at /. Client
+ * errors are JSON 4xx responses; nothing a client sends produces a 500.
+ */
+export async function handleListingRequest(request: ListingRequest, deps: ListingDeps): Promise<ListingResponse> {
+  let response: ListingResponse;
+  try {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new HttpError(405, 'MethodNotAllowed', `the listing is read only: ${request.method} is not allowed, use GET`, undefined, { allow: 'GET, HEAD' });
+    }
+    const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
+    const route = ROUTES.find(([pattern]) => pattern.test(path));
+    if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom`);
+    const params = route[0].exec(path)!.slice(1).map(decodeSegment);
+    response = await route[1](request, deps, ...params);
+  } catch (error) {
+    if (error instanceof HttpError) response = errorResponse(error);
+    else if (isClientFault(error)) response = errorResponse(badRequest('InvalidRequest', 'the request could not be answered as given; start again without a cursor'));
+    else {
+      deps.logError?.('listing request failed', error);
+      response = errorResponse(new HttpError(500, 'InternalError', 'the listing could not be read; try again later'));
+    }
+  }
+  return request.method === 'HEAD' ? { ...response, body: '' } : response;
+}

@@ -1,0 +1,36 @@
+import { log } from '../shared/log';
+import * as path from 'node:path';
+import { loadCatalog, type Catalog } from '../catalog/catalog';
+import { lambdaRegionsFromSsm } from '../aws/ssm-regions';
+import { LAMBDA_REGIONS } from '../regions/lambda-regions';
+import { lambdaHandler, type HandlerRuntime } from '../shared/handler-runtime';
+import type { PlanResult, RunRequest } from '../shared/pipeline-events';
+import { LayerStore } from '../store/layer-store';
+import { plan } from './plan';
+
+/**
+ * The catalog deployed beside this handler (CDK copies it into the bundle), or the file LAMINA_CATALOG names.
+ * Read on every run: it is small, and a local user edits it between runs.
+ */
+function deployedCatalog(): Promise<Catalog> {
+  return loadCatalog(process.env.LAMINA_CATALOG ?? path.join(__dirname, 'catalog.yaml'));
+}
+
+/** Regions from SSM's public parameters when deployed; the built-in list when LAMINA_REGIONS_SOURCE=builtin. */
+export async function lambdaRegions(): Promise<string[]> {
+  if (process.env.LAMINA_REGIONS_SOURCE === 'builtin') return [...LAMBDA_REGIONS];
+  return lambdaRegionsFromSsm();
+}
+
+export async function run(event: RunRequest, runtime: HandlerRuntime): Promise<PlanResult> {
+  return plan(event ?? {}, {
+    catalog: await deployedCatalog(),
+    store: new LayerStore(),
+    lambdaRegions,
+    tmpDir: runtime.tmpDir,
+    cacheDir: runtime.cacheDir,
+    log,
+  });
+}
+
+export const handler = lambdaHandler(run);

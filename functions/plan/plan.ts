@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { expandCatalog, type Catalog } from '../catalog/catalog';
+import { LaminaError, type KindContext, type ResolvedTarget } from '../layers/kind';
+import { kindNamed } from '../layers/kinds';
+import { isKnownLambdaRegion } from '../regions/lambda-regions';
+import { canonicalJson, sha256Hex } from '../shared/canonical-json';
+import { mapLimit, reasonOf } from '../shared/handler-runtime';
+import type { PlanResult, PlannedBuild, RunRequest } from '../shared/pipeline-events';
+import type { LayerStore } from '../store/layer-store';
+import type { RunOutcome } from '../../schema/table';
+
+/** Bump when a change to lamina's packaging changes the bytes of layers whose inputs did not change. */
+export const PACKAGING_VERSION = 1;
+
+export interface PlanDeps {
+  catalog: Catalog;
+  store: Pick<LayerStore, 'getInput' | 'getLatest'>;
+  /** Every region where Lambda runs (SSM when deployed, the built-in list locally). */
+  lambdaRegions: () => Promise<string[]>;
+  tmpDir: string;
+  cacheDir?: string;
+  log?: (message: string) => void;
+  now?: () => Date;
+}
+
+/** A request that names things the catalog or AWS does not have. */
+export class PlanRequestError extends LaminaError {
+  constructor(message: string) {
+    super(message, 'PlanRequestError');
+  }
+}
+
+/** The hash of everything that determines a layer version: content inputs and the version's metadata. */
+export function inputHashOf(target: ResolvedTarget): string {
+  return sha256Hex(
+    canonicalJson({
+      packaging: PACKAGING_VERSION,
+      kind: target.kind,
+      layerName: target.layerName,
+      runtimes: target.runtimes,
+      architectures: target.architectures,
+      description: target.description,
+      inputs: target.inputs,
+    }),
+  );
+}
+
+/**
+ * Checks a run request against the catalog and the regions where Lambda runs, and returns the regions to publish
+ * to. Throws PlanRequestError naming what is unknown and what exists.
+ */
+export function checkRequest(request: RunRequest, catalog: Catalog, lambdaRegions: readonly string[]): string[] {
+  if (request.only && request.only.length > 0) {
+    const names = catalog.layers.map((entry) => entry.name);
+    const unknown = request.only.filter((name) => !names.includes(name));
+    if (unknown.length > 0) {
+      throw new PlanRequestError(`${catalog.file} has no layer named ${unknown.join(', ')}; its layers are: ${names.join(', ')}`);
+    }
+  }
+  const wanted = request.regions ?? (catalog.settings.regions === 'all' ? lambdaRegions : catalog.settings.regions);
+  const unknown = wanted.filter((region) => !isKnownLambdaRegion(region, lambdaRegions));
+  if (unknown.length > 0) {
+    throw new PlanRequestError(
+      `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a region' : 'are not regions'} where Lambda runs; use one of: ${lambdaRegions.join(', ')}`,
+    );
+  }
+  if (wanted.length === 0) throw new PlanRequestError('no regions to publish to: name at least one region');
+  return [...new Set(wanted)];
+}
+
+/**
+ * Decides what this run builds: expands the catalog into targets, pins what "latest" means upstream, and leaves
+ * out targets whose content is already the latest version in every region.
+ */
+export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanResult> {
+  const log = deps.log ?? (() => undefined);
+  const { catalog } = deps;
+  const regions = checkRequest(request, catalog, await deps.lambdaRegions());
+  const targets = expandCatalog(catalog, request.only && request.only.length > 0 ? request.only : undefined);
+  const startedAt = (deps.now?.() ?? new Date()).toISOString();
+  const runId = request.runId ?? `${startedAt.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+
+  const builds: PlannedBuild[] = [];
+  const skipped: RunOutcome[] = [];
+  const failed: RunOutcome[] = [];
+  await mapLimit(targets, 4, async (target) => {
+    const ctx: KindContext = {
+      workDir: path.join(deps.tmpDir, target.layerName),
+      cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'),
+      log: (message) => log(`${target.layerName}: ${message}`),
+    };
+    let resolved: ResolvedTarget;
+    try {
+      resolved = await kindNamed(target.kind).resolve(target, ctx);
+    } catch (error) {
+      failed.push({ layerName: target.layerName, status: 'failed', error: `plan: ${reasonOf(error)}` });
+      return;
+    }
+    const inputHash = inputHashOf(resolved);
+    let pending = regions;
+    if (!request.force) {
+      const known = await deps.store.getInput(resolved.layerName, inputHash);
+      if (known) {
+        const latest = await Promise.all(regions.map((region) => deps.store.getLatest(region, resolved.layerName)));
+        pending = regions.filter((_region, index) => latest[index]?.sha256 !== known.sha256 || latest[index]?.status !== 'latest');
+      }
+    }
+    if (pending.length === 0) {
+      skipped.push({ layerName: resolved.layerName, status: 'unchanged' });
+    } else {
+      builds.push({ target: resolved, inputHash, regions: pending });
+    }
+  });
+  const byName = (a: { layerName?: string; target?: { layerName: string } }, b: typeof a) =>
+    (a.layerName ?? a.target!.layerName).localeCompare(b.layerName ?? b.target!.layerName);
+  builds.sort(byName);
+  skipped.sort(byName);
+  failed.sort(byName);
+  log(`planned ${builds.length} build(s), ${skipped.length} unchanged, ${failed.length} failed, for ${regions.length} region(s)`);
+  return {
+    runId,
+    startedAt,
+    force: Boolean(request.force),
+    settings: {
+      prefix: catalog.settings.prefix,
+      visibility: catalog.settings.visibility,
+      expiryDays: catalog.settings.expiryDays,
+    },
+    regions,
+    builds,
+    skipped,
+    failed,
+  };
+}

@@ -1,0 +1,385 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import {
+  ARCHITECTURES,
+  BuildError,
+  LaminaError,
+  type BuiltLayer,
+  type KindContext,
+  type KindSettings,
+  type LayerKind,
+  type LayerTarget,
+  type ResolvedTarget,
+} from '../layers/kind';
+import { parseCoreMetadata } from './core-metadata';
+import { HashMismatchError, IndexClient, IndexError, PackageNotFoundError, PYPI_SIMPLE_URL, type IndexClientOptions } from './index-client';
+import { fetchWheel, IndexProvider, type PythonTargetEnv } from './index-provider';
+import { directorySize, formatBytes, installWheel, largestItems, planWheelInstall, stripSitePackages } from './installer';
+import { markerEnvironment, PYTHON_RUNTIME_IDS, pythonRuntime, RUNTIME_PROVIDED } from './lambda-runtimes';
+import { parseRequirement, RequirementSyntaxError } from './pep508';
+import { lambdaTags } from './platform-tags';
+import { resolve, ResolutionImpossible } from './resolver';
+import { cycloneDx, type InstalledDistribution } from './sbom';
+import type { IndexFile } from './simple-api';
+
+/** Lambda's limit on a function and its layers, unzipped. */
+export const MAX_UNZIPPED_BYTES = 262_144_000;
+const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
+
+function isIndexUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:', 'file:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+const requirementText = z
+  .string({ error: 'a requirement is a string such as "requests>=2.31" (PEP 508)' })
+  .superRefine((value, ctx) => {
+    try {
+      parseRequirement(value);
+    } catch (error) {
+      const reason = error instanceof RequirementSyntaxError ? error.reason : (error as Error).message;
+      ctx.addIssue({ code: 'custom', message: `invalid requirement ${JSON.stringify(value)}: ${reason} (PEP 508, e.g. "requests[socks]>=2.31; python_version >= '3.9'")` });
+    }
+  });
+
+const unique = <T>(list: T[]) => new Set(list).size === list.length;
+
+/** A `python` catalog entry: one layer per runtime x architecture with these requirements installed. */
+export const pythonEntrySchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name'),
+    kind: z.literal('python'),
+    requirements: z.array(requirementText).min(1, 'list at least one requirement, e.g. ["requests"]'),
+    runtimes: z
+      .array(z.enum(PYTHON_RUNTIME_IDS, { error: `runtime must be one of ${PYTHON_RUNTIME_IDS.join(', ')}` }))
+      .min(1, `list at least one runtime (${PYTHON_RUNTIME_IDS.join(', ')})`)
+      .refine(unique, 'runtimes are listed twice'),
+    architectures: z
+      .array(z.enum(ARCHITECTURES, { error: 'architecture must be x86_64 or arm64' }))
+      .min(1, 'list at least one architecture (x86_64, arm64)')
+      .refine(unique, 'architectures are listed twice'),
+    index: z.string().refine(isIndexUrl, 'index must be an http(s):// or file:// URL of a Simple API (PEP 503/691) index').optional(),
+    prereleases: z.boolean().optional(),
+    excludeRuntimeProvided: z.boolean().optional(),
+    strip: z.boolean().optional(),
+    description: z.string().max(200, 'description must be at most 200 characters (AWS allows 256 with the version lamina adds)').optional(),
+  })
+  .strict();
+
+export type PythonEntry = z.output<typeof pythonEntrySchema>;
+
+const specSchema = z.object({
+  requirements: z.array(z.string()),
+  runtime: z.string(),
+  pythonVersion: z.string(),
+  pythonFullVersion: z.string(),
+  architecture: z.enum(ARCHITECTURES),
+  glibc: z.tuple([z.number(), z.number()]),
+  indexUrl: z.string(),
+  prereleases: z.boolean(),
+  excludeRuntimeProvided: z.boolean(),
+  strip: z.boolean(),
+  userDescription: z.string().optional(),
+});
+export type PythonSpec = z.output<typeof specSchema>;
+
+const distributionSchema = z.object({
+  key: z.string(),
+  name: z.string(),
+  version: z.string(),
+  wheel: z.string(),
+  url: z.string(),
+  sha256: z.string(),
+  dependencies: z.array(z.string()),
+  direct: z.boolean(),
+  excluded: z.boolean(),
+});
+export type ResolvedDistribution = z.output<typeof distributionSchema>;
+
+const inputsSchema = z.object({
+  indexUrl: z.string(),
+  runtime: z.string(),
+  architecture: z.enum(ARCHITECTURES),
+  strip: z.boolean(),
+  distributions: z.array(distributionSchema),
+});
+export type PythonInputs = z.output<typeof inputsSchema>;
+
+/** What a python layer's manifest records (stored with the build record). */
+export interface PythonManifest {
+  runtime: string;
+  architecture: string;
+  indexUrl: string;
+  unzippedBytes: number;
+  distributions: Array<{ name: string; version: string; wheel: string; sha256: string; license?: string }>;
+  /** Resolved but left out because the runtime provides them. */
+  excluded: Array<{ name: string; version: string }>;
+}
+
+export interface PythonKindOptions {
+  /** Unzipped size limit (default Lambda's 262144000 bytes); tests lower it. */
+  maxUnzippedBytes?: number;
+  /** Retry/timeout settings of the index client. */
+  client?: Omit<IndexClientOptions, 'indexUrl'>;
+  /** Wheels downloaded at once (default 4). */
+  downloadConcurrency?: number;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function pythonTag(runtime: string): string {
+  return `py${pythonRuntime(runtime).pythonVersion.replace('.', '')}`;
+}
+
+function labelOf(target: LayerTarget, spec: PythonSpec): string {
+  return `python layer ${target.layerName} (${spec.runtime} ${spec.architecture})`;
+}
+
+function specOf(target: LayerTarget): PythonSpec {
+  const parsed = specSchema.safeParse(target.spec);
+  if (!parsed.success) throw new LaminaError(`target ${target.layerName} has no valid python spec (${parsed.error.message}); expand the catalog entry again`);
+  return parsed.data;
+}
+
+function environmentOf(spec: PythonSpec): PythonTargetEnv {
+  return {
+    runtime: spec.runtime,
+    pythonVersion: spec.pythonVersion,
+    pythonFullVersion: spec.pythonFullVersion,
+    architecture: spec.architecture,
+    tags: lambdaTags(spec.pythonVersion, spec.architecture, spec.glibc),
+  };
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** Turns index and resolver failures into BuildErrors that name the layer, the target and what to do. */
+function explain(error: unknown, label: string): never {
+  if (error instanceof ResolutionImpossible) {
+    throw new BuildError(`${label}: ${error.message}. Change the requirements of the entry so they agree (loosen or pin one side), or drop this runtime/architecture from the entry`);
+  }
+  if (error instanceof PackageNotFoundError) throw new BuildError(`${label}: ${error.message}`);
+  if (error instanceof IndexError) throw new BuildError(`${label}: ${error.message}`);
+  if (error instanceof LaminaError) throw new BuildError(`${label}: ${error.message}`);
+  throw error;
+}
+
+/** Builds the python layer kind; `pythonKind` is the one with Lambda's limits. */
+export function createPythonKind(options: PythonKindOptions = {}): LayerKind<PythonEntry> {
+  const maxBytes = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
+  const clientFor = (indexUrl: string) => new IndexClient({ ...options.client, indexUrl });
+
+  async function resolveInputs(target: LayerTarget, spec: PythonSpec, ctx: KindContext): Promise<PythonInputs> {
+    const label = labelOf(target, spec);
+    const client = clientFor(spec.indexUrl);
+    const provider = new IndexProvider(client, environmentOf(spec), ctx.cacheDir, ctx.log);
+    const environment = markerEnvironment(spec.pythonVersion, spec.pythonFullVersion, spec.architecture);
+    try {
+      const requirements = spec.requirements.map((text) => parseRequirement(text));
+      const resolutions = await resolve(requirements, provider, { environment, prereleases: spec.prereleases });
+      const provided = new Set<string>(RUNTIME_PROVIDED);
+      const distributions = await Promise.all(
+        resolutions.map(async (r): Promise<ResolvedDistribution> => {
+          const metadata = await provider.coreMetadata(r.candidate);
+          return {
+            key: r.key,
+            name: metadata.name,
+            version: r.candidate.version,
+            wheel: r.candidate.file.filename,
+            url: r.candidate.file.url,
+            sha256: r.candidate.file.hashes.sha256 ?? '',
+            dependencies: r.dependencies,
+            direct: r.direct,
+            excluded: spec.excludeRuntimeProvided && !r.direct && provided.has(r.key),
+          };
+        }),
+      );
+      for (const d of distributions) {
+        if (!d.sha256) throw new BuildError(`${label}: the index ${spec.indexUrl} publishes no sha256 for ${d.wheel}; lamina only installs files it can verify, use an index that publishes hashes`);
+      }
+      return { indexUrl: spec.indexUrl, runtime: spec.runtime, architecture: spec.architecture, strip: spec.strip, distributions };
+    } catch (error) {
+      explain(error, label);
+    }
+  }
+
+  function topPackage(spec: PythonSpec, inputs: PythonInputs): ResolvedDistribution | undefined {
+    const firstKey = parseRequirement(spec.requirements[0]).key;
+    return inputs.distributions.find((d) => d.key === firstKey) ?? inputs.distributions.find((d) => d.direct);
+  }
+
+  return {
+    kind: 'python',
+    entrySchema: pythonEntrySchema,
+
+    expand(entry: PythonEntry, settings: KindSettings): LayerTarget[] {
+      const targets: LayerTarget[] = [];
+      for (const runtime of entry.runtimes) {
+        const facts = pythonRuntime(runtime);
+        for (const architecture of entry.architectures) {
+          const layerName = `${settings.prefix}-${pythonTag(runtime)}-${architecture}-${entry.name}`;
+          if (!LAYER_NAME.test(layerName)) {
+            throw new LaminaError(`layer name ${JSON.stringify(layerName)} of entry ${entry.name} is not 1-140 of [a-zA-Z0-9-_]; shorten the entry name or the prefix`);
+          }
+          const spec: PythonSpec = {
+            requirements: entry.requirements,
+            runtime,
+            pythonVersion: facts.pythonVersion,
+            pythonFullVersion: facts.pythonFullVersion,
+            architecture,
+            glibc: [facts.glibc[0], facts.glibc[1]],
+            indexUrl: entry.index ?? settings.pythonIndexUrl ?? PYPI_SIMPLE_URL,
+            prereleases: entry.prereleases ?? false,
+            excludeRuntimeProvided: entry.excludeRuntimeProvided ?? false,
+            strip: entry.strip ?? false,
+            ...(entry.description ? { userDescription: entry.description } : {}),
+          };
+          targets.push({
+            entry: entry.name,
+            kind: 'python',
+            layerName,
+            runtimes: [runtime],
+            architectures: [architecture],
+            description: cut(entry.description ?? `${entry.requirements.join(', ')} for ${runtime} ${architecture}`, 256),
+            spec,
+          });
+        }
+      }
+      return targets;
+    },
+
+    async resolve(target: LayerTarget, ctx: KindContext): Promise<ResolvedTarget> {
+      const spec = specOf(target);
+      const inputs = await resolveInputs(target, spec, ctx);
+      const top = topPackage(spec, inputs);
+      ctx.log(`${labelOf(target, spec)}: resolved ${inputs.distributions.map((d) => `${d.name}==${d.version}`).join(' ')}`);
+      return { ...target, inputs, packageVersion: top ? `${top.name} ${top.version}` : undefined };
+    },
+
+    async build(target: ResolvedTarget, ctx: KindContext): Promise<BuiltLayer> {
+      const spec = specOf(target);
+      const label = labelOf(target, spec);
+      const parsed = inputsSchema.safeParse(target.inputs);
+      const inputs = parsed.success ? parsed.data : await resolveInputs(target, spec, ctx);
+      const client = clientFor(inputs.indexUrl);
+      const rootDir = path.join(ctx.workDir, 'layer');
+      const sitePackages = path.join(rootDir, 'python');
+      await fs.rm(rootDir, { recursive: true, force: true });
+      await fs.mkdir(sitePackages, { recursive: true });
+      const toInstall = inputs.distributions.filter((d) => !d.excluded);
+      const excluded = inputs.distributions.filter((d) => d.excluded);
+      if (excluded.length) ctx.log(`${label}: leaving out ${excluded.map((d) => d.name).join(', ')} (the Lambda runtime provides them)`);
+
+      const wheels = await mapLimit(toInstall, options.downloadConcurrency ?? 4, async (d) => {
+        const file: IndexFile = { filename: d.wheel, url: d.url, hashes: { sha256: d.sha256 }, yanked: false, coreMetadata: false };
+        try {
+          return await fetchWheel(client, ctx.cacheDir, file);
+        } catch (error) {
+          if (error instanceof HashMismatchError) {
+            throw new BuildError(
+              `${label}: ${d.name} ${d.version}: ${error.message}. The file changed on the index or was corrupted on the way; nothing was installed. Retry the build; if it persists, report it to the index owner or pin another version of ${d.name}`,
+            );
+          }
+          explain(error, `${label}: ${d.name} ${d.version}`);
+        }
+      });
+
+      const plans = await Promise.all(wheels.map((wheel) => planWheelInstall(wheel)));
+      const planned = plans.reduce((sum, p) => sum + p.bytes, 0);
+      if (!spec.strip && planned > maxBytes) {
+        const biggest = toInstall
+          .map((d, i) => ({ d, bytes: plans[i].bytes }))
+          .sort((a, b) => b.bytes - a.bytes)
+          .slice(0, 5)
+          .map(({ d, bytes }) => `${d.name} ${d.version} (${formatBytes(bytes)})`);
+        throw tooBig(label, planned, maxBytes, biggest);
+      }
+
+      const installed: InstalledDistribution[] = [];
+      for (const [i, d] of toInstall.entries()) {
+        let distInfo: string | undefined;
+        try {
+          distInfo = (await installWheel(wheels[i], sitePackages, d.wheel)).distInfo;
+        } catch (error) {
+          if (error instanceof LaminaError) {
+            throw new BuildError(
+              `${label}: ${d.name} ${d.version}: ${error.message}. This wheel is unsafe and lamina will not install it: pin another version of ${d.name} or report the file to its maintainers`,
+            );
+          }
+          throw error;
+        }
+        let license: string | undefined;
+        if (distInfo) {
+          const text = await fs.readFile(path.join(sitePackages, distInfo, 'METADATA'), 'utf8').catch(() => undefined);
+          if (text) license = parseCoreMetadata(text).license;
+        }
+        installed.push({ name: d.name, version: d.version, wheel: d.wheel, url: d.url, sha256: d.sha256, license, dependencies: d.dependencies, direct: d.direct });
+      }
+      if (spec.strip) {
+        const freed = await stripSitePackages(sitePackages);
+        ctx.log(`${label}: strip removed ${formatBytes(freed)} of __pycache__ and test folders`);
+      }
+      const unzippedBytes = await directorySize(rootDir);
+      if (unzippedBytes > maxBytes) throw tooBig(label, unzippedBytes, maxBytes, await largestItems(sitePackages));
+
+      const top = topPackage(spec, inputs);
+      const topText = top ? `${top.name} ${top.version}` : spec.requirements.join(', ');
+      const others = installed.length - 1;
+      const summary = `${topText}${others > 0 ? ` (+${others} dependencies)` : ''} for ${spec.runtime} ${spec.architecture}`;
+      const description = cut(spec.userDescription ? `${spec.userDescription} - ${summary}` : summary, 256);
+      const directs = installed.filter((d) => d.direct);
+      const licenseInfo =
+        directs.length === 1
+          ? directs[0].license
+          : directs
+              .filter((d) => d.license)
+              .map((d) => `${d.name}: ${d.license}`)
+              .join('; ') || undefined;
+      const manifest: PythonManifest = {
+        runtime: spec.runtime,
+        architecture: spec.architecture,
+        indexUrl: inputs.indexUrl,
+        unzippedBytes,
+        distributions: installed.map(({ name, version, wheel, sha256, license }) => ({ name, version, wheel, sha256, ...(license ? { license } : {}) })),
+        excluded: excluded.map(({ name, version }) => ({ name, version })),
+      };
+      ctx.log(`${label}: installed ${installed.length} distributions, ${formatBytes(unzippedBytes)} unzipped`);
+      return {
+        rootDir,
+        description,
+        licenseInfo: licenseInfo ? cut(licenseInfo, 512) : undefined,
+        packageVersion: top ? `${top.name} ${top.version}` : undefined,
+        manifest,
+        attachments: { 'sbom.cdx.json': cycloneDx({ name: target.layerName, version: top?.version ?? '0', description }, installed) },
+      };
+    },
+  };
+}
+
+function tooBig(label: string, bytes: number, maxBytes: number, biggest: string[]): BuildError {
+  return new BuildError(
+    `${label}: the layer would be ${bytes} bytes (${formatBytes(bytes)}) unzipped, over the limit of ${maxBytes} bytes (${formatBytes(maxBytes)}; Lambda allows 262144000 for a function and all its layers). Largest: ${biggest.join(', ')}. Split the entry into several layers, set strip: true, or set excludeRuntimeProvided: true`,
+  );
+}
+
+/** The `python` layer kind with Lambda's limits. */
+export const pythonKind: LayerKind<PythonEntry> = createPythonKind();

@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+/** What a handler gets besides its event: a private scratch folder (/tmp on Lambda, a fresh folder locally). */
+export interface HandlerRuntime {
+  tmpDir: string;
+  /** Cache kept between invocations where there is one (locally `.lamina/cache`); inside tmpDir otherwise. */
+  cacheDir?: string;
+}
+
+export type HandlerRun<Event, Result> = (event: Event, runtime: HandlerRuntime) => Promise<Result>;
+
+/**
+ * Wraps a handler's `run` as a Lambda handler: each invocation works in its own folder under /tmp, removed
+ * afterwards, because a warm container keeps /tmp (512 MB by default) between invocations.
+ */
+export function lambdaHandler<Event, Result>(run: HandlerRun<Event, Result>): (event: Event) => Promise<Result> {
+  return async (event) => {
+    const tmpDir = await mkdtemp(path.join(tmpdir(), 'lamina-'));
+    try {
+      return await run(event, { tmpDir });
+    } finally {
+      await rm(tmpDir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Maps items through `work` with at most `limit` in flight, keeping order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index], index);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** A one-line reason from any thrown value. */
+export function reasonOf(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

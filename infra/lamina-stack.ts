@@ -1,0 +1,132 @@
+import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { Catalog } from '../functions/catalog/catalog';
+import { DEFINITION_FILE, TASK_FUNCTIONS } from '../statemachine/definition';
+import { createArtifactBucket } from './artifact-bucket';
+import { readCatalogFile } from './catalog-file';
+import { createLaminaFunction, FUNCTION_NAMES, type FunctionName } from './functions';
+import { functionPolicies } from './permissions';
+import { createLaminaTable } from './table';
+
+export interface LaminaStackProps extends StackProps {
+  /** The catalog file: read and validated at synth time, and deployed beside the Plan handler. */
+  catalogFile: string;
+  /** Buckets PublishLayerVersion reads zips over 50 MB from in regions other than the stack's (region → bucket). */
+  stagingBuckets?: Record<string, string>;
+  /** Handler entry overrides by function name (tests); `functions/<name>/handler.ts` otherwise. */
+  entries?: Partial<Record<FunctionName, string>>;
+}
+
+const CONSTRUCT_IDS: Record<FunctionName, string> = {
+  plan: 'PlanFunction',
+  build: 'BuildFunction',
+  publish: 'PublishFunction',
+  report: 'ReportFunction',
+  expire: 'ExpireFunction',
+  api: 'ApiFunction',
+};
+
+/**
+ * lamina on AWS: the table, the artifact bucket, one function per handler, the state machine CDK loads from
+ * statemachine/pipeline.asl.json, the schedule from the catalog, and the HTTP listing API. Environment-agnostic:
+ * nothing is looked up at synth time, so `cdk synth` needs no credentials.
+ */
+export class LaminaStack extends Stack {
+  readonly catalog: Catalog;
+  readonly table: dynamodb.Table;
+  readonly bucket: s3.Bucket;
+  readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
+  readonly stateMachine: sfn.StateMachine;
+  readonly schedule: events.Rule;
+  readonly api: apigwv2.HttpApi;
+
+  constructor(scope: Construct, id: string, props: LaminaStackProps) {
+    super(scope, id, props);
+    const catalogFile = readCatalogFile(props.catalogFile);
+    this.catalog = catalogFile.catalog;
+    const { settings } = this.catalog;
+    const stagingBuckets = props.stagingBuckets ?? {};
+
+    this.table = createLaminaTable(this, 'Table');
+    this.bucket = createArtifactBucket(this, 'ArtifactBucket');
+
+    const table = { LAMINA_TABLE: this.table.tableName };
+    const bucket = { LAMINA_BUCKET: this.bucket.bucketName };
+    const environments: Record<FunctionName, Record<string, string>> = {
+      plan: { ...table },
+      build: { ...table, ...bucket },
+      publish: {
+        ...table,
+        ...bucket,
+        LAMINA_BUCKET_REGION: Aws.REGION,
+        LAMINA_STAGING_BUCKETS: JSON.stringify(stagingBuckets),
+      },
+      report: { ...table, ...bucket },
+      expire: { ...table },
+      api: { ...table },
+    };
+    const policies = functionPolicies({ scope: this, table: this.table, bucket: this.bucket, prefix: settings.prefix, stagingBuckets });
+
+    const functions = {} as Record<FunctionName, nodejs.NodejsFunction>;
+    for (const name of FUNCTION_NAMES) {
+      const fn = createLaminaFunction(this, CONSTRUCT_IDS[name], {
+        name,
+        environment: environments[name],
+        entry: props.entries?.[name],
+        // The Plan handler reads `catalog.yaml` beside its bundled file.
+        extraFiles: name === 'plan' ? { 'catalog.yaml': catalogFile.path } : undefined,
+      });
+      for (const statement of policies[name]) fn.addToRolePolicy(statement);
+      functions[name] = fn;
+    }
+    this.functions = functions;
+
+    const substitutions: Record<string, string> = {};
+    for (const [variable, handler] of Object.entries(TASK_FUNCTIONS)) substitutions[variable] = functions[handler].functionArn;
+    const executionLogs = new logs.LogGroup(this, 'StateMachineLogs', {
+      // Step Functions' resource policy on the log group needs the /aws/vendedlogs/ prefix to stay small.
+      logGroupName: `/aws/vendedlogs/states/${id}-${settings.prefix}-pipeline`,
+      retention: logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'Pipeline', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromFile(DEFINITION_FILE),
+      definitionSubstitutions: substitutions,
+      logs: { destination: executionLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    // The definition is a file, so CDK cannot see its tasks: the role may invoke exactly the task functions.
+    for (const handler of new Set(Object.values(TASK_FUNCTIONS))) functions[handler].grantInvoke(this.stateMachine);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: `lamina: run the pipeline (${settings.schedule}, from ${this.catalog.file})`,
+      schedule: events.Schedule.expression(settings.schedule),
+      targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}) })],
+    });
+
+    this.api = new apigwv2.HttpApi(this, 'ListingApi', { description: 'lamina: the read-only listing of published layers' });
+    const integration = new HttpLambdaIntegration('ListingIntegration', functions.api, {
+      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
+    });
+    this.api.addRoutes({ path: '/v1/{proxy+}', methods: [apigwv2.HttpMethod.GET], integration });
+    this.api.addRoutes({ path: '/', methods: [apigwv2.HttpMethod.GET], integration });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'The listing API' });
+    new CfnOutput(this, 'StateMachineArn', {
+      value: this.stateMachine.stateMachineArn,
+      description: 'Start a run by hand: aws stepfunctions start-execution --state-machine-arn <this> --input {}',
+    });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
+  }
+}

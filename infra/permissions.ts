@@ -1,0 +1,93 @@
+import { ArnFormat, Aws, Stack } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { GSI2 } from '../schema/table';
+import { ARTIFACT_PREFIXES } from './artifact-bucket';
+import type { FunctionName } from './functions';
+
+/** The public SSM path listing the regions where Lambda runs (functions/aws/ssm-regions.ts reads it). */
+export const LAMBDA_REGIONS_PARAMETER_PATH = 'aws/service/global-infrastructure/services/lambda/regions';
+
+/**
+ * Layer ARNs lamina may touch: only layers named `<prefix>-*`, in any region, in this account.
+ * IAM authorizes PublishLayerVersion and ListLayerVersions against the layer ARN, and GetLayerVersion,
+ * Add/RemoveLayerVersionPermission, GetLayerVersionPolicy and DeleteLayerVersion against the layer version ARN
+ * (`layer:<name>:<version>`); see "Resource and condition keys for Lambda actions" in the Lambda developer guide.
+ * ListLayers is the only layer action that needs `*`, and lamina never calls it.
+ */
+export function layerArns(scope: Construct, prefix: string): { layer: string; layerVersion: string } {
+  const layer = Stack.of(scope).formatArn({
+    service: 'lambda',
+    region: '*',
+    account: Aws.ACCOUNT_ID,
+    resource: 'layer',
+    resourceName: `${prefix}-*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  return { layer, layerVersion: `${layer}:*` };
+}
+
+const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+  new iam.PolicyStatement({ effect: iam.Effect.ALLOW, actions, resources, conditions });
+
+export interface PermissionContext {
+  scope: Construct;
+  table: dynamodb.ITable;
+  bucket: s3.IBucket;
+  prefix: string;
+  /** Buckets in other regions PublishLayerVersion reads zips over 50 MB from (region → bucket name). */
+  stagingBuckets: Record<string, string>;
+}
+
+/**
+ * Each function's policy, written action by action (CDK's grant helpers use wildcards such as `s3:GetObject*`):
+ * exactly the calls the handler's code makes, on the resources it makes them on.
+ */
+export function functionPolicies(context: PermissionContext): Record<FunctionName, iam.PolicyStatement[]> {
+  const { scope, table, bucket, prefix } = context;
+  const tableArn = table.tableArn;
+  const indexArns = `${table.tableArn}/index/*`;
+  const layers = `${bucket.bucketArn}/${ARTIFACT_PREFIXES.layers}*`;
+  const listing = `${bucket.bucketArn}/${ARTIFACT_PREFIXES.listing}*`;
+  const { layer, layerVersion } = layerArns(scope, prefix);
+  const regionsParameter = Stack.of(scope).formatArn({ service: 'ssm', account: '', resource: 'parameter', resourceName: LAMBDA_REGIONS_PARAMETER_PATH, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const stagingObjects = Object.values(context.stagingBuckets).map(
+    (name) => `arn:${Aws.PARTITION}:s3:::${name}/${ARTIFACT_PREFIXES.layers}*`,
+  );
+
+  return {
+    plan: [
+      allow(['dynamodb:GetItem', 'dynamodb:Query'], [tableArn]),
+      allow(['ssm:GetParametersByPath'], [regionsParameter, `${regionsParameter}/*`]),
+    ],
+    build: [
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], [tableArn]),
+      // HeadObject is authorized as s3:GetObject; without s3:ListBucket a missing key answers 403 instead of 404,
+      // and ArtifactStore.exists could not tell "not there yet" from "denied".
+      allow(['s3:GetObject', 's3:PutObject'], [layers]),
+      allow(['s3:ListBucket'], [bucket.bucketArn]),
+    ],
+    publish: [
+      allow(['lambda:PublishLayerVersion', 'lambda:ListLayerVersions'], [layer]),
+      allow(
+        ['lambda:GetLayerVersion', 'lambda:AddLayerVersionPermission', 'lambda:RemoveLayerVersionPermission', 'lambda:GetLayerVersionPolicy'],
+        [layerVersion],
+      ),
+      // PublishLayerVersion with S3 content reads the object with the caller's permissions.
+      allow(['s3:GetObject'], [layers, ...stagingObjects]),
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
+    ],
+    report: [
+      allow(['dynamodb:PutItem'], [tableArn]),
+      allow(['s3:PutObject'], [listing]),
+    ],
+    expire: [
+      allow(['lambda:DeleteLayerVersion'], [layerVersion]),
+      allow(['dynamodb:Query'], [`${table.tableArn}/index/${GSI2.name}`]),
+      allow(['dynamodb:UpdateItem'], [tableArn]),
+    ],
+    api: [allow(['dynamodb:GetItem', 'dynamodb:Query'], [tableArn, indexArns])],
+  };
+}

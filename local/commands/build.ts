@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { expandCatalog, loadCatalog } from '../../functions/catalog/catalog';
+import { packageLayer } from '../../functions/build/build';
+import { kindNamed } from '../../functions/layers/kinds';
+import { EXIT, UsageError, type Command } from './command';
+import { DEFAULT_CATALOG, DEFAULT_STATE_DIR } from './run';
+import { formatTable, parseOptions } from './options';
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'Build the zips of one catalog entry (every target of it) into ./dist; nothing is published.',
+  usage: 'lamina build <entry> [--catalog catalog.yaml] [--out dist] [--state .lamina]',
+  async run(args) {
+    const { values, positionals } = parseOptions(
+      args,
+      {
+        catalog: { type: 'string', default: DEFAULT_CATALOG },
+        out: { type: 'string', default: 'dist' },
+        state: { type: 'string', default: DEFAULT_STATE_DIR },
+      },
+      true,
+    );
+    const catalog = await loadCatalog(path.resolve(values.catalog!));
+    const names = catalog.layers.map((entry) => entry.name);
+    if (positionals.length !== 1) throw new UsageError(`name one catalog entry to build; the catalog has: ${names.join(', ')}`);
+    const [entry] = positionals;
+    if (!names.includes(entry)) throw new UsageError(`${catalog.file} has no layer named ${entry}; its layers are: ${names.join(', ')}`);
+    const rows: string[][] = [];
+    for (const target of expandCatalog(catalog, [entry])) {
+      const log = (message: string) => console.error(`  ${target.layerName}: ${message}`);
+      const workDir = await mkdtemp(path.join(tmpdir(), 'lamina-build-'));
+      try {
+        const ctx = { workDir, cacheDir: path.resolve(values.state!, 'cache'), log };
+        const resolved = await kindNamed(target.kind).resolve(target, ctx);
+        const zipFile = path.resolve(values.out!, `${target.layerName}.zip`);
+        const { zip, built } = await packageLayer(resolved, { ...ctx, workDir: path.join(workDir, 'build'), zipFile });
+        rows.push([path.relative(process.cwd(), zipFile), String(zip.size), String(zip.unzippedSize), zip.sha256, built.description]);
+      } finally {
+        await rm(workDir, { recursive: true, force: true });
+      }
+    }
+    console.log(formatTable(['ZIP', 'BYTES', 'UNZIPPED', 'SHA256', 'DESCRIPTION'], rows));
+    return EXIT.ok;
+  },
+};

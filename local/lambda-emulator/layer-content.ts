@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { listZip } from '../../functions/archive/extract-zip';
+import { LIMITS } from './constraints';
+import { invalidParameter, requestTooLarge } from './errors';
+
+/** Reads an S3 object for PublishLayerVersion's S3Bucket/S3Key content (S3ObjectVersion passed when given). */
+export type ReadS3Object = (bucket: string, key: string, version?: string) => Promise<Buffer>;
+
+/** The Content member of a PublishLayerVersion request, as the SDK serializes it. */
+export interface LayerContentInput {
+  ZipFile?: string;
+  S3Bucket?: string;
+  S3Key?: string;
+  S3ObjectVersion?: string;
+}
+
+/** A layer zip that passed Lambda's checks, with the digests Lambda reports. */
+export interface InspectedZip {
+  data: Buffer;
+  sha256Hex: string;
+  /** base64 of the sha256 of the zip bytes, as Lambda reports CodeSha256. */
+  codeSha256: string;
+  codeSize: number;
+  unzippedSize: number;
+}
+
+/** Fetches the zip bytes a PublishLayerVersion request names, enforcing the direct-upload limit. */
+export async function loadLayerContent(content: LayerContentInput, readS3Object?: ReadS3Object): Promise<Buffer> {
+  const fromS3 = content.S3Bucket !== undefined || content.S3Key !== undefined;
+  if (content.ZipFile !== undefined && fromS3) {
+    throw invalidParameter('Please provide either a ZipFile or an S3Bucket and S3Key as the layer content, not both.');
+  }
+  if (content.ZipFile !== undefined) {
+    if (typeof content.ZipFile !== 'string') throw invalidParameter('Content.ZipFile must be base64-encoded zip bytes.');
+    const data = Buffer.from(content.ZipFile, 'base64');
+    if (data.length > LIMITS.directZipBytes) throw requestTooLarge('PublishLayerVersion');
+    return data;
+  }
+  if (!fromS3) throw invalidParameter('Please provide a source for the layer content: a ZipFile, or an S3Bucket and S3Key.');
+  if (!content.S3Bucket || !content.S3Key) {
+    throw invalidParameter('Both S3Bucket and S3Key are required to publish layer content from S3.');
+  }
+  if (!readS3Object) {
+    throw invalidParameter(
+      `Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: this emulator was started without readS3Object, so it cannot read s3://${content.S3Bucket}/${content.S3Key}.`,
+    );
+  }
+  try {
+    return await readS3Object(content.S3Bucket, content.S3Key, content.S3ObjectVersion);
+  } catch (error) {
+    const code = (error as { Code?: string; name?: string }).Code ?? (error as Error).name ?? 'InternalError';
+    throw invalidParameter(`Error occurred while GetObject. S3 Error Code: ${code}. S3 Error Message: ${(error as Error).message}`);
+  }
+}
+
+/** Checks that `data` is a zip within Lambda's unzipped-size limit (from its central directory) and digests it. */
+export async function inspectLayerZip(data: Buffer): Promise<InspectedZip> {
+  let unzippedSize = 0;
+  try {
+    for (const entry of await listZip(data)) unzippedSize += entry.uncompressedSize;
+  } catch {
+    throw invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
+  }
+  if (unzippedSize > LIMITS.unzippedBytes) {
+    throw invalidParameter(`Unzipped size must be smaller than ${LIMITS.unzippedBytes} bytes`);
+  }
+  const digest = createHash('sha256').update(data).digest();
+  return { data, sha256Hex: digest.toString('hex'), codeSha256: digest.toString('base64'), codeSize: data.length, unzippedSize };
+}

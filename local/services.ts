@@ -1,0 +1,162 @@
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { promises as fs } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { ArtifactStore } from '../functions/aws/artifacts';
+import { resetDocumentClient } from '../functions/aws/dynamodb';
+import { createTableInput } from '../schema/table';
+import { startLambdaEmulator, type LambdaEmulator } from './lambda-emulator';
+
+// dynalite and s3rver ship no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+};
+
+export const LOCAL_TABLE = 'lamina';
+export const LOCAL_BUCKET = 'lamina-artifacts';
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalServicesOptions {
+  /** Where the services keep their state (`.lamina/` by default): survives between runs. */
+  stateDir: string;
+  /** Keep DynamoDB in memory instead of on disk (tests). */
+  inMemory?: boolean;
+}
+
+export interface LocalServices {
+  /** The environment the handlers need, as it was set on process.env. */
+  env: Record<string, string>;
+  /** The layer-API emulator when this process started it (not when an endpoint was given). */
+  emulator?: LambdaEmulator;
+  /** Which services this process started, and which it found configured. */
+  started: string[];
+  reused: string[];
+  close(): Promise<void>;
+}
+
+const configured = (service: string) => process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;
+
+function listen(server: import('node:http').Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`));
+  });
+}
+
+async function ensureTable(name: string): Promise<void> {
+  const client = new DynamoDBClient({});
+  try {
+    await client.send(new DescribeTableCommand({ TableName: name }));
+  } catch (error) {
+    if ((error as Error).name !== 'ResourceNotFoundException') throw error;
+    await client.send(new CreateTableCommand(createTableInput(name)));
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const table = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (table.Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+async function ensureBucket(name: string): Promise<void> {
+  const client = new S3Client({ forcePathStyle: true });
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: name }));
+  } catch {
+    await client.send(new CreateBucketCommand({ Bucket: name }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Starts the embedded default in this process: dynalite, an S3 stand-in and the Lambda layer-API emulator, each
+ * on 127.0.0.1 with state under `stateDir`, and points the AWS SDK at them through its standard endpoint
+ * variables. A service whose endpoint is already configured (LocalStack, AWS) is used as it is instead.
+ */
+export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
+  const closers: (() => Promise<void>)[] = [];
+  const started: string[] = [];
+  const reused: string[] = [];
+  const env: Record<string, string> = {
+    AWS_REGION: process.env.AWS_REGION ?? LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'lamina-local',
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'lamina-local',
+    LAMINA_TABLE: process.env.LAMINA_TABLE ?? LOCAL_TABLE,
+    LAMINA_BUCKET: process.env.LAMINA_BUCKET ?? LOCAL_BUCKET,
+    LAMINA_REGIONS_SOURCE: 'builtin',
+    LAMINA_ARTIFACTS_ANY_REGION: '1',
+    LAMINA_LISTING_DIR: path.join(options.stateDir, 'listing'),
+  };
+  const previous = { ...process.env };
+  const apply = () => Object.assign(process.env, env);
+  const restore = () => {
+    for (const name of Object.keys(env)) {
+      if (previous[name] === undefined) delete process.env[name];
+      else process.env[name] = previous[name];
+    }
+  };
+  try {
+    await fs.mkdir(options.stateDir, { recursive: true });
+    if (configured('DYNAMODB')) reused.push(`DynamoDB at ${configured('DYNAMODB')}`);
+    else {
+      const dynamoPath = path.join(options.stateDir, 'dynamodb');
+      if (!options.inMemory) await fs.mkdir(dynamoPath, { recursive: true });
+      const server = dynalite({ path: options.inMemory ? undefined : dynamoPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+      env.AWS_ENDPOINT_URL_DYNAMODB = await listen(server);
+      closers.push(() => new Promise((resolve) => server.close(() => resolve())));
+      started.push(`DynamoDB (dynalite) at ${env.AWS_ENDPOINT_URL_DYNAMODB}`);
+    }
+    if (configured('S3')) reused.push(`S3 at ${configured('S3')}`);
+    else {
+      const directory = path.join(options.stateDir, 's3');
+      await fs.mkdir(directory, { recursive: true });
+      const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, allowMismatchedSignatures: true, vhostBuckets: false });
+      const address = await s3.run();
+      env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${address.port}`;
+      // s3rver knows one access key; dynalite and the layer emulator accept any.
+      env.AWS_ACCESS_KEY_ID = 'S3RVER';
+      env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+      closers.push(() => s3.close());
+      started.push(`S3 (s3rver) at ${env.AWS_ENDPOINT_URL_S3}`);
+    }
+    apply();
+    resetDocumentClient();
+    let emulator: LambdaEmulator | undefined;
+    if (configured('LAMBDA')) reused.push(`Lambda at ${configured('LAMBDA')}`);
+    else {
+      emulator = await startLambdaEmulator({
+        dataDir: path.join(options.stateDir, 'lambda'),
+        readS3Object: (bucket, key) => new ArtifactStore(bucket).getBuffer(key),
+      });
+      env.AWS_ENDPOINT_URL_LAMBDA = emulator.url;
+      closers.push(() => emulator!.close());
+      started.push(`Lambda layer API (lamina emulator) at ${emulator.url}`);
+      apply();
+    }
+    await ensureTable(env.LAMINA_TABLE);
+    await ensureBucket(env.LAMINA_BUCKET);
+    return {
+      env,
+      emulator,
+      started,
+      reused,
+      close: async () => {
+        resetDocumentClient();
+        for (const close of closers.reverse()) await close().catch(() => undefined);
+        restore();
+      },
+    };
+  } catch (error) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    restore();
+    throw error;
+  }
+}

@@ -1,0 +1,138 @@
+import { LayerStore, type NewVersion } from '../../functions/store/layer-store';
+import { expire } from '../../functions/expire/expire';
+import { startTestTable } from '../support/dynamo';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+function version(n: number, region = 'us-east-1'): NewVersion {
+  return {
+    layerName: 'lamina-bash',
+    region,
+    version: n,
+    arn: `arn:aws:lambda:${region}:000000000000:layer:lamina-bash:${n}`,
+    layerArn: `arn:aws:lambda:${region}:000000000000:layer:lamina-bash`,
+    sha256: `sha${n}`,
+    codeSha256: `code${n}`,
+    entry: 'bash',
+    kind: 'bash-runtime',
+    runtimes: ['provided.al2023'],
+    architectures: ['x86_64'],
+    description: `v${n}`,
+    size: 100,
+    publishedAt: new Date(2026, 0, n).toISOString(),
+  };
+}
+
+describe('LayerStore on a real DynamoDB API (dynalite)', () => {
+  let table: Awaited<ReturnType<typeof startTestTable>>;
+  let store: LayerStore;
+  beforeEach(async () => {
+    table = await startTestTable();
+    store = new LayerStore(table.db, table.table);
+  });
+  afterEach(() => table.close());
+
+  it('moves the latest pointer forward and deprecates the previous version with its expiry date', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    await store.recordPublished(version(1), 30, now);
+    await store.recordPublished(version(2), 30, now);
+    expect((await store.getLatest('us-east-1', 'lamina-bash'))?.version).toBe(2);
+    const old = await store.getVersion('lamina-bash', 'us-east-1', 1);
+    expect(old).toMatchObject({ status: 'deprecated', deprecatedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 30 * DAY).toISOString() });
+    expect((await store.listVersions('lamina-bash', 'us-east-1')).items.map((item) => [item.version, item.status])).toEqual([
+      [2, 'latest'],
+      [1, 'deprecated'],
+    ]);
+  });
+
+  it('is safe to repeat and to receive out of order', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    await store.recordPublished(version(2), 30, now);
+    await store.recordPublished(version(2), 30, now);
+    await store.recordPublished(version(1), 30, now);
+    expect((await store.getLatest('us-east-1', 'lamina-bash'))?.version).toBe(2);
+    expect((await store.getVersion('lamina-bash', 'us-east-1', 1))?.status).toBe('deprecated');
+    expect((await store.getVersion('lamina-bash', 'us-east-1', 2))?.status).toBe('latest');
+    // A repeat after deprecation keeps the first expiry date.
+    const firstExpiry = (await store.getVersion('lamina-bash', 'us-east-1', 1))?.expiresAt;
+    await store.recordPublished(version(2), 30, new Date('2026-04-01T00:00:00.000Z'));
+    expect((await store.getVersion('lamina-bash', 'us-east-1', 1))?.expiresAt).toBe(firstExpiry);
+  });
+
+  it('keeps regions apart', async () => {
+    await store.recordPublished(version(1, 'us-east-1'), 30);
+    await store.recordPublished(version(1, 'eu-west-1'), 30);
+    await store.recordPublished(version(2, 'eu-west-1'), 30);
+    expect((await store.getLatest('us-east-1', 'lamina-bash'))?.version).toBe(1);
+    expect((await store.listLatestForLayer('lamina-bash')).items.map((item) => `${item.region}:${item.version}`).sort()).toEqual([
+      'eu-west-1:2',
+      'us-east-1:1',
+    ]);
+    expect((await store.listLatestInRegion('eu-west-1')).items).toHaveLength(1);
+  });
+
+  it('finds versions past their expiry, and Expire deletes them in Lambda and then in the table', async () => {
+    const published = new Date('2026-03-01T00:00:00.000Z');
+    await store.recordPublished(version(1), 10, published);
+    await store.recordPublished(version(2), 10, published);
+    await store.recordPublished(version(3), 10, new Date(published.getTime() + 5 * DAY));
+    const before = new Date(published.getTime() + 9 * DAY);
+    expect((await store.listExpired(before)).items).toEqual([]);
+    const after = new Date(published.getTime() + 11 * DAY);
+    expect((await store.listExpired(after)).items.map((item) => item.version)).toEqual([1]);
+
+    const deleted: string[] = [];
+    const failing = new Set(['never']);
+    const result = await expire({
+      store,
+      apiFor: (region) => ({
+        deleteVersion: async (layerName: string, n: number) => {
+          if (failing.has(`${region}:${n}`)) throw new Error('boom');
+          deleted.push(`${region}:${layerName}:${n}`);
+        },
+      }),
+      now: () => new Date(published.getTime() + 20 * DAY),
+    });
+    expect(deleted).toEqual(['us-east-1:lamina-bash:1', 'us-east-1:lamina-bash:2']);
+    expect(result.expired.map((item) => [item.version, item.status])).toEqual([
+      [1, 'deleted'],
+      [2, 'deleted'],
+    ]);
+    expect((await store.getVersion('lamina-bash', 'us-east-1', 1))?.status).toBe('deleted');
+    expect((await store.listExpired(new Date(published.getTime() + 99 * DAY))).items).toEqual([]);
+  });
+
+  it('keeps a version whose deletion failed in the expiry index for the next run', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    await store.recordPublished(version(1), 0, now);
+    await store.recordPublished(version(2), 0, now);
+    const result = await expire({
+      store,
+      apiFor: () => ({ deleteVersion: async () => Promise.reject(new Error('TooManyRequestsException')) }),
+      now: () => new Date(now.getTime() + DAY),
+    });
+    expect(result.expired).toEqual([expect.objectContaining({ version: 1, status: 'failed', error: 'TooManyRequestsException' })]);
+    expect((await store.listExpired(new Date(now.getTime() + DAY))).items.map((item) => item.version)).toEqual([1]);
+  });
+
+  it('records builds with the inputs that made them, and runs newest first', async () => {
+    await store.putBuild({
+      layerName: 'lamina-bash',
+      sha256: 'abc',
+      codeSha256: 'q6w=',
+      size: 1,
+      unzippedSize: 2,
+      inputHash: 'in1',
+      artifactKey: 'layers/lamina-bash/abc.zip',
+      description: 'd',
+      builtAt: '2026-01-01T00:00:00.000Z',
+    });
+    expect(await store.getInput('lamina-bash', 'in1')).toMatchObject({ sha256: 'abc' });
+    expect(await store.getBuild('lamina-bash', 'abc')).toMatchObject({ artifactKey: 'layers/lamina-bash/abc.zip' });
+    expect(await store.getInput('lamina-bash', 'other')).toBeUndefined();
+    const counts = { published: 0, unchanged: 0, skipped: 0, failed: 0 };
+    await store.putRun({ runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: 'x', counts, outcomes: [] });
+    await store.putRun({ runId: 'r2', startedAt: '2026-01-02T00:00:00.000Z', finishedAt: 'x', counts, outcomes: [] });
+    expect((await store.listRuns()).items.map((run) => run.runId)).toEqual(['r2', 'r1']);
+  });
+});

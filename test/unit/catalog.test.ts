@@ -1,0 +1,88 @@
+import { CatalogError, catalogJsonSchema, expandCatalog, parseCatalog } from '../../functions/catalog/catalog';
+
+const good = `
+settings:
+  prefix: acme
+  regions: [us-east-1, eu-west-1]
+  visibility: { organization: o-abcd123456 }
+  expiryDays: 7
+  schedule: cron(0 3 * * ? *)
+layers:
+  - name: bash
+    kind: bash-runtime
+`;
+
+function problems(text: string): string {
+  try {
+    parseCatalog(text, 'catalog.yaml');
+  } catch (error) {
+    expect(error).toBeInstanceOf(CatalogError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the catalog to be rejected');
+}
+
+describe('catalog', () => {
+  it('reads settings and entries, with defaults for what is left out', () => {
+    const catalog = parseCatalog(good, 'catalog.yaml');
+    expect(catalog.settings).toMatchObject({
+      prefix: 'acme',
+      regions: ['us-east-1', 'eu-west-1'],
+      visibility: { organization: 'o-abcd123456' },
+      expiryDays: 7,
+      schedule: 'cron(0 3 * * ? *)',
+    });
+    const minimal = parseCatalog('layers: [{ name: bash, kind: bash-runtime }]', 'c.json');
+    expect(minimal.settings).toMatchObject({ prefix: 'lamina', regions: 'all', visibility: 'public', expiryDays: 30, schedule: 'rate(1 day)' });
+  });
+
+  it('accepts JSON as well as YAML', () => {
+    const catalog = parseCatalog(JSON.stringify({ settings: { visibility: 'private' }, layers: [{ name: 'b', kind: 'bash-runtime' }] }), 'c.json');
+    expect(catalog.settings.visibility).toBe('private');
+  });
+
+  it('names the file, the entry, the field and what is allowed', () => {
+    const message = problems('layers:\n  - name: bash\n    kind: bash-runtime\n  - name: py\n    kind: pyhton\n');
+    expect(message).toContain('catalog.yaml is not a valid catalog');
+    expect(message).toMatch(/layers\[1\]\.kind: .*allowed: "bash-runtime", "node-runtime", "python"/);
+  });
+
+  it('rejects a region where Lambda does not run, listing the valid ones', () => {
+    const message = problems('settings: { regions: [us-east-1, mars-north-1] }\nlayers: [{ name: b, kind: bash-runtime }]');
+    expect(message).toMatch(/settings\.regions\[1\]: .*allowed: .*"eu-west-1"/);
+  });
+
+  it('rejects bad settings values with what is allowed', () => {
+    expect(problems('settings: { prefix: "9bad!" }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.prefix: a prefix is 1-40/);
+    expect(problems('settings: { schedule: "every day" }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.schedule: a schedule is rate/);
+    expect(problems('settings: { visibility: { accounts: ["12"] } }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(
+      /settings\.visibility.*12 digits|settings\.visibility/,
+    );
+    expect(problems('settings: { expiryDays: -1 }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.expiryDays/);
+    expect(problems('settings: { colour: blue }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings: unknown field\(s\) colour/);
+  });
+
+  it('rejects duplicate names, missing layers and broken YAML', () => {
+    expect(problems('layers: [{ name: b, kind: bash-runtime }, { name: b, kind: bash-runtime }]')).toMatch(/layers\[1\] \(b\)\.name: duplicate name: layers\[0\]/);
+    expect(problems('layers: []')).toMatch(/layers: a catalog lists at least one layer/);
+    expect(problems('layers: [ {')).toMatch(/file: not valid YAML or JSON/);
+    expect(problems('layers: [{ kind: bash-runtime }]')).toMatch(/layers\[0\]\.name/);
+  });
+
+  it('checks kind-specific fields through the kind (node-runtime needs a version)', () => {
+    expect(problems('layers: [{ name: node, kind: node-runtime, architectures: [x86_64] }]')).toMatch(/layers\[0\] \(node\)\.version/);
+  });
+
+  it('expands entries into layer names with the prefix and refuses collisions', () => {
+    const catalog = parseCatalog(good, 'catalog.yaml');
+    const targets = expandCatalog(catalog);
+    expect(targets.map((target) => target.layerName)).toEqual(['acme-bash']);
+    expect(targets[0].runtimes).toEqual(expect.arrayContaining(['provided.al2023', 'provided.al2']));
+  });
+
+  it('emits a JSON Schema that knows every kind', () => {
+    const schema = JSON.stringify(catalogJsonSchema());
+    for (const kind of ['bash-runtime', 'node-runtime', 'python']) expect(schema).toContain(`"${kind}"`);
+    expect(schema).toContain('"organization"');
+  });
+});
