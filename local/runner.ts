@@ -2,6 +2,7 @@ import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
+import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
 import type { RunRequest, RunSummary } from '../functions/shared/pipeline-events';
 import { TASK_FUNCTIONS, substitutedDefinition, taskStates, type HandlerName } from '../statemachine/definition';
@@ -9,13 +10,15 @@ import { TASK_FUNCTIONS, substitutedDefinition, taskStates, type HandlerName } f
 type HandlerModule = { run: (event: any, runtime: HandlerRuntime) => Promise<unknown> };
 
 /** The handler modules the deployed functions run, loaded the same way here. */
-const HANDLERS: Record<HandlerName, () => Promise<HandlerModule>> = {
-  plan: () => import('../functions/plan/handler'),
-  build: () => import('../functions/build/handler'),
-  publish: () => import('../functions/publish/handler'),
-  report: () => import('../functions/report/handler'),
-  expire: () => import('../functions/expire/handler'),
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, like a function's cold start */
+const HANDLERS: Record<HandlerName, () => HandlerModule> = {
+  plan: () => require('../functions/plan/handler'),
+  build: () => require('../functions/build/handler'),
+  publish: () => require('../functions/publish/handler'),
+  report: () => require('../functions/report/handler'),
+  expire: () => require('../functions/expire/handler'),
 };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export const LOCAL_ACCOUNT = '000000000000';
 const functionArn = (name: string) => `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:lamina-${name}`;
@@ -26,6 +29,22 @@ export class LambdaFunctionError extends Error {
     const error = cause instanceof Error ? cause : new Error(String(cause));
     super(JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }));
     this.name = error.name;
+  }
+}
+
+/** The execution itself failed (a state with no Catch, such as Plan on an invalid catalog): nothing went on. */
+export class PipelineFailedError extends LaminaError {
+  constructor(cause: unknown) {
+    const text = cause instanceof Error ? cause.message : String(cause);
+    const json = /\{.*\}/s.exec(text)?.[0];
+    let message = text;
+    try {
+      const parsed = JSON.parse(json ?? '') as { errorType?: string; errorMessage?: string };
+      if (parsed.errorMessage) message = parsed.errorMessage;
+    } catch {
+      // Not a Lambda error payload: keep the text as it is.
+    }
+    super(`the run stopped: ${message}`, 'PipelineFailedError');
   }
 }
 
@@ -65,7 +84,7 @@ export async function runLocalPipeline(request: RunRequest, options: LocalRunOpt
     handlers[state] = async (input: unknown) => {
       const tmpDir = await mkdtemp(path.join(scratch, `${handlerName}-`));
       try {
-        const output = await (await HANDLERS[handlerName]()).run(input, { tmpDir, cacheDir });
+        const output = await HANDLERS[handlerName]().run(input, { tmpDir, cacheDir });
         options.onTask?.(state, input, { ok: true, output });
         return output as never;
       } catch (error) {
@@ -81,6 +100,9 @@ export async function runLocalPipeline(request: RunRequest, options: LocalRunOpt
   const execution = machine.run(request as never, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retries },
   });
-  const output = (await execution.result) as unknown as LocalRunResult;
-  return output;
+  try {
+    return (await execution.result) as unknown as LocalRunResult;
+  } catch (error) {
+    throw new PipelineFailedError(error);
+  }
 }

@@ -51,6 +51,7 @@ const documentSchema = z.strictObject({
 });
 
 function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `missing: this field is required (${issue.expected})`;
   if (issue.code === 'invalid_value') return `${issue.message} (allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`;
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}; remove them or check their spelling`;
   return issue.message;
@@ -105,16 +106,22 @@ export function parseCatalog(text: string, file: string): Catalog {
   return validateCatalog(document, file);
 }
 
+/** The path as a person would type it: relative below the working folder, absolute elsewhere. */
+function displayPath(file: string): string {
+  const relative = path.relative(process.cwd(), file);
+  return relative && !relative.startsWith('..') ? relative : path.resolve(file);
+}
+
 export async function loadCatalog(file: string): Promise<Catalog> {
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    throw new CatalogError(path.relative(process.cwd(), file) || file, [
+    throw new CatalogError(displayPath(file), [
       { where: 'file', message: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a catalog path with --catalog` },
     ]);
   }
-  return parseCatalog(text, path.relative(process.cwd(), file) || file);
+  return parseCatalog(text, displayPath(file));
 }
 
 export function kindSettings(settings: Settings): KindSettings {

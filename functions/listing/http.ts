@@ -68,7 +68,7 @@ export function ifNoneMatchHits(header: string | undefined, tag: string): boolea
  */
 export function withValidators(request: ListingRequest, response: ListingResponse, cacheControl: string): ListingResponse {
   const tag = entityTag(response.headers['content-type'] ?? '', response.body);
-  const headers = { ...response.headers, etag: tag, 'cache-control': cacheControl, vary: 'Accept' };
+  const headers: Record<string, string> = { ...response.headers, etag: tag, 'cache-control': cacheControl, vary: 'Accept' };
   if (ifNoneMatchHits(request.headers['if-none-match'], tag)) {
     const { 'content-type': _type, 'content-disposition': _disposition, ...rest } = headers;
     return { status: 304, headers: rest, body: '' };

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { expandCatalog, type Catalog } from '../catalog/catalog';
+import type { Visibility } from '../catalog/settings';
 import { LaminaError, type KindContext, type ResolvedTarget } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
 import { isKnownLambdaRegion } from '../regions/lambda-regions';
@@ -31,11 +32,15 @@ export class PlanRequestError extends LaminaError {
   }
 }
 
-/** The hash of everything that determines a layer version: content inputs and the version's metadata. */
-export function inputHashOf(target: ResolvedTarget): string {
+/**
+ * The hash of everything that determines a published layer version: content inputs, the version's metadata, and
+ * who may use it (so a visibility change reaches every version through Publish's reconciliation).
+ */
+export function inputHashOf(target: ResolvedTarget, visibility: Visibility): string {
   return sha256Hex(
     canonicalJson({
       packaging: PACKAGING_VERSION,
+      visibility,
       kind: target.kind,
       layerName: target.layerName,
       runtimes: target.runtimes,
@@ -97,7 +102,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       failed.push({ layerName: target.layerName, status: 'failed', error: `plan: ${reasonOf(error)}` });
       return;
     }
-    const inputHash = inputHashOf(resolved);
+    const inputHash = inputHashOf(resolved, catalog.settings.visibility);
     let pending = regions;
     if (!request.force) {
       const known = await deps.store.getInput(resolved.layerName, inputHash);

@@ -99,4 +99,34 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
       expect(recorded).toMatchObject({ arn: version.layerVersionArn, codeSha256: version.codeSha256, status: 'latest' });
     }
   });
+
+  it('makes permissions exactly what the catalog says when visibility changes', async () => {
+    const policyOf = async (region: string) => {
+      try {
+        const policy = await lambda(region).send(new GetLayerVersionPolicyCommand({ LayerName: 'lamina-bash', VersionNumber: 1 }));
+        return JSON.parse(policy.Policy!).Statement as { Sid: string; Principal: unknown; Condition?: unknown }[];
+      } catch (error) {
+        if ((error as Error).name === 'ResourceNotFoundException') return [];
+        throw error;
+      }
+    };
+    await pipeline.writeCatalog(catalog().replace('visibility: public', 'visibility: { accounts: ["111111111111", "222222222222"] }'));
+    const accounts = await pipeline.run({ only: ['bash'] });
+    expect(accounts.summary.counts).toMatchObject({ published: 0, failed: 0 });
+    for (const region of REGIONS) {
+      const statements = await policyOf(region);
+      expect(statements.map((statement) => statement.Principal).sort()).toEqual([
+        { AWS: 'arn:aws:iam::111111111111:root' },
+        { AWS: 'arn:aws:iam::222222222222:root' },
+      ]);
+    }
+    await pipeline.writeCatalog(catalog().replace('visibility: public', 'visibility: { organization: o-abcdefghij }'));
+    await pipeline.run({ only: ['bash'] });
+    expect(await policyOf('eu-west-1')).toEqual([
+      expect.objectContaining({ Principal: '*', Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' } } }),
+    ]);
+    await pipeline.writeCatalog(catalog().replace('visibility: public', 'visibility: private'));
+    await pipeline.run({ only: ['bash'] });
+    for (const region of REGIONS) expect(await policyOf(region)).toEqual([]);
+  });
 });

@@ -1,0 +1,356 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { readCatalogFile } from '../../infra/catalog-file';
+import { FUNCTION_NAMES, handlerEntry, type FunctionName } from '../../infra/functions';
+import { LaminaStack } from '../../infra/lamina-stack';
+import { createTableInput } from '../../schema/table';
+import { DEFINITION_FILE, TASK_FUNCTIONS, substitutedDefinition } from '../../statemachine/definition';
+
+type AslValidator = (definition: unknown, options?: { checkArn?: boolean; checkPaths?: boolean }) => {
+  isValid: boolean;
+  errorsText: (separator?: string) => string;
+};
+// asl-validator ships no type declarations.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as AslValidator;
+
+// A catalog unlike the repository's, so every assertion below proves the value came from the catalog.
+const PREFIX = 'acme';
+const SCHEDULE = 'cron(0 3 * * ? *)';
+const CATALOG = `settings:
+  prefix: ${PREFIX}
+  regions: [us-east-1, eu-west-1]
+  schedule: ${SCHEDULE}
+layers:
+  - name: bash
+    kind: bash-runtime
+`;
+
+let workDir: string;
+let stack: LaminaStack;
+let template: Template;
+let resources: Record<string, { Type: string; Properties: Record<string, any>; DeletionPolicy?: string }>;
+
+beforeAll(() => {
+  workDir = mkdtempSync(path.join(tmpdir(), 'lamina-infra-'));
+  const catalogFile = path.join(workDir, 'catalog.yaml');
+  writeFileSync(catalogFile, CATALOG);
+  const entries: Partial<Record<FunctionName, string>> = {};
+  // The listing API handler is written in parallel; until it lands, bundle a stand-in so the rest is tested.
+  if (!existsSync(handlerEntry('api'))) {
+    entries.api = path.join(workDir, 'api-handler.ts');
+    writeFileSync(entries.api, 'export const handler = async () => ({ statusCode: 200, body: "{}" });\n');
+  }
+  const app = new App({ outdir: path.join(workDir, 'cdk.out') });
+  stack = new LaminaStack(app, 'LaminaTest', { catalogFile, entries, stagingBuckets: { 'eu-west-1': 'acme-staging-eu-west-1' } });
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+}, 300_000);
+
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/** An intrinsic-bearing value as a string: `${Ref}` and `${Logical.Attr}` placeholders, joins joined. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(render).join(',');
+  const object = value as Record<string, any>;
+  if ('Fn::Join' in object) return (object['Fn::Join'][1] as unknown[]).map(render).join(object['Fn::Join'][0]);
+  if ('Ref' in object) return `\${${object.Ref}}`;
+  if ('Fn::GetAtt' in object) return `\${${(object['Fn::GetAtt'] as string[]).join('.')}}`;
+  return JSON.stringify(value);
+}
+
+const logicalIdOf = (construct: { node: { defaultChild?: unknown } }) =>
+  stack.getLogicalId(construct.node.defaultChild as CfnFunction | CfnRole);
+const functionId = (name: FunctionName) => logicalIdOf(stack.functions[name]);
+const roleId = (name: FunctionName) => logicalIdOf(stack.functions[name].role as never);
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+/** Every statement of every inline policy attached to a role. */
+function statementsOfRole(logicalId: string): Statement[] {
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((policy) => (policy.Properties.Roles as { Ref: string }[]).some((role) => role.Ref === logicalId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+/** Action → the rendered resources a role's policies allow it on. */
+function allowedActions(logicalId: string): Map<string, string[]> {
+  const allowed = new Map<string, string[]>();
+  for (const statement of statementsOfRole(logicalId)) {
+    if (statement.Effect !== 'Allow') continue;
+    for (const action of asList(statement.Action)) {
+      allowed.set(action, [...(allowed.get(action) ?? []), ...asList(statement.Resource).map(render)]);
+    }
+  }
+  return allowed;
+}
+
+describe('table', () => {
+  test('is on demand, recoverable, retained, and keyed exactly as schema/table.ts describes', () => {
+    const expected = createTableInput('unused');
+    const tables = template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(1);
+    const table = Object.values(tables)[0];
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.Properties.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(table.Properties.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    expect(table.Properties.KeySchema).toEqual(expected.KeySchema);
+    expect(new Set(table.Properties.AttributeDefinitions)).toEqual(new Set(expected.AttributeDefinitions));
+    const indexes = (table.Properties.GlobalSecondaryIndexes as { IndexName: string; KeySchema: unknown; Projection: unknown }[]).map(
+      ({ IndexName, KeySchema, Projection }) => ({ IndexName, KeySchema, Projection }),
+    );
+    expect(indexes).toEqual(expected.GlobalSecondaryIndexes);
+    expect(indexes.map((index) => index.IndexName)).toEqual(['gsi1', 'gsi2']);
+  });
+});
+
+describe('artifact bucket', () => {
+  test('is encrypted, private, versioned, retained, and cleans old versions', () => {
+    const buckets = template.findResources('AWS::S3::Bucket');
+    expect(Object.keys(buckets)).toHaveLength(1);
+    const bucket = Object.values(buckets)[0];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(
+      /^(AES256|aws:kms)$/,
+    );
+    expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const rules = bucket.Properties.LifecycleConfiguration.Rules as { Status: string; NoncurrentVersionExpiration?: { NoncurrentDays: number } }[];
+    expect(rules.some((rule) => rule.Status === 'Enabled' && (rule.NoncurrentVersionExpiration?.NoncurrentDays ?? 0) > 0)).toBe(true);
+  });
+
+  test('denies every request that does not use SSL', () => {
+    const bucketId = Object.keys(template.findResources('AWS::S3::Bucket'))[0];
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketId },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+});
+
+describe('functions', () => {
+  test('one Node.js 22 arm64 function per handler, and no others', () => {
+    const functions = template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(functions).sort()).toEqual(FUNCTION_NAMES.map(functionId).sort());
+    for (const name of FUNCTION_NAMES) {
+      const properties = functions[functionId(name)].Properties;
+      expect({ name, runtime: properties.Runtime, architectures: properties.Architectures, handler: properties.Handler }).toEqual({
+        name,
+        runtime: 'nodejs22.x',
+        architectures: ['arm64'],
+        handler: 'index.handler',
+      });
+      expect(properties.Environment.Variables.LAMINA_TABLE).toEqual({ Ref: logicalIdOf(stack.table) });
+    }
+  });
+
+  test('build has the memory, time and /tmp a layer build needs', () => {
+    const build = resources[functionId('build')].Properties;
+    expect(build.MemorySize).toBeGreaterThanOrEqual(3008);
+    expect(build.Timeout).toBe(900);
+    expect(build.EphemeralStorage).toEqual({ Size: 10240 });
+  });
+
+  test('publish knows the bucket, its region and the staging buckets', () => {
+    const variables = resources[functionId('publish')].Properties.Environment.Variables;
+    expect(variables.LAMINA_BUCKET).toEqual({ Ref: logicalIdOf(stack.bucket) });
+    expect(variables.LAMINA_BUCKET_REGION).toEqual({ Ref: 'AWS::Region' });
+    expect(JSON.parse(variables.LAMINA_STAGING_BUCKETS)).toEqual({ 'eu-west-1': 'acme-staging-eu-west-1' });
+  });
+
+  test('every function has a log group with a retention', () => {
+    for (const name of FUNCTION_NAMES) {
+      const logGroup = resources[functionId(name)].Properties.LoggingConfig.LogGroup as { Ref: string };
+      expect(resources[logGroup.Ref].Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  test('the bundles were built, and the Plan bundle carries the catalog as catalog.yaml', () => {
+    const assemblyDir = path.join(workDir, 'cdk.out');
+    const bundleOf = (name: FunctionName) => {
+      const key = render(resources[functionId(name)].Properties.Code.S3Key);
+      return path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
+    };
+    for (const name of FUNCTION_NAMES) expect(existsSync(path.join(bundleOf(name), 'index.js'))).toBe(true);
+    expect(readFileSync(path.join(bundleOf('plan'), 'catalog.yaml'), 'utf8')).toBe(CATALOG);
+    expect(existsSync(path.join(bundleOf('build'), 'catalog.yaml'))).toBe(false);
+  });
+});
+
+describe('state machine', () => {
+  test('is the ASL file, with every task variable substituted by its function', () => {
+    const machines = template.findResources('AWS::StepFunctions::StateMachine');
+    expect(Object.keys(machines)).toHaveLength(1);
+    const properties = Object.values(machines)[0].Properties;
+    // DefinitionBody.fromFile deploys the file as an asset that CloudFormation reads (DefinitionS3Location).
+    const deployed = readFileSync(path.join(workDir, 'cdk.out', `asset.${render(properties.DefinitionS3Location.Key)}`), 'utf8');
+    expect(deployed).toBe(readFileSync(DEFINITION_FILE, 'utf8'));
+    const used = new Set([...deployed.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
+    expect(used).toEqual(new Set(Object.keys(TASK_FUNCTIONS)));
+    for (const [variable, handler] of Object.entries(TASK_FUNCTIONS)) {
+      expect(properties.DefinitionSubstitutions[variable]).toEqual({ 'Fn::GetAtt': [functionId(handler), 'Arn'] });
+    }
+  });
+
+  test('logs everything, with execution data, and traces with X-Ray', () => {
+    const properties = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
+    expect(properties.LoggingConfiguration.Level).toBe('ALL');
+    expect(properties.LoggingConfiguration.IncludeExecutionData).toBe(true);
+    expect(properties.LoggingConfiguration.Destinations).toHaveLength(1);
+    expect(properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  test('may invoke the task functions and nothing else', () => {
+    const properties = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
+    const allowed = allowedActions(properties.RoleArn['Fn::GetAtt'][0]);
+    const invocable = allowed.get('lambda:InvokeFunction') ?? [];
+    const taskFunctions = [...new Set(Object.values(TASK_FUNCTIONS))];
+    expect(new Set(invocable)).toEqual(new Set(taskFunctions.flatMap((name) => [`\${${functionId(name)}.Arn}`, `\${${functionId(name)}.Arn}:*`])));
+    expect([...allowed.keys()].filter((action) => action.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
+  });
+
+  test('the ASL validates (asl-validator), as Step Functions receives it after substitution', () => {
+    const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:lamina-${name}`;
+    const substitutions = Object.fromEntries(Object.entries(TASK_FUNCTIONS).map(([variable, handler]) => [variable, arn(handler)]));
+    const definition = JSON.parse(substitutedDefinition(substitutions));
+    const result = aslValidator(definition, { checkArn: true, checkPaths: true });
+    expect(result.errorsText('\n')).toBe('');
+    expect(result.isValid).toBe(true);
+
+    // The validator does reject a broken definition: a transition to a state that does not exist.
+    const broken = JSON.parse(substitutedDefinition(substitutions));
+    broken.States[broken.StartAt].Next = 'NoSuchState';
+    expect(aslValidator(broken, { checkArn: true, checkPaths: true }).isValid).toBe(false);
+  });
+});
+
+describe('schedule', () => {
+  test("starts the state machine with {} on the catalog's schedule", () => {
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0].Properties.ScheduleExpression).toBe(SCHEDULE);
+    expect(rules[0].Properties.State ?? 'ENABLED').toBe('ENABLED');
+    const stateMachineId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(rules[0].Properties.Targets).toEqual([
+      expect.objectContaining({ Arn: { Ref: stateMachineId }, Input: '{}' }),
+    ]);
+  });
+});
+
+describe('listing API', () => {
+  test('routes GET / and GET /v1/{proxy+} to the api function (payload v2)', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(['GET /', 'GET /v1/{proxy+}']);
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    for (const route of routes) {
+      const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
+      const integration = integrations[integrationId].Properties;
+      expect(integration.IntegrationUri).toEqual({ 'Fn::GetAtt': [functionId('api'), 'Arn'] });
+      expect(integration.PayloadFormatVersion).toBe('2.0');
+    }
+  });
+
+  test('outputs the API URL, the state machine ARN, the table and the bucket', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'StateMachineArn', 'TableName', 'BucketName']));
+    expect(outputs.TableName.Value).toEqual({ Ref: logicalIdOf(stack.table) });
+    expect(outputs.BucketName.Value).toEqual({ Ref: logicalIdOf(stack.bucket) });
+  });
+});
+
+describe('IAM', () => {
+  const LAYER_ACTIONS = [
+    'lambda:PublishLayerVersion',
+    'lambda:ListLayerVersions',
+    'lambda:GetLayerVersion',
+    'lambda:AddLayerVersionPermission',
+    'lambda:RemoveLayerVersionPermission',
+    'lambda:GetLayerVersionPolicy',
+  ];
+  const layerOfPrefix = new RegExp(`^arn:\\$\\{AWS::Partition\\}:lambda:\\*:\\$\\{AWS::AccountId\\}:layer:${PREFIX}-\\*(:\\*)?$`);
+
+  test("publish may manage only the catalog prefix's layers", () => {
+    const allowed = allowedActions(roleId('publish'));
+    for (const action of LAYER_ACTIONS) {
+      const scoped = allowed.get(action);
+      expect({ action, scoped }).toEqual({ action, scoped: expect.any(Array) });
+      expect(scoped).not.toContain('*');
+      for (const resource of scoped!) expect({ action, resource }).toEqual({ action, resource: expect.stringMatching(layerOfPrefix) });
+      expect(scoped!.some((resource) => resource.includes(`:layer:${PREFIX}-*`))).toBe(true);
+    }
+    expect(allowed.get('lambda:PublishLayerVersion')).toEqual([expect.stringMatching(new RegExp(`layer:${PREFIX}-\\*$`))]);
+    expect(allowed.get('lambda:GetLayerVersion')).toEqual([expect.stringMatching(new RegExp(`layer:${PREFIX}-\\*:\\*$`))]);
+    expect(allowed.has('lambda:DeleteLayerVersion')).toBe(false);
+  });
+
+  test('expire may delete only versions of the prefix layers, and query only the expiry index', () => {
+    const allowed = allowedActions(roleId('expire'));
+    expect(allowed.get('lambda:DeleteLayerVersion')).toEqual([expect.stringMatching(layerOfPrefix)]);
+    expect(allowed.get('dynamodb:Query')).toEqual([`\${${logicalIdOf(stack.table)}.Arn}/index/gsi2`]);
+    expect(allowed.has('lambda:PublishLayerVersion')).toBe(false);
+  });
+
+  test('only publish and expire may call layer APIs; the API function only reads the table', () => {
+    for (const name of ['plan', 'build', 'report', 'api'] as FunctionName[]) {
+      const lambdaActions = [...allowedActions(roleId(name)).keys()].filter((action) => action.startsWith('lambda:'));
+      expect({ name, lambdaActions }).toEqual({ name, lambdaActions: [] });
+    }
+    expect([...allowedActions(roleId('api')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:PutItem', 's3:PutObject']);
+    expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
+    expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
+    expect(allowedActions(roleId('plan')).get('ssm:GetParametersByPath')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/:ssm:\$\{AWS::Region\}::parameter\/aws\/service\/global-infrastructure\/services\/lambda\/regions$/)]),
+    );
+  });
+
+  test('no policy in the stack names an action with a wildcard', () => {
+    const actions = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .flatMap((policy) => (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((statement) => asList(statement.Action)));
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('catalog file', () => {
+  test('an invalid catalog fails synth naming the file and the field', () => {
+    const file = path.join(workDir, 'bad.yaml');
+    writeFileSync(file, 'settings:\n  schedule: every day\nlayers:\n  - name: bash\n    kind: bash-runtime\n');
+    expect(() => readCatalogFile(file)).toThrow(/bad\.yaml[\s\S]*settings\.schedule/);
+  });
+
+  test('a missing catalog says how to pass another one', () => {
+    expect(() => readCatalogFile(path.join(workDir, 'missing.yaml'))).toThrow(/missing\.yaml[\s\S]*-c catalog=/);
+  });
+});
