@@ -1,4 +1,7 @@
 /** @type {import('jest').Config} */
+// The AWS SDK's notice that its 2027 releases need Node 22 is noise in test output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

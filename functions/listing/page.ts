@@ -55,6 +55,7 @@ const SCRIPT = String.raw`
   var copied = document.getElementById('copied');
   var current = { items: [], deprecated: [] };
   var loadToken = 0;
+  var copiedTimer;
 
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -152,7 +153,9 @@ const SCRIPT = String.raw`
       copyText(item.arn).then(function () {
         button.textContent = 'Copied';
         copied.textContent = 'Copied ' + item.arn;
-        setTimeout(function () { button.textContent = 'Copy ARN'; copied.textContent = ''; }, 4000);
+        setTimeout(function () { button.textContent = 'Copy ARN'; }, 4000);
+        clearTimeout(copiedTimer);
+        copiedTimer = setTimeout(function () { copied.textContent = ''; }, 4000);
       }, function () {
         copied.textContent = 'Could not copy; select the ARN text and copy it by hand.';
       });
@@ -253,7 +256,10 @@ const options = (values: readonly string[]) => values.map((value) => `<option va
 
 const sha256Base64 = (text: string) => createHash('sha256').update(text).digest('base64');
 
-/** A Content-Security-Policy for the page: its own inline script and style (by hash), same-origin fetches only. */
+/**
+ * A Content-Security-Policy for the page: its own inline script and style (by hash), same-origin fetches only.
+ * It goes in a <meta> element, so the static export carries it too; the API adds frame-ancestors in the header.
+ */
 export function pageSecurityPolicy(): string {
   return [
     "default-src 'none'",
@@ -263,7 +269,6 @@ export function pageSecurityPolicy(): string {
     "img-src 'self' data:",
     "base-uri 'none'",
     "form-action 'none'",
-    "frame-ancestors 'none'",
   ].join('; ');
 }
 
@@ -276,6 +281,7 @@ export function renderPage(page: PageOptions): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="${pageSecurityPolicy()}">
+<link rel="icon" href="data:,">
 <title>lamina: public AWS Lambda layers</title>
 <style>${STYLE}</style>
 </head>

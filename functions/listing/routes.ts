@@ -14,7 +14,7 @@ import {
   NAME_FILTER,
   SHA256_HEX,
 } from './known-values';
-import { renderPage } from './page';
+import { pageSecurityPolicy, renderPage } from './page';
 
 /** What the listing API reads: one LayerStore call per request, and the artifact store for SBOM documents. */
 export interface ListingDeps {
@@ -30,6 +30,16 @@ export interface ListingDeps {
 const LISTING_CACHE = 'public, max-age=60';
 const PAGE_CACHE = 'public, max-age=300';
 const IMMUTABLE_CACHE = 'public, max-age=86400, immutable';
+/** The listing is public data: any web page may read it (no credentials are involved). */
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'etag, link, x-next-cursor, content-disposition',
+};
+const CORS_PREFLIGHT = {
+  'access-control-allow-methods': 'GET, HEAD',
+  'access-control-allow-headers': 'accept, if-none-match',
+  'access-control-max-age': '86400',
+};
 
 /** Query parameters each route takes besides `format`; anything else is a 400 (a typo should not pass silently). */
 const COMMON_PARAMS = ['format'];
@@ -53,7 +63,7 @@ function oneOf(request: ListingRequest, name: string, valid: readonly string[], 
 }
 
 function regionOf(value: string | null, what: string): string {
-  if (value === null || value === '') throw badRequest('MissingRegion', `${what} needs a region`, LISTING_REGIONS);
+  if (value === null || value === '') throw badRequest('MissingRegion', `${what}: add ?region=<region>`, LISTING_REGIONS);
   if (!LISTING_REGIONS.includes(value)) throw badRequest('InvalidRegion', `region ${JSON.stringify(value)} is not a region where Lambda runs`, LISTING_REGIONS);
   return value;
 }
@@ -84,9 +94,8 @@ function nextPage(request: ListingRequest, page: Page<unknown>, scope: string, s
   const nextCursor = encodeCursor(page.lastKey, scope, secret);
   const query = new URLSearchParams(request.query);
   query.set('cursor', nextCursor);
-  const segments = request.path.split('/').filter(Boolean);
-  // Relative to the current path, so the link works under any API base path.
-  return { nextCursor, nextHref: `${segments[segments.length - 1] ?? '.'}?${query}` };
+  // A query-only reference resolves against the current path (RFC 3986 5.2.2), so it works under any base path.
+  return { nextCursor, nextHref: `?${query}` };
 }
 
 function respond<T>(request: ListingRequest, page: ListingPage<T>): ListingResponse {
@@ -105,7 +114,7 @@ async function regions(request: ListingRequest, deps: ListingDeps): Promise<List
 
 async function regionLayers(request: ListingRequest, deps: ListingDeps, regionParam: string): Promise<ListingResponse> {
   checkParams(request, [...PAGED_PARAMS, 'runtime', 'arch', 'kind', 'q']);
-  const region = regionOf(regionParam, 'the listing');
+  const region = regionOf(regionParam, 'the layers of a region');
   negotiateFormat(request);
   const runtime = oneOf(request, 'runtime', LISTING_RUNTIMES, 'InvalidRuntime');
   const arch = oneOf(request, 'arch', LISTING_ARCHITECTURES, 'InvalidArchitecture');
@@ -174,7 +183,7 @@ async function layerEverywhere(request: ListingRequest, deps: ListingDeps, nameP
 async function layerVersions(request: ListingRequest, deps: ListingDeps, nameParam: string): Promise<ListingResponse> {
   checkParams(request, [...PAGED_PARAMS, 'region']);
   const name = layerNameOf(nameParam);
-  const region = regionOf(request.query.get('region'), 'the versions of a layer');
+  const region = regionOf(request.query.get('region'), 'versions are listed per region');
   negotiateFormat(request);
   const scope = `layer-versions:${name}:${region}`;
   const paging = pageRequest(request, scope, deps.cursorSecret);
@@ -223,9 +232,13 @@ async function layerSbom(request: ListingRequest, deps: ListingDeps, nameParam: 
   return withValidators(request, { status: 200, headers: { 'content-type': contentType }, body: document }, sha256 ? IMMUTABLE_CACHE : LISTING_CACHE);
 }
 
+/** The page at the root; it ignores query parameters (links shared with tracking parameters still work). */
 function homePage(request: ListingRequest): ListingResponse {
-  checkParams(request, []);
-  return withValidators(request, { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: renderPage({ source: 'api' }) }, PAGE_CACHE);
+  const headers = {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `${pageSecurityPolicy()}; frame-ancestors 'none'`,
+  };
+  return withValidators(request, { status: 200, headers, body: renderPage({ source: 'api' }) }, PAGE_CACHE);
 }
 
 type Route = (request: ListingRequest, deps: ListingDeps, ...params: string[]) => Promise<ListingResponse> | ListingResponse;
@@ -260,8 +273,9 @@ function isClientFault(error: unknown): boolean {
 export async function handleListingRequest(request: ListingRequest, deps: ListingDeps): Promise<ListingResponse> {
   let response: ListingResponse;
   try {
+    if (request.method === 'OPTIONS') return { status: 204, headers: { ...CORS_HEADERS, ...CORS_PREFLIGHT }, body: '' };
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      throw new HttpError(405, 'MethodNotAllowed', `the listing is read only: ${request.method} is not allowed, use GET`, undefined, { allow: 'GET, HEAD' });
+      throw new HttpError(405, 'MethodNotAllowed', `the listing is read only: ${request.method} is not allowed, use GET`, undefined, { allow: 'GET, HEAD, OPTIONS' });
     }
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
     const route = ROUTES.find(([pattern]) => pattern.test(path));
@@ -276,5 +290,6 @@ export async function handleListingRequest(request: ListingRequest, deps: Listin
       response = errorResponse(new HttpError(500, 'InternalError', 'the listing could not be read; try again later'));
     }
   }
+  response.headers = { ...response.headers, ...CORS_HEADERS, 'x-content-type-options': 'nosniff' };
   return request.method === 'HEAD' ? { ...response, body: '' } : response;
 }

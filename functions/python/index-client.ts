@@ -194,7 +194,7 @@ export class IndexClient {
       let response: Response | undefined;
       try {
         response = await fetch(url, {
-          headers: { 'user-agent': 'lamina (+https://github.com/lamina)', ...headers },
+          headers: { 'user-agent': 'lamina', ...headers },
           signal: AbortSignal.timeout(this.timeoutMs),
           redirect: 'follow',
         });

@@ -4,7 +4,7 @@ import type { Architecture } from '../layers/kind';
 import { parseCoreMetadata, type CoreMetadata } from './core-metadata';
 import { compareBuildTags, parseSdistFilename, parseWheelFilename, type WheelFilename } from './distribution-filename';
 import type { IndexClient } from './index-client';
-import { compareVersions, filterVersions, isValidSpecifier, satisfiesAll, specifierClauses } from './pep440';
+import { compareVersions, filterVersions, isValidSpecifier, satisfiesAll, specifierClauses, versionKey } from './pep440';
 import { parseRequirement, type Requirement } from './pep508';
 import type { Candidate, ResolverProvider } from './resolver';
 import type { IndexFile } from './simple-api';
@@ -93,9 +93,9 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
       if (priority === undefined || !requiresPythonAllows(file.requiresPython, this.target.pythonFullVersion)) continue;
       const candidate: WheelCandidate = { key, version: wheel.version, yanked: file.yanked !== false, file, wheel };
       // One version may be spelled differently in different files (1.0 / 1.0.0): group by PEP 440 equality.
-      const existingKey = [...byVersion.keys()].find((v) => compareVersions(v, wheel.version) === 0) ?? wheel.version;
-      const existing = byVersion.get(existingKey);
-      if (!existing || better(candidate, priority, existing.candidate, existing.priority)) byVersion.set(existingKey, { candidate, priority });
+      const groupKey = versionKey(wheel.version);
+      const existing = byVersion.get(groupKey);
+      if (!existing || better(candidate, priority, existing.candidate, existing.priority)) byVersion.set(groupKey, { candidate, priority });
     }
     return [...byVersion.values()].map((v) => v.candidate);
   }

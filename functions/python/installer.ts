@@ -24,18 +24,38 @@ export interface WheelInstallPlan {
   bytes: number;
   /** Entries left out (scripts, headers, data). */
   skipped: number;
+  /** Where the files will land, relative to the site-packages folder. */
+  paths: string[];
 }
 
 /** Reads the wheel's central directory to tell what installing it will take, before extracting anything. */
 export async function planWheelInstall(wheelPath: string): Promise<WheelInstallPlan> {
   let bytes = 0;
   let skipped = 0;
+  const paths: string[] = [];
   for (const entry of await listZip(wheelPath)) {
     if (entry.isDirectory) continue;
-    if (installedName(entry.name) === null) skipped++;
-    else bytes += entry.uncompressedSize;
+    const name = installedName(entry.name);
+    if (name === null) skipped++;
+    else {
+      bytes += entry.uncompressedSize;
+      paths.push(name);
+    }
   }
-  return { bytes, skipped };
+  return { bytes, skipped, paths };
+}
+
+/** True when two of the planned wheels would write the same file (then only an ordered install is deterministic). */
+export function plansOverlap(plans: WheelInstallPlan[]): boolean {
+  const seen = new Set<string>();
+  for (const plan of plans) {
+    for (const name of plan.paths) {
+      const key = name.replace(/\\/g, '/').replace(/\/+$/, '');
+      if (seen.has(key)) return true;
+    }
+    for (const name of plan.paths) seen.add(name.replace(/\\/g, '/').replace(/\/+$/, ''));
+  }
+  return false;
 }
 
 export interface InstalledWheel {

@@ -15,7 +15,7 @@ import {
 import { parseCoreMetadata } from './core-metadata';
 import { HashMismatchError, IndexClient, IndexError, PackageNotFoundError, PYPI_SIMPLE_URL, type IndexClientOptions } from './index-client';
 import { fetchWheel, IndexProvider, type PythonTargetEnv } from './index-provider';
-import { directorySize, formatBytes, installWheel, largestItems, planWheelInstall, stripSitePackages } from './installer';
+import { directorySize, formatBytes, installWheel, largestItems, planWheelInstall, plansOverlap, stripSitePackages } from './installer';
 import { markerEnvironment, PYTHON_RUNTIME_IDS, pythonRuntime, RUNTIME_PROVIDED } from './lambda-runtimes';
 import { parseRequirement, RequirementSyntaxError } from './pep508';
 import { lambdaTags } from './platform-tags';
@@ -53,21 +53,34 @@ export const pythonEntrySchema = z
   .object({
     name: z
       .string()
-      .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name'),
+      .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name')
+      .describe('Entry name; layers are named <prefix>-py312-arm64-<name>'),
     kind: z.literal('python'),
-    requirements: z.array(requirementText).min(1, 'list at least one requirement, e.g. ["requests"]'),
+    requirements: z
+      .array(requirementText)
+      .min(1, 'list at least one requirement, e.g. ["requests"]')
+      .describe('PEP 508 requirements, pinned (numpy==2.1.3) or open (requests: the newest that fits each target)'),
     runtimes: z
       .array(z.enum(PYTHON_RUNTIME_IDS, { error: `runtime must be one of ${PYTHON_RUNTIME_IDS.join(', ')}` }))
       .min(1, `list at least one runtime (${PYTHON_RUNTIME_IDS.join(', ')})`)
-      .refine(unique, 'runtimes are listed twice'),
+      .refine(unique, 'runtimes are listed twice')
+      .describe('Lambda Python runtimes; one layer each'),
     architectures: z
       .array(z.enum(ARCHITECTURES, { error: 'architecture must be x86_64 or arm64' }))
       .min(1, 'list at least one architecture (x86_64, arm64)')
-      .refine(unique, 'architectures are listed twice'),
-    index: z.string().refine(isIndexUrl, 'index must be an http(s):// or file:// URL of a Simple API (PEP 503/691) index').optional(),
-    prereleases: z.boolean().optional(),
-    excludeRuntimeProvided: z.boolean().optional(),
-    strip: z.boolean().optional(),
+      .refine(unique, 'architectures are listed twice')
+      .describe('Architectures; one layer each'),
+    index: z
+      .string()
+      .refine(isIndexUrl, 'index must be an http(s):// or file:// URL of a Simple API (PEP 503/691) index')
+      .optional()
+      .describe('Simple API index for this entry; settings.pythonIndexUrl or PyPI when unset'),
+    prereleases: z.boolean().optional().describe('Accept pre-releases everywhere (default: only when pinned or named)'),
+    excludeRuntimeProvided: z
+      .boolean()
+      .optional()
+      .describe(`Leave out dependencies the Lambda runtime ships (${RUNTIME_PROVIDED.join(', ')}) unless listed in requirements`),
+    strip: z.boolean().optional().describe('Drop __pycache__ and tests/test folders inside packages'),
     description: z.string().max(200, 'description must be at most 200 characters (AWS allows 256 with the version lamina adds)').optional(),
   })
   .strict();
@@ -303,7 +316,15 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         }
       });
 
-      const plans = await Promise.all(wheels.map((wheel) => planWheelInstall(wheel)));
+      const unsafe = (d: ResolvedDistribution, error: unknown): never => {
+        if (error instanceof LaminaError) {
+          throw new BuildError(
+            `${label}: ${d.name} ${d.version}: ${error.message}. This wheel is unsafe and lamina will not install it: pin another version of ${d.name} or report the file to its maintainers`,
+          );
+        }
+        throw error;
+      };
+      const plans = await Promise.all(wheels.map((wheel, i) => planWheelInstall(wheel).catch((error: unknown) => unsafe(toInstall[i], error))));
       const planned = plans.reduce((sum, p) => sum + p.bytes, 0);
       if (!spec.strip && planned > maxBytes) {
         const biggest = toInstall
@@ -314,26 +335,23 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         throw tooBig(label, planned, maxBytes, biggest);
       }
 
-      const installed: InstalledDistribution[] = [];
-      for (const [i, d] of toInstall.entries()) {
+      // Wheels that share no file install side by side; otherwise in order, so the last one wins as with pip.
+      const parallel = plansOverlap(plans) ? 1 : options.downloadConcurrency ?? 4;
+      const installed = await mapLimit([...toInstall.keys()], parallel, async (i): Promise<InstalledDistribution> => {
+        const d = toInstall[i];
         let distInfo: string | undefined;
         try {
           distInfo = (await installWheel(wheels[i], sitePackages, d.wheel)).distInfo;
         } catch (error) {
-          if (error instanceof LaminaError) {
-            throw new BuildError(
-              `${label}: ${d.name} ${d.version}: ${error.message}. This wheel is unsafe and lamina will not install it: pin another version of ${d.name} or report the file to its maintainers`,
-            );
-          }
-          throw error;
+          unsafe(d, error);
         }
         let license: string | undefined;
         if (distInfo) {
           const text = await fs.readFile(path.join(sitePackages, distInfo, 'METADATA'), 'utf8').catch(() => undefined);
           if (text) license = parseCoreMetadata(text).license;
         }
-        installed.push({ name: d.name, version: d.version, wheel: d.wheel, url: d.url, sha256: d.sha256, license, dependencies: d.dependencies, direct: d.direct });
-      }
+        return { name: d.name, version: d.version, wheel: d.wheel, url: d.url, sha256: d.sha256, license, dependencies: d.dependencies, direct: d.direct };
+      });
       if (spec.strip) {
         const freed = await stripSitePackages(sitePackages);
         ctx.log(`${label}: strip removed ${formatBytes(freed)} of __pycache__ and test folders`);

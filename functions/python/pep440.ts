@@ -15,6 +15,18 @@ export function compareVersions(a: string, b: string): number {
   return pep440.compare(a, b);
 }
 
+/**
+ * A canonical string for a version, equal for versions PEP 440 calls equal (`1.0` and `1.0.0`, `1.0RC1` and
+ * `1.0rc1`), so versions can be grouped in a Map.
+ */
+export function versionKey(version: string): string {
+  const e = pep440.explain(version);
+  if (!e) return version;
+  const release = [...e.release];
+  while (release.length > 1 && release[release.length - 1] === 0) release.pop();
+  return [e.epoch, release.join('.'), e.pre ? e.pre.join('') : '', e.post ?? '', e.dev ?? '', e.local ?? ''].join('|');
+}
+
 /** True for alpha/beta/rc and dev releases. */
 export function isPrerelease(version: string): boolean {
   const explained = pep440.explain(version);

@@ -139,7 +139,8 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
   const candidatesOf = (key: string) => {
     let found = candidateCache.get(key);
     if (!found) {
-      found = provider.candidates(key);
+      // Sorted once, newest first: a project may be visited many times while backtracking.
+      found = provider.candidates(key).then((list) => [...list].sort((a, b) => compareVersions(b.version, a.version)));
       candidateCache.set(key, found);
     }
     return found;
@@ -236,8 +237,7 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
     const constraints = state.constraints.get(key) ?? [];
     const clauses = clausesOf(constraints);
     const all = await candidatesOf(key);
-    const sorted = [...all].sort((a, b) => compareVersionsDesc(a.version, b.version));
-    let matching = filterVersions(sorted, (c) => c.version, clauses, Boolean(options.prereleases));
+    let matching = filterVersions(all, (c) => c.version, clauses, Boolean(options.prereleases));
     const pinned = clauses.some(isPinningClause);
     if (!(pinned && matching.length > 0 && matching.every((c) => c.yanked))) matching = matching.filter((c) => !c.yanked);
 
@@ -301,8 +301,4 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
 function compareRank(a: [number, number, number, string], b: [number, number, number, string]): number {
   for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
   return a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0;
-}
-
-function compareVersionsDesc(a: string, b: string): number {
-  return compareVersions(b, a);
 }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { GetLayerVersionByArnCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { LaminaError } from '../../functions/layers/kind';
 import { InvokeInputError, invokeFunction, parseHandler } from '../runtime-api/invoke';
+import { startLambdaEmulator, type LambdaEmulator } from '../lambda-emulator';
 import { EXIT, UsageError, type Command } from './command';
 import { parseOptions } from './options';
 
@@ -53,7 +54,7 @@ async function readEvents(file: string): Promise<unknown[]> {
 async function fetchLayerByArn(arn: string, dir: string): Promise<string> {
   if (!process.env.AWS_ENDPOINT_URL_LAMBDA && !process.env.AWS_ENDPOINT_URL) {
     throw new UsageError(
-      `${arn} is a layer ARN; lamina invoke fetches those only from the local services: start them (lamina run) and set AWS_ENDPOINT_URL_LAMBDA to the emulator, or pass the layer's zip file instead`,
+      `${arn} is a layer ARN; lamina invoke fetches those from the local state (--state) or the Lambda endpoint AWS_ENDPOINT_URL_LAMBDA names; pass the layer's zip file otherwise`,
     );
   }
   const region = LAYER_ARN.exec(arn)![1];
@@ -91,7 +92,7 @@ export const invokeCommand: Command = {
   name: 'invoke',
   summary: 'Run a function locally on custom runtime layers through a local Lambda Runtime API (like sam local invoke).',
   usage:
-    'lamina invoke --layer <zip | folder | local layer ARN>... --code <dir | zip> --handler <file.function> [--event <json | file>] [--events <file>] [--timeout <s>] [--memory <mb>] [--env KEY=VALUE]...',
+    'lamina invoke --layer <zip | folder | local layer ARN>... --code <dir | zip> --handler <file.function> [--event <json | file>] [--events <file>] [--timeout <s>] [--memory <mb>] [--env KEY=VALUE]... [--state .lamina]',
   async run(args) {
     const { values } = parseOptions(args, {
       layer: { type: 'string', multiple: true },
@@ -102,6 +103,7 @@ export const invokeCommand: Command = {
       timeout: { type: 'string' },
       memory: { type: 'string' },
       env: { type: 'string', multiple: true },
+      state: { type: 'string', default: '.lamina' },
     });
     if (!values.code) throw new UsageError('--code <dir | zip> is required: the function code (LAMBDA_TASK_ROOT)');
     if (!values.handler) throw new UsageError('--handler <file.function> is required, e.g. function.handler');
@@ -124,6 +126,18 @@ export const invokeCommand: Command = {
     if (!existsSync(values.code)) throw new UsageError(`--code ${values.code} does not exist`);
 
     const downloads = await fs.mkdtemp(path.join(os.tmpdir(), 'lamina-invoke-layers-'));
+    // A local ARN with no Lambda endpoint configured: read the layer from the embedded default's state on disk.
+    let emulator: LambdaEmulator | undefined;
+    const wantsArn = (values.layer ?? []).some((layer) => LAYER_ARN.test(layer));
+    if (wantsArn && !process.env.AWS_ENDPOINT_URL_LAMBDA && !process.env.AWS_ENDPOINT_URL) {
+      const dataDir = path.resolve(values.state!, 'lambda');
+      if (!existsSync(dataDir)) {
+        await fs.rm(downloads, { recursive: true, force: true });
+        throw new UsageError(`${values.state} holds no local layers (${dataDir} does not exist): run \`lamina run\` first, or pass the layer's zip`);
+      }
+      emulator = await startLambdaEmulator({ dataDir });
+      process.env.AWS_ENDPOINT_URL_LAMBDA = emulator.url;
+    }
     try {
       const layers: string[] = [];
       for (const layer of values.layer ?? []) {
@@ -154,6 +168,10 @@ export const invokeCommand: Command = {
       if (error instanceof InvokeInputError) throw new UsageError(error.message);
       throw error;
     } finally {
+      if (emulator) {
+        delete process.env.AWS_ENDPOINT_URL_LAMBDA;
+        await emulator.close();
+      }
       await fs.rm(downloads, { recursive: true, force: true });
     }
   },

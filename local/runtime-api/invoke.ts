@@ -97,6 +97,8 @@ function logStreamName(): string {
 interface RunningRuntime {
   child: ChildProcess;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }>;
+  /** Resolves once the runtime's output pipes are closed, i.e. every line it wrote has reached the logs. */
+  drained: Promise<void>;
   alive: boolean;
 }
 
@@ -110,6 +112,8 @@ async function kill(runtime: RunningRuntime): Promise<void> {
     }
   }
   if (runtime.alive) await runtime.exited;
+  // The last lines a dying runtime wrote may still be in the pipe; give them a moment to arrive.
+  await Promise.race([runtime.drained, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
 }
 
 /**
@@ -122,7 +126,7 @@ export async function invokeFunction(options: InvokeOptions): Promise<InvokeRepo
   parseHandler(options.handler);
   const timeoutSeconds = options.timeoutSeconds ?? 3;
   const memoryMb = options.memoryMb ?? 128;
-  if (!(timeoutSeconds > 0 && timeoutSeconds <= 900)) throw new InvokeInputError(`timeout ${timeoutSeconds}: give 1 to 900 seconds`);
+  if (!(timeoutSeconds >= 1 && timeoutSeconds <= 900)) throw new InvokeInputError(`timeout ${timeoutSeconds}: give 1 to 900 seconds, as Lambda allows`);
   if (!(Number.isInteger(memoryMb) && memoryMb >= 128 && memoryMb <= 10240)) {
     throw new InvokeInputError(`memory ${memoryMb}: give a whole number of MB from 128 to 10240`);
   }
@@ -201,6 +205,7 @@ export async function invokeFunction(options: InvokeOptions): Promise<InvokeRepo
       const running: RunningRuntime = {
         child,
         alive: true,
+        drained: new Promise((resolve) => child.once('close', () => resolve())),
         exited: new Promise((resolve) => {
           child.once('error', (spawnError) => {
             running.alive = false;

@@ -2,11 +2,12 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { readCatalogFile } from '../../infra/catalog-file';
-import { FUNCTION_NAMES, handlerEntry, type FunctionName } from '../../infra/functions';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/functions';
 import { LaminaStack } from '../../infra/lamina-stack';
 import { createTableInput } from '../../schema/table';
 import { DEFINITION_FILE, TASK_FUNCTIONS, substitutedDefinition } from '../../statemachine/definition';
@@ -40,14 +41,10 @@ beforeAll(() => {
   workDir = mkdtempSync(path.join(tmpdir(), 'lamina-infra-'));
   const catalogFile = path.join(workDir, 'catalog.yaml');
   writeFileSync(catalogFile, CATALOG);
-  const entries: Partial<Record<FunctionName, string>> = {};
-  // The listing API handler is written in parallel; until it lands, bundle a stand-in so the rest is tested.
-  if (!existsSync(handlerEntry('api'))) {
-    entries.api = path.join(workDir, 'api-handler.ts');
-    writeFileSync(entries.api, 'export const handler = async () => ({ statusCode: 200, body: "{}" });\n');
-  }
-  const app = new App({ outdir: path.join(workDir, 'cdk.out') });
-  stack = new LaminaStack(app, 'LaminaTest', { catalogFile, entries, stagingBuckets: { 'eu-west-1': 'acme-staging-eu-west-1' } });
+  // The feature flags `cdk synth` runs with, so the template under test is the one that deploys.
+  const { context } = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as { context: Record<string, unknown> };
+  const app = new App({ outdir: path.join(workDir, 'cdk.out'), context });
+  stack = new LaminaStack(app, 'LaminaTest', { catalogFile, stagingBuckets: { 'eu-west-1': 'acme-staging-eu-west-1' } });
   template = Template.fromStack(stack);
   resources = template.toJSON().Resources;
 }, 300_000);
@@ -201,7 +198,11 @@ describe('functions', () => {
       const key = render(resources[functionId(name)].Properties.Code.S3Key);
       return path.join(assemblyDir, `asset.${key.replace(/\.zip$/, '')}`);
     };
-    for (const name of FUNCTION_NAMES) expect(existsSync(path.join(bundleOf(name), 'index.js'))).toBe(true);
+    // Loaded in a fresh Node.js, as Lambda loads them: a bundle missing a module or a file fails here, not on AWS.
+    const load = 'process.stdout.write(JSON.stringify(process.argv.slice(1).map((file) => typeof require(file).handler)))';
+    const files = FUNCTION_NAMES.map((name) => path.join(bundleOf(name), 'index.js'));
+    const handlers = JSON.parse(execFileSync(process.execPath, ['-e', load, ...files], { cwd: workDir, encoding: 'utf8' })) as string[];
+    expect(handlers).toEqual(FUNCTION_NAMES.map(() => 'function'));
     expect(readFileSync(path.join(bundleOf('plan'), 'catalog.yaml'), 'utf8')).toBe(CATALOG);
     expect(existsSync(path.join(bundleOf('build'), 'catalog.yaml'))).toBe(false);
   });

@@ -61,6 +61,8 @@ exports.nested = { deeper: async () => 'nested export' };
 exports.usesLayerModule = async () => require('layer-module').hello();
 `,
   'lib/sub.js': `exports.handler = async () => 'from a sub folder';`,
+  'esm.mjs': `export const handler = async (event) => ({ esm: true, event });`,
+  'commonjs.cjs': `exports.handler = async () => 'from .cjs';`,
   'syntax.js': `exports.handler = async () => 1;\nthis is not javascript`,
   'throwsAtLoad.js': `throw new Error('init went wrong');`,
   'noexport.js': `exports.other = async () => 1;`,
@@ -111,6 +113,11 @@ describe('node runtime client: handlers', () => {
     const noWait = await run('index.callbackNoWait');
     expect(ok(noWait.results[0])).toBe('did not wait');
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  test('ES module (.mjs) and .cjs handlers', async () => {
+    expect(ok((await run('esm.handler', [{ a: 1 }])).results[0])).toEqual({ esm: true, event: { a: 1 } });
+    expect(ok((await run('commonjs.handler')).results[0])).toBe('from .cjs');
   });
 
   test('handler in a sub folder and a nested export', async () => {

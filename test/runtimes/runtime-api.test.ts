@@ -1,9 +1,11 @@
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MAX_PAYLOAD_BYTES, RuntimeApiServer, type FunctionError, type Invocation, type RuntimeOutcome } from '../../local/runtime-api/server';
-import { hostNodeLayer, writeFiles } from './support/fixtures';
+import { bashLayer, hostNodeLayer, writeFiles } from './support/fixtures';
 
 const BASE = '/2018-06-01/runtime';
 
@@ -148,6 +150,63 @@ describe('local Runtime API (2018-06-01)', () => {
       expect(recorded.initErrors).toHaveLength(1);
       expect(recorded.initErrors[0]).toMatchObject({ errorType: 'Runtime.HandlerNotFound', errorMessage: 'index.handler is undefined or not exported' });
       expect(recorded.outcomes).toHaveLength(0);
+    } finally {
+      await fs.rm(scratch, { recursive: true, force: true });
+    }
+  });
+
+  test('both runtimes post handler errors with the Lambda-Runtime-Function-Error-Type header', async () => {
+    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'lamina-api-header-'));
+    try {
+      const code = await writeFiles(path.join(scratch, 'code'), {
+        'index.js': "exports.handler = async () => { throw new TypeError('typed'); };",
+        'function.sh': 'handler () { echo nope; return 2; }',
+      });
+      const layers = { node: await hostNodeLayer(path.join(scratch, 'node')), bash: await bashLayer(path.join(scratch, 'bash')) };
+      for (const [runtime, handler, expectedType] of [
+        ['node', 'index.handler', 'TypeError'],
+        ['bash', 'function.handler', 'Runtime.HandlerError'],
+      ] as const) {
+        const posted = await new Promise<{ url: string; headers: http.IncomingHttpHeaders; body: string }>((resolve) => {
+          let served = false;
+          const raw = http.createServer((request, response) => {
+            if (request.method === 'GET') {
+              if (served) return;
+              served = true;
+              response.writeHead(200, { 'Lambda-Runtime-Aws-Request-Id': 'req-1', 'Lambda-Runtime-Deadline-Ms': String(Date.now() + 5000) });
+              response.end('{}');
+              return;
+            }
+            const chunks: Buffer[] = [];
+            request.on('data', (chunk: Buffer) => chunks.push(chunk));
+            request.on('end', () => {
+              response.writeHead(202).end('{"status":"OK"}');
+              resolve({ url: request.url ?? '', headers: request.headers, body: Buffer.concat(chunks).toString() });
+              child.kill('SIGKILL');
+              raw.closeAllConnections();
+              raw.close();
+            });
+          });
+          let child: ReturnType<typeof spawn>;
+          raw.listen(0, '127.0.0.1', () => {
+            child = spawn(path.join(layers[runtime], 'bootstrap'), [], {
+              env: {
+                PATH: process.env.PATH ?? '',
+                AWS_LAMBDA_RUNTIME_API: `127.0.0.1:${(raw.address() as AddressInfo).port}`,
+                _HANDLER: handler,
+                LAMBDA_TASK_ROOT: code,
+              },
+              stdio: 'ignore',
+            });
+          });
+        });
+        expect(posted.url).toBe('/2018-06-01/runtime/invocation/req-1/error');
+        expect(posted.headers['lambda-runtime-function-error-type']).toBe(expectedType);
+        const body = JSON.parse(posted.body);
+        expect(body.errorType).toBe(expectedType);
+        if (runtime === 'node') expect(body).toMatchObject({ errorMessage: 'typed', stackTrace: expect.arrayContaining(['TypeError: typed']) });
+        else expect(body.errorMessage).toBe('handler exited with status 2: nope');
+      }
     } finally {
       await fs.rm(scratch, { recursive: true, force: true });
     }

@@ -111,7 +111,7 @@ while true; do
     printf '%s' "$__lamina_response" |
       curl -sS -o /dev/null -X POST "$__lamina_api/invocation/$__lamina_request_id/response" -H 'Expect:' --data-binary @-
   else
-    __lamina_message="handler $__lamina_handler_function exited with status $__lamina_status"
+    __lamina_message="$__lamina_handler_function exited with status $__lamina_status"
     [ -n "$__lamina_response" ] && __lamina_message="$__lamina_message: $__lamina_response"
     __lamina_post_error "invocation/$__lamina_request_id/error" Runtime.HandlerError "$__lamina_message"
   fi

@@ -67,13 +67,13 @@ export const bashRuntimeKind: LayerKind<BashRuntimeEntry> = {
     const bootstrap = path.join(rootDir, 'bootstrap');
     await fs.writeFile(bootstrap, BASH_BOOTSTRAP, { mode: 0o755 });
     await fs.chmod(bootstrap, 0o755);
-    ctx.log(`${target.layerName}: bootstrap written`);
+    ctx.log('bootstrap written');
     return { rootDir, description: target.description, manifest: target.inputs };
   },
 
   async smokeTest(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void> {
     if (!onPath('bash') || !onPath('curl')) {
-      ctx.log(`${target.layerName}: smoke test skipped: this machine has no bash or curl`);
+      ctx.log('smoke test skipped: this machine has no bash or curl');
       return;
     }
     const code = path.join(ctx.workDir, 'smoke-function');
@@ -88,6 +88,6 @@ export const bashRuntimeKind: LayerKind<BashRuntimeEntry> = {
         `${target.layerName}: smoke test failed: the tutorial function answered ${JSON.stringify(result.ok ? result.payload : result.error)}, expected ${JSON.stringify(expected)}; logs:\n${report.logs}`,
       );
     }
-    ctx.log(`${target.layerName}: smoke test passed (tutorial function answered through the local Runtime API)`);
+    ctx.log('smoke test passed (tutorial function answered through the local Runtime API)');
   },
 };

@@ -97,7 +97,7 @@ export const nodeRuntimeKind: LayerKind<NodeRuntimeEntry> = {
   async resolve(target: LayerTarget, ctx: KindContext): Promise<ResolvedTarget> {
     const spec = specOf(target);
     const release = await resolveNodeRelease(spec.source, spec.version, spec.architecture, spec);
-    ctx.log(`${target.layerName}: Node.js ${spec.version} → ${release.version} from ${release.url}`);
+    ctx.log(`Node.js ${spec.version} → ${release.version} from ${release.url}`);
     const inputs: NodeRuntimeInputs = {
       release,
       architecture: spec.architecture,
@@ -113,7 +113,7 @@ export const nodeRuntimeKind: LayerKind<NodeRuntimeEntry> = {
 
   async build(target: ResolvedTarget, ctx: KindContext): Promise<BuiltLayer> {
     const { release, architecture } = inputsOf(target);
-    const archive = await downloadVerified(release.url, release.integrity, ctx.cacheDir, (line) => ctx.log(`${target.layerName}: ${line}`));
+    const archive = await downloadVerified(release.url, release.integrity, path.join(ctx.cacheDir, 'node-runtime'), ctx.log);
     const extracted = path.join(ctx.workDir, 'node-archive');
     await fs.rm(extracted, { recursive: true, force: true });
     const written = await extractTar(archive, extracted, {
@@ -137,7 +137,7 @@ export const nodeRuntimeKind: LayerKind<NodeRuntimeEntry> = {
     await fs.writeFile(path.join(rootDir, 'bootstrap'), NODE_BOOTSTRAP, { mode: 0o755 });
     await fs.chmod(path.join(rootDir, 'bootstrap'), 0o755);
     await fs.rm(extracted, { recursive: true, force: true });
-    ctx.log(`${target.layerName}: Node.js ${release.version} ${architecture} laid out`);
+    ctx.log(`Node.js ${release.version} ${architecture} laid out`);
     return {
       rootDir,
       description: target.description,
@@ -150,7 +150,7 @@ export const nodeRuntimeKind: LayerKind<NodeRuntimeEntry> = {
   async smokeTest(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void> {
     const { release, architecture } = inputsOf(target);
     if (hostArchitecture() !== architecture) {
-      ctx.log(`${target.layerName}: smoke test skipped: this machine (${process.platform} ${process.arch}) cannot run ${architecture} binaries`);
+      ctx.log(`smoke test skipped: this machine (${process.platform} ${process.arch}) cannot run ${architecture} binaries`);
       return;
     }
     const code = path.join(ctx.workDir, 'smoke-function');
@@ -167,6 +167,6 @@ export const nodeRuntimeKind: LayerKind<NodeRuntimeEntry> = {
         `${target.layerName}: smoke test failed: expected Node.js v${release.version} to answer, got ${JSON.stringify(result.ok ? result.response : result.error)}; logs:\n${report.logs}`,
       );
     }
-    ctx.log(`${target.layerName}: smoke test passed (Node.js ${response.version} answered through the local Runtime API)`);
+    ctx.log(`smoke test passed (Node.js ${response.version} answered through the local Runtime API)`);
   },
 };

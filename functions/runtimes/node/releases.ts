@@ -47,7 +47,8 @@ export function pickVersion(requested: string, available: string[], where: strin
     const nearest = [...newestPerLine.entries()]
       .sort((a, b) => Math.abs(a[0] - Number(requested)) - Math.abs(b[0] - Number(requested)) || b[0] - a[0])
       .slice(0, 3)
-      .map(([, version]) => version);
+      .map(([, version]) => version)
+      .sort(semver.compare);
     throw new BuildError(`Node.js ${requested} has no release on ${where}; nearest lines that exist: ${nearest.join(', ') || 'none'}`);
   }
   if (versions.includes(requested)) return requested;
@@ -63,7 +64,8 @@ export function pickVersion(requested: string, available: string[], where: strin
       const db = distance(b);
       return da[0] - db[0] || da[1] - db[1] || da[2] - db[2] || semver.rcompare(a, b);
     })
-    .slice(0, 3);
+    .slice(0, 3)
+    .sort(semver.compare);
   throw new BuildError(`Node.js ${requested} does not exist on ${where}; nearest versions that exist: ${nearest.join(', ') || 'none'}`);
 }
 

@@ -29,8 +29,10 @@ export interface FixtureDist {
   license?: string;
   /** Extra wheel entries, as written (may escape the folder: that is the point of some tests). */
   entries?: ZipInput[];
-  /** Adds a `<module>/payload.bin` of this many incompressible bytes. */
+  /** Adds `<module>/data/payload-N.bin` files of this many bytes in total. */
   payloadBytes?: number;
+  /** `random` (default) is incompressible; `mixed` compresses about as well as real wheels (source and binaries). */
+  payloadKind?: 'random' | 'mixed';
   /** Adds `<module>/tests/test_x.py` and `__pycache__` content. */
   withTests?: boolean;
   /** Files inside `<dist>.data/` (e.g. `purelib/extra_mod.py`, `scripts/tool`). */
@@ -99,6 +101,33 @@ export function payload(bytes: number, seed = 1): Buffer {
   return buffer;
 }
 
+const SOURCE_LINES = [
+  'def compute(values, scale=1.0):\n',
+  '    """Return the scaled values."""\n',
+  '    return [value * scale for value in values if value is not None]\n',
+  'class Handler(object):\n',
+  '    def __init__(self, name, options=None):\n',
+  '        self.name = name\n',
+  '        self.options = dict(options or {})\n',
+];
+
+/** One block in three incompressible, the others source-like text: deflates to about 40%, like real wheels. */
+export function mixedPayload(bytes: number, seed = 1): Buffer {
+  const buffer = Buffer.alloc(bytes);
+  const random = payload(bytes, seed);
+  let line = seed;
+  for (let offset = 0, block = 0; offset < bytes; offset += 4096, block++) {
+    const size = Math.min(4096, bytes - offset);
+    if (block % 3 === 0) random.copy(buffer, offset, offset, offset + size);
+    else {
+      let text = '';
+      while (text.length < size) text += SOURCE_LINES[line++ % SOURCE_LINES.length].replace('value', `value${line % 97}`);
+      buffer.write(text.slice(0, size), offset, 'latin1');
+    }
+  }
+  return buffer;
+}
+
 function* wheelEntries(dist: FixtureDist, tag: string): Generator<ZipInput> {
   const module = moduleOf(dist.name);
   const distInfo = `${escapeName(dist.name)}-${dist.version}.dist-info`;
@@ -117,7 +146,8 @@ function* wheelEntries(dist: FixtureDist, tag: string): Generator<ZipInput> {
   if (dist.payloadBytes) {
     const chunk = 4 * 1024 * 1024;
     for (let done = 0, n = 0; done < dist.payloadBytes; done += chunk, n++) {
-      yield emit({ name: `${module}/data/payload-${n}.bin`, data: payload(Math.min(chunk, dist.payloadBytes - done), n + 7) });
+      const size = Math.min(chunk, dist.payloadBytes - done);
+      yield emit({ name: `${module}/data/payload-${n}.bin`, data: dist.payloadKind === 'mixed' ? mixedPayload(size, n + 7) : payload(size, n + 7) });
     }
   }
   for (const [name, data] of Object.entries(dist.dataEntries ?? {})) {

@@ -25,6 +25,8 @@ export interface IndexServer {
   url: string;
   /** Every request path, in order. */
   requests: string[];
+  /** Every project page served, with its format. */
+  pages: Array<{ project: string; format: 'json' | 'html' }>;
   options: IndexServerOptions;
   close(): Promise<void>;
 }
@@ -33,6 +35,7 @@ export interface IndexServer {
 export async function startIndexServer(index: FixtureIndex, options: IndexServerOptions = {}): Promise<IndexServer> {
   const projects = projectFiles(index);
   const requests: string[] = [];
+  const pages: IndexServer['pages'] = [];
   const failures = new Map<string, number>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -64,6 +67,7 @@ export async function startIndexServer(index: FixtureIndex, options: IndexServer
       }
       const wantsJson = !state.options.htmlOnly && (req.headers.accept ?? '').includes('application/vnd.pypi.simple.v1+json');
       const hashes = state.options.wrongHashes ?? {};
+      pages.push({ project: key, format: wantsJson ? 'json' : 'html' });
       if (wantsJson) {
         res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' });
         res.end(jsonPage(key, names, index.files, '../../files/', hashes));
@@ -102,6 +106,7 @@ export async function startIndexServer(index: FixtureIndex, options: IndexServer
   return {
     url: `http://127.0.0.1:${port}/simple/`,
     requests,
+    pages,
     get options() {
       return state.options;
     },

@@ -35,7 +35,7 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
 
 export interface TarEntry {
   path: string;
-  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link';
+  type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice';
   body?: string;
   linkpath?: string;
   mode?: number;

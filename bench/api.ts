@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:api`: the listing API (the same Lambda handler, behind `lamina serve`'s HTTP adapter) on
+ * 127.0.0.1 over dynalite seeded with 1,000 layers × 30 regions, loaded by autocannon. Prints p50, p99 and
+ * requests per second for the region listing and the per-layer route against the 50 ms p99 target. Not a test:
+ * it prints numbers and fails only when a request fails.
+ *
+ * Three processes, so the load generator does not share an event loop with what it measures: this one
+ * (autocannon), the API, and dynalite standing in for DynamoDB.
+ *
+ * Environment: BENCH_LAYERS (1000), BENCH_REGIONS (30), BENCH_CONNECTIONS (100), BENCH_SECONDS (10, per
+ * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it).
+ */
+import autocannon from 'autocannon';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { benchLayerName, benchRegions, seedListingTable } from './seed-listing-table';
+
+const LAYERS = Number(process.env.BENCH_LAYERS ?? 1000);
+const REGIONS = Number(process.env.BENCH_REGIONS ?? 30);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30_000);
+const TARGET_P99_MS = 50;
+const TABLE = 'lamina-bench';
+
+// ---- child processes -----------------------------------------------------------------------------------------
+async function runDynalite(): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const dynalite = require('dynalite') as (options: Record<string, unknown>) => import('node:http').Server;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  server.listen(0, '127.0.0.1', () => process.send!({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+}
+
+async function runApi(): Promise<void> {
+  const { startListingServer } = await import('../local/commands/serve');
+  const { LayerStore } = await import('../functions/store/layer-store');
+  const deps = { store: new LayerStore(), readArtifact: () => Promise.reject(new Error('no artifact store in the benchmark')) };
+  const server = await startListingServer({ deps: () => deps });
+  process.send!({ url: server.url });
+}
+
+function start(role: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(__filename, ['--role', role], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: { url: string }) => resolve({ child, url: message.url }));
+    child.once('exit', (code) => reject(new Error(`the ${role} process exited (${code}) before it was ready`)));
+  });
+}
+
+// ---- load ----------------------------------------------------------------------------------------------------
+interface Scenario {
+  name: string;
+  paths: string[];
+}
+
+async function load(url: string, scenario: Scenario, connections: number, seconds: number, amount: number) {
+  let next = 0;
+  const instance = autocannon({
+    url,
+    connections,
+    amount,
+    // `amount` would override `duration`; the timer below bounds the time instead.
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: scenario.paths[next++ % scenario.paths.length] }) }],
+    headers: { accept: 'application/json' },
+  });
+  const timer = setTimeout(() => (instance as unknown as { stop(): void }).stop(), seconds * 1000);
+  const result = await instance;
+  clearTimeout(timer);
+  return result;
+}
+
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+
+/** CPU milliseconds a process has used (Linux /proc; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const regions = benchRegions(REGIONS);
+  console.log(`lamina listing API benchmark: ${LAYERS} layers × ${REGIONS} regions, ${CONNECTIONS} connections, ≤ ${SECONDS} s or ${REQUESTS} requests per scenario`);
+  const children: ChildProcess[] = [];
+  try {
+    const dynamo = await start('dynalite');
+    children.push(dynamo.child);
+    const seedStart = Date.now();
+    const items = await seedListingTable({ endpoint: dynamo.url, table: TABLE, layers: LAYERS, regions: REGIONS });
+    console.log(`seeded ${items} items with BatchWriteItem in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
+    const api = await start('api', {
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      LAMINA_TABLE: TABLE,
+    });
+    children.push(api.child);
+
+    const layerPaths = Array.from({ length: 50 }, (_, i) => `/v1/layers/${benchLayerName((i * 37) % LAYERS)}`);
+    const scenarios: Scenario[] = [
+      { name: 'region listing  GET /v1/regions/{region}/layers (100 per page)', paths: regions.slice(0, 10).map((r) => `/v1/regions/${r}/layers`) },
+      { name: 'per-layer route GET /v1/layers/{name} (30 regions)', paths: layerPaths },
+      {
+        name: 'filtered listing GET /v1/regions/{region}/layers?runtime=&arch=',
+        paths: regions.slice(0, 10).map((r) => `/v1/regions/${r}/layers?runtime=python3.12&arch=arm64`),
+      },
+    ];
+
+    // Sanity: every path answers 200 with items before any load.
+    for (const scenario of scenarios) {
+      const response = await fetch(`${api.url}${scenario.paths[0]}`);
+      const body = (await response.json()) as { items?: unknown[] };
+      if (response.status !== 200 || !body.items?.length) throw new Error(`${scenario.paths[0]} answered ${response.status} with ${body.items?.length ?? 0} items`);
+    }
+    await load(api.url, scenarios[0], 10, 2, 2_000); // warm-up: JIT, connection pools
+
+    const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+    const rows: string[][] = [];
+    let failures = 0;
+    for (const scenario of scenarios) {
+      const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid)];
+      const result = await load(api.url, scenario, CONNECTIONS, SECONDS, REQUESTS);
+      const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid)];
+      const perRequest = (i: number) =>
+        before[i] === undefined || after[i] === undefined || result.requests.total === 0 ? '?' : ((after[i]! - before[i]!) / result.requests.total).toFixed(2);
+      failures += result.errors + result.non2xx + result.timeouts;
+      rows.push([
+        scenario.name,
+        String(result.requests.total),
+        ms(result.latency.p50),
+        ms(result.latency.p99),
+        result.requests.average.toFixed(0),
+        result.latency.p99 < TARGET_P99_MS ? 'met' : 'missed',
+        String(result.errors + result.non2xx + result.timeouts),
+        `${perRequest(0)} / ${perRequest(1)}`,
+      ]);
+    }
+    const header = ['scenario', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API / dynalite'];
+    const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+    console.log('');
+    for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+    console.log(
+      `\ntarget: p99 under ${TARGET_P99_MS} ms at ${CONNECTIONS} connections. The API, dynalite and autocannon share this machine's ` +
+        `${os.cpus().length} cores; load average before the runs: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+    );
+    if (failures > 0) process.exitCode = 1;
+  } finally {
+    for (const child of children) child.kill();
+  }
+}
+
+const role = process.argv.indexOf('--role');
+if (role >= 0) {
+  const work = process.argv[role + 1] === 'dynalite' ? runDynalite : runApi;
+  work().catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
+  // The parent's end is ours too.
+  process.on('disconnect', () => process.exit(0));
+} else {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,272 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { extractZip } from '../../functions/archive/extract-zip';
+import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
+import { BuildError, type KindContext } from '../../functions/layers/kind';
+import { createPythonKind, pythonKind, type PythonInputs, type PythonManifest } from '../../functions/python/kind';
+import { PYPI_SIMPLE_URL } from '../../functions/python/index-client';
+import { entry, onlyTarget, useFixtureIndex } from './support/harness';
+import { pipUnavailable } from './support/pip';
+
+describe('python entry schema', () => {
+  const valid = { name: 'requests', kind: 'python', requirements: ['requests[socks]>=2.31'], runtimes: ['python3.12', 'python3.9'], architectures: ['arm64'] };
+
+  test('accepts a valid entry', () => {
+    expect(pythonKind.entrySchema.parse(valid)).toEqual(valid);
+  });
+
+  test.each([
+    [{ requirements: ['requests', 'numpy>=='] }, ['requirements', 1], /invalid requirement "numpy>=="/],
+    [{ requirements: [] }, ['requirements'], /at least one requirement/],
+    [{ runtimes: ['python3.8'] }, ['runtimes', 0], /python3\.9, python3\.10/],
+    [{ architectures: ['x86_64', 'x86_64'] }, ['architectures'], /listed twice/],
+    [{ index: 'ftp://mirror.example/simple' }, ['index'], /http\(s\):\/\/ or file:\/\//],
+    [{ name: 'has space' }, ['name'], /\[a-zA-Z0-9-_\]/],
+    [{ strip: 'yes' }, ['strip'], /boolean/],
+  ])('refuses %j with the field and a clear message', (change, fieldPath, message) => {
+    const result = pythonKind.entrySchema.safeParse({ ...valid, ...change });
+    expect(result.success).toBe(false);
+    const issue = result.error!.issues.find((i) => JSON.stringify(i.path) === JSON.stringify(fieldPath));
+    expect(issue?.message).toMatch(message);
+  });
+
+  test('refuses unknown fields (a typo must not pass silently)', () => {
+    expect(pythonKind.entrySchema.safeParse({ ...valid, requirement: ['x'] }).success).toBe(false);
+  });
+});
+
+describe('expand', () => {
+  test('one target per runtime and architecture, readable names, index from entry, settings or PyPI', () => {
+    const targets = pythonKind.expand(entry({ name: 'requests', requirements: ['requests'], runtimes: ['python3.9', 'python3.12'], architectures: ['x86_64', 'arm64'] }), { prefix: 'lamina' });
+    expect(targets.map((t) => t.layerName)).toEqual(['lamina-py39-x86_64-requests', 'lamina-py39-arm64-requests', 'lamina-py312-x86_64-requests', 'lamina-py312-arm64-requests']);
+    expect(targets[3]).toMatchObject({ runtimes: ['python3.12'], architectures: ['arm64'], kind: 'python', entry: 'requests' });
+    expect(targets[0].spec).toMatchObject({ pythonVersion: '3.9', glibc: [2, 26], indexUrl: PYPI_SIMPLE_URL });
+    expect(targets[3].spec).toMatchObject({ pythonVersion: '3.12', glibc: [2, 34], architecture: 'arm64' });
+    const fromSettings = pythonKind.expand(entry({ requirements: ['x'] }), { prefix: 'p', pythonIndexUrl: 'https://mirror.example/simple/' });
+    expect(fromSettings[0].spec.indexUrl).toBe('https://mirror.example/simple/');
+    const fromEntry = pythonKind.expand(entry({ requirements: ['x'], index: 'file:///srv/simple/' }), { prefix: 'p', pythonIndexUrl: 'https://mirror.example/simple/' });
+    expect(fromEntry[0].spec.indexUrl).toBe('file:///srv/simple/');
+  });
+
+  test('a layer name over 140 characters is refused with what to shorten', () => {
+    expect(() => pythonKind.expand(entry({ name: 'n'.repeat(100), requirements: ['x'] }), { prefix: 'p'.repeat(40) })).toThrow(/shorten the entry name or the prefix/);
+  });
+});
+
+describe('python layers from a local index', () => {
+  const harness = useFixtureIndex();
+  const targetFor = (fields: Parameters<typeof entry>[0], prefix = 'lamina') => onlyTarget(pythonKind.expand(entry({ index: harness.server.url, ...fields }), { prefix }));
+
+  afterEach(() => {
+    harness.server.options = {};
+  });
+
+  test('resolve pins the set (inputs) and names the top package; the same upstream gives the same inputs', async () => {
+    const target = targetFor({ name: 'requests', requirements: ['requests[socks]'], runtimes: ['python3.12'], architectures: ['arm64'] });
+    const resolved = await pythonKind.resolve(target, harness.context('resolve'));
+    expect(resolved.packageVersion).toBe('requests 2.32.3');
+    const inputs = resolved.inputs as PythonInputs;
+    expect(inputs.distributions.map((d) => `${d.key}==${d.version}`)).toEqual([
+      'certifi==2024.8.30',
+      'charset-normalizer==3.3.2',
+      'idna==3.8',
+      'pysocks==1.7.1',
+      'requests==2.32.3',
+      'urllib3==2.2.3',
+    ]);
+    const charset = inputs.distributions.find((d) => d.key === 'charset-normalizer')!;
+    expect(charset.wheel).toBe('charset_normalizer-3.3.2-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl');
+    expect(charset.sha256).toBe(harness.index.files[charset.wheel].sha256);
+    expect(charset.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\//);
+    const again = await pythonKind.resolve(target, harness.context('resolve-again'));
+    expect(again.inputs).toEqual(resolved.inputs);
+    const pinned = await pythonKind.resolve(targetFor({ name: 'requests', requirements: ['requests[socks]==2.31.0'], runtimes: ['python3.12'], architectures: ['arm64'] }), harness.context('pinned'));
+    expect(pinned.inputs).not.toEqual(resolved.inputs);
+    expect(pinned.packageVersion).toBe('requests 2.31.0');
+  });
+
+  test('resolving downloads no wheel when the index has metadata files, and only the one without', async () => {
+    const before = harness.server.requests.length;
+    await pythonKind.resolve(targetFor({ requirements: ['requests', 'nometa'] }), harness.context('no-download'));
+    const wheels = harness.server.requests.slice(before).filter((p) => p.endsWith('.whl'));
+    expect(wheels).toEqual(['/files/nometa-0.3-py3-none-any.whl']);
+  });
+
+  test('markers and Requires-Python are judged for the target runtime, not for this machine', async () => {
+    const py39 = await pythonKind.resolve(targetFor({ requirements: ['marked'], runtimes: ['python3.9'], architectures: ['arm64'] }), harness.context('py39'));
+    expect((py39.inputs as PythonInputs).distributions.map((d) => d.key)).toEqual(['marked', 'tomli', 'typing-extensions', 'uvloop']);
+    const arm = await pythonKind.resolve(targetFor({ requirements: ['machine-marked'], architectures: ['arm64'] }), harness.context('arm'));
+    expect((arm.inputs as PythonInputs).distributions.map((d) => d.key)).toEqual(['fast-arm', 'machine-marked']);
+    // pip would pick 1.0 here: it checks metadata Requires-Python against its own interpreter.
+    const modern = await pythonKind.resolve(targetFor({ requirements: ['modern-only'], runtimes: ['python3.12'] }), harness.context('modern'));
+    expect(modern.packageVersion).toBe('modern-only 2.0');
+  });
+
+  async function buildAndZip(fields: Parameters<typeof entry>[0], name: string, kind = pythonKind) {
+    const ctx = harness.context(name);
+    const target = await kind.resolve(targetFor(fields), ctx);
+    const built = await kind.build(target, ctx);
+    const zip = await writeDeterministicZip(built.rootDir, path.join(ctx.workDir, 'layer.zip'));
+    return { ctx, target, built, zip };
+  }
+
+  const pythonMissing = pipUnavailable();
+  (pythonMissing ? test.skip : test)('a built layer imports with python3 (python3.11 x86_64, pure-Python fixtures)', async () => {
+    const { ctx, built, zip } = await buildAndZip({ name: 'requests', requirements: ['requests[socks]', 'hasdata'] }, 'imports');
+    const opt = path.join(ctx.workDir, 'opt');
+    await extractZip(zip.path, opt);
+    const site = path.join(opt, 'python');
+    const modules = (await fs.readdir(site)).filter((n) => !n.includes('.')).concat(['hasdata_pure', 'hasdata_plat']);
+    expect(modules).toEqual(expect.arrayContaining(['requests', 'urllib3', 'idna', 'certifi', 'charset_normalizer', 'pysocks', 'hasdata']));
+    const script = [
+      'import importlib, importlib.metadata, json, sys',
+      `sys.path.insert(0, ${JSON.stringify(site)})`,
+      `mods = ${JSON.stringify(modules)}`,
+      'loaded = {m: importlib.import_module(m).__file__ for m in mods}',
+      `assert all(f.startswith(${JSON.stringify(site)}) for f in loaded.values()), loaded`,
+      'print(json.dumps({"requests": importlib.metadata.version("requests"), "urllib3": importlib.metadata.version("urllib3"), "n": len(loaded)}))',
+    ].join('\n');
+    const out = JSON.parse(execFileSync('python3', ['-I', '-S', '-c', script], { encoding: 'utf8' }));
+    expect(out).toEqual({ requests: '2.32.3', urllib3: '2.2.3', n: modules.length });
+    // Scripts from .data/scripts have no place in a layer; .dist-info stays.
+    expect(existsSync(path.join(site, 'hasdata-tool'))).toBe(false);
+    expect(existsSync(path.join(site, 'requests-2.32.3.dist-info', 'METADATA'))).toBe(true);
+    expect(built.rootDir).toBe(path.join(ctx.workDir, 'layer'));
+  });
+
+  test('description, license, manifest and CycloneDX SBOM', async () => {
+    const { built } = await buildAndZip({ name: 'requests', requirements: ['requests'], description: 'HTTP for humans' }, 'outputs');
+    expect(built.description).toBe('HTTP for humans - requests 2.32.3 (+4 dependencies) for python3.11 x86_64');
+    expect(built.packageVersion).toBe('requests 2.32.3');
+    expect(built.licenseInfo).toBe('Apache-2.0');
+    const manifest = built.manifest as PythonManifest;
+    expect(manifest.distributions.map((d) => `${d.name} ${d.version} ${d.license}`)).toEqual([
+      'certifi 2024.8.30 MPL-2.0',
+      'charset-normalizer 3.3.2 MIT',
+      'idna 3.8 BSD-3-Clause',
+      'requests 2.32.3 Apache-2.0',
+      'urllib3 2.2.3 MIT',
+    ]);
+    expect(manifest.distributions[1].wheel).toBe('charset_normalizer-3.3.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl');
+    expect(manifest.distributions[1].sha256).toBe(harness.index.files[manifest.distributions[1].wheel].sha256);
+    const sbom = JSON.parse(built.attachments!['sbom.cdx.json']);
+    expect(sbom).toMatchObject({ bomFormat: 'CycloneDX', specVersion: '1.5', version: 1 });
+    expect(sbom.metadata.component.name).toBe('lamina-py311-x86_64-requests');
+    const requests = sbom.components.find((c: { name: string }) => c.name === 'requests');
+    expect(requests).toMatchObject({ purl: 'pkg:pypi/requests@2.32.3', licenses: [{ license: { id: 'Apache-2.0' } }], hashes: [{ alg: 'SHA-256', content: harness.index.files['requests-2.32.3-py3-none-any.whl'].sha256 }] });
+    expect(sbom.dependencies.find((d: { ref: string }) => d.ref === 'pkg:pypi/requests@2.32.3').dependsOn).toEqual([
+      'pkg:pypi/certifi@2024.8.30',
+      'pkg:pypi/charset-normalizer@3.3.2',
+      'pkg:pypi/idna@3.8',
+      'pkg:pypi/urllib3@2.2.3',
+    ]);
+  });
+
+  test('the same inputs give the same zip bytes', async () => {
+    const first = await buildAndZip({ requirements: ['requests', 'cryptography'] }, 'det-1');
+    const second = await buildAndZip({ requirements: ['requests', 'cryptography'] }, 'det-2');
+    expect(second.zip.sha256).toBe(first.zip.sha256);
+    expect(second.built.attachments).toEqual(first.built.attachments);
+  });
+
+  test('strip drops __pycache__ and test folders; excludeRuntimeProvided leaves out what Lambda ships unless asked for', async () => {
+    const plain = await buildAndZip({ requirements: ['testsy', 'requests'] }, 'plain');
+    const site = path.join(plain.built.rootDir, 'python');
+    expect(existsSync(path.join(site, 'testsy', 'tests', 'test_basic.py'))).toBe(true);
+    expect(existsSync(path.join(site, 'testsy', '__pycache__'))).toBe(true);
+    const stripped = await buildAndZip({ requirements: ['testsy', 'requests'], strip: true, excludeRuntimeProvided: true }, 'stripped');
+    const site2 = path.join(stripped.built.rootDir, 'python');
+    expect(existsSync(path.join(site2, 'testsy', '__init__.py'))).toBe(true);
+    expect(existsSync(path.join(site2, 'testsy', 'tests'))).toBe(false);
+    expect(existsSync(path.join(site2, 'testsy', '__pycache__'))).toBe(false);
+    expect(existsSync(path.join(site2, 'urllib3'))).toBe(false);
+    const manifest = stripped.built.manifest as PythonManifest;
+    expect(manifest.excluded).toEqual([{ name: 'urllib3', version: '2.2.3' }]);
+    expect(stripped.zip.unzippedSize).toBeLessThan(plain.zip.unzippedSize);
+    const direct = await buildAndZip({ requirements: ['urllib3'], excludeRuntimeProvided: true }, 'direct');
+    expect(existsSync(path.join(direct.built.rootDir, 'python', 'urllib3'))).toBe(true);
+  });
+
+  describe('bad input fails with the package, the target and what to do', () => {
+    const failure = async (promise: Promise<unknown>) => {
+      const error = await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(BuildError);
+      return (error as Error).message;
+    };
+    const resolveFails = (fields: Parameters<typeof entry>[0]) => failure(pythonKind.resolve(targetFor(fields), harness.context('bad')));
+
+    test('unknown package', async () => {
+      const message = await resolveFails({ requirements: ['requestz'] });
+      expect(message).toContain('python layer lamina-py311-x86_64-fixture (python3.11 x86_64)');
+      expect(message).toContain('"requestz" was not found on the index');
+      expect(message).toContain(harness.server.url);
+      expect(message).toMatch(/check the name/);
+    });
+
+    test('unknown version', async () => {
+      const message = await resolveFails({ requirements: ['requests==9.9.9'] });
+      expect(message).toContain('(python3.11 x86_64)');
+      expect(message).toMatch(/requests has no version matching ==9\.9\.9 .* \(it has 2\.31\.0, 2\.32\.3\); change the version/);
+    });
+
+    test('no compatible wheel: the package, its version and the tags tried', async () => {
+      const sdist = await resolveFails({ requirements: ['sdistonly'] });
+      expect(sdist).toMatch(/sdistonly 1\.0: only a source distribution, and lamina installs wheels only/);
+      expect(sdist).toMatch(/Tags tried: cp311-cp311-manylinux_2_26_x86_64, .*py30-none-any \(\d+ tags\)/);
+      const desktop = await resolveFails({ requirements: ['desktop==3.0'], architectures: ['arm64'] });
+      expect(desktop).toContain('(python3.11 arm64)');
+      expect(desktop).toMatch(/desktop 3\.0: no wheel for python3\.11 arm64 \(files: desktop-3\.0-py3-none-macosx_11_0_arm64\.whl/);
+      expect(desktop).toMatch(/Versions with a compatible wheel: 2\.0\. Pick a version with a wheel for python3\.11 arm64, or drop python3\.11\/arm64 from the entry/);
+      const oldGlibc = await resolveFails({ requirements: ['glibc-new>=2'] });
+      expect(oldGlibc).toMatch(/glibc-new 2\.0: no wheel for python3\.11 x86_64/);
+    });
+
+    test('unsolvable requirements say which conflicts with which', async () => {
+      const message = await resolveFails({ requirements: ['alpha', 'beta'] });
+      expect(message).toContain('(python3.11 x86_64)');
+      expect(message).toMatch(/shared: no version satisfies shared<2 \(required by alpha 1\.0\) together with shared>=2 \(required by beta 1\.0\)/);
+      expect(message).toMatch(/loosen or pin one side/);
+    });
+
+    test('hash mismatch', async () => {
+      harness.server.options = { wrongHashes: { 'pysocks-1.7.1-py3-none-any.whl': 'ab'.repeat(32) } };
+      const ctx = harness.context('hash');
+      const target = await pythonKind.resolve(targetFor({ requirements: ['pysocks'] }), ctx);
+      const message = await failure(pythonKind.build(target, ctx));
+      expect(message).toContain('python layer lamina-py311-x86_64-fixture (python3.11 x86_64): pysocks 1.7.1');
+      expect(message).toMatch(/has sha256 [0-9a-f]{64} but the index publishes abab/);
+      expect(message).toMatch(/Retry the build/);
+      expect(existsSync(path.join(ctx.workDir, 'layer', 'python', 'pysocks'))).toBe(false);
+    });
+
+    test('a wheel with paths escaping the folder', async () => {
+      const ctx = harness.context('evil');
+      const target = await pythonKind.resolve(targetFor({ requirements: ['evil'] }), ctx);
+      const message = await failure(pythonKind.build(target, ctx));
+      expect(message).toContain('(python3.11 x86_64): evil 1.0');
+      expect(message).toMatch(/\.\.\/\.\.\/escaped\.py.* would be written outside/);
+      expect(message).toMatch(/pin another version of evil/);
+      expect(existsSync(path.join(ctx.workDir, 'escaped.py'))).toBe(false);
+      expect(existsSync(path.join(ctx.workDir, 'layer', 'escaped.py'))).toBe(false);
+    });
+
+    test('a layer over the size limit fails before anything is installed (and after strip, when strip is on)', async () => {
+      const small = createPythonKind({ maxUnzippedBytes: 200_000 });
+      const ctx = harness.context('big');
+      const target = await small.resolve(targetFor({ requirements: ['bulky', 'idna'] }), ctx);
+      const message = await failure(small.build(target, ctx));
+      expect(message).toContain('python layer lamina-py311-x86_64-fixture (python3.11 x86_64)');
+      expect(message).toMatch(/over the limit of 200000 bytes/);
+      expect(message).toMatch(/Largest: bulky 1\.0 \(0\.3 MB\)/);
+      expect(message).toMatch(/Split the entry into several layers/);
+      expect(existsSync(path.join(ctx.workDir, 'layer', 'python', 'bulky'))).toBe(false);
+      const strippedCtx: KindContext = harness.context('big-strip');
+      const stripTarget = await small.resolve(targetFor({ requirements: ['bulky'], strip: true }), strippedCtx);
+      expect(await failure(small.build(stripTarget, strippedCtx))).toMatch(/Largest: bulky \(0\.3 MB\)/);
+    });
+  });
+});
