@@ -7,8 +7,11 @@
  * Three processes, so the load generator does not share an event loop with what it measures: this one
  * (autocannon), the API, and dynalite standing in for DynamoDB.
  *
- * Environment: BENCH_LAYERS (1000), BENCH_REGIONS (30), BENCH_CONNECTIONS (100), BENCH_SECONDS (10, per
- * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it).
+ * Each scenario runs twice: uncached (every request is one DynamoDB Query) and with the API's response cache
+ * (LAMINA_LISTING_CACHE_SECONDS, off by default in the API).
+ *
+ * Environment: BENCH_LAYERS (1000), BENCH_REGIONS (30), BENCH_CONNECTIONS (100), BENCH_SECONDS (8, per
+ * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it), BENCH_CACHE_SECONDS (5).
  */
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -20,7 +23,8 @@ import { benchLayerName, benchRegions, seedListingTable } from './seed-listing-t
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 1000);
 const REGIONS = Number(process.env.BENCH_REGIONS ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CACHE_SECONDS = Number(process.env.BENCH_CACHE_SECONDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30_000);
 const TARGET_P99_MS = 50;
 const TABLE = 'lamina-bench';
@@ -36,7 +40,12 @@ async function runDynalite(): Promise<void> {
 async function runApi(): Promise<void> {
   const { startListingServer } = await import('../local/commands/serve');
   const { LayerStore } = await import('../functions/store/layer-store');
-  const deps = { store: new LayerStore(), readArtifact: () => Promise.reject(new Error('no artifact store in the benchmark')) };
+  const { ResponseCache } = await import('../functions/listing/response-cache');
+  const deps = {
+    store: new LayerStore(),
+    readArtifact: () => Promise.reject(new Error('no artifact store in the benchmark')),
+    cache: ResponseCache.fromEnvironment(),
+  };
   const server = await startListingServer({ deps: () => deps });
   process.send!({ url: server.url });
 }
@@ -94,55 +103,63 @@ async function main(): Promise<void> {
     const seedStart = Date.now();
     const items = await seedListingTable({ endpoint: dynamo.url, table: TABLE, layers: LAYERS, regions: REGIONS });
     console.log(`seeded ${items} items with BatchWriteItem in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
-    const api = await start('api', {
+    const apiEnv = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'bench',
       AWS_SECRET_ACCESS_KEY: 'bench',
       LAMINA_TABLE: TABLE,
-    });
-    children.push(api.child);
-
+    };
     const layerPaths = Array.from({ length: 50 }, (_, i) => `/v1/layers/${benchLayerName((i * 37) % LAYERS)}`);
     const scenarios: Scenario[] = [
-      { name: 'region listing  GET /v1/regions/{region}/layers (100 per page)', paths: regions.slice(0, 10).map((r) => `/v1/regions/${r}/layers`) },
-      { name: 'per-layer route GET /v1/layers/{name} (30 regions)', paths: layerPaths },
+      { name: 'region listing   GET /v1/regions/{region}/layers (100 per page)', paths: regions.slice(0, 10).map((r) => `/v1/regions/${r}/layers`) },
+      { name: 'per-layer route  GET /v1/layers/{name} (30 regions)', paths: layerPaths },
       {
         name: 'filtered listing GET /v1/regions/{region}/layers?runtime=&arch=',
         paths: regions.slice(0, 10).map((r) => `/v1/regions/${r}/layers?runtime=python3.12&arch=arm64`),
       },
     ];
-
-    // Sanity: every path answers 200 with items before any load.
-    for (const scenario of scenarios) {
-      const response = await fetch(`${api.url}${scenario.paths[0]}`);
-      const body = (await response.json()) as { items?: unknown[] };
-      if (response.status !== 200 || !body.items?.length) throw new Error(`${scenario.paths[0]} answered ${response.status} with ${body.items?.length ?? 0} items`);
-    }
-    await load(api.url, scenarios[0], 10, 2, 2_000); // warm-up: JIT, connection pools
+    // Uncached, every request is one DynamoDB Query; cached, the API keeps answers CACHE_SECONDS (off by default).
+    const modes: { label: string; env: Record<string, string> }[] = [
+      { label: 'uncached', env: {} },
+      { label: `cache ${CACHE_SECONDS}s`, env: { LAMINA_LISTING_CACHE_SECONDS: String(CACHE_SECONDS) } },
+    ];
 
     const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');
     const rows: string[][] = [];
     let failures = 0;
-    for (const scenario of scenarios) {
-      const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid)];
-      const result = await load(api.url, scenario, CONNECTIONS, SECONDS, REQUESTS);
-      const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid)];
-      const perRequest = (i: number) =>
-        before[i] === undefined || after[i] === undefined || result.requests.total === 0 ? '?' : ((after[i]! - before[i]!) / result.requests.total).toFixed(2);
-      failures += result.errors + result.non2xx + result.timeouts;
-      rows.push([
-        scenario.name,
-        String(result.requests.total),
-        ms(result.latency.p50),
-        ms(result.latency.p99),
-        result.requests.average.toFixed(0),
-        result.latency.p99 < TARGET_P99_MS ? 'met' : 'missed',
-        String(result.errors + result.non2xx + result.timeouts),
-        `${perRequest(0)} / ${perRequest(1)}`,
-      ]);
+    for (const mode of modes) {
+      const api = await start('api', { ...apiEnv, ...mode.env });
+      children.push(api.child);
+      // Sanity: every path answers 200 with items before any load.
+      for (const scenario of scenarios) {
+        const response = await fetch(`${api.url}${scenario.paths[0]}`);
+        const body = (await response.json()) as { items?: unknown[] };
+        if (response.status !== 200 || !body.items?.length) throw new Error(`${scenario.paths[0]} answered ${response.status} with ${body.items?.length ?? 0} items`);
+      }
+      await load(api.url, scenarios[0], 10, 2, 2_000); // warm-up: JIT, connection pools
+      for (const scenario of scenarios) {
+        const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid)];
+        const result = await load(api.url, scenario, CONNECTIONS, SECONDS, REQUESTS);
+        const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid)];
+        const perRequest = (i: number) =>
+          before[i] === undefined || after[i] === undefined || result.requests.total === 0 ? '?' : ((after[i]! - before[i]!) / result.requests.total).toFixed(2);
+        failures += result.errors + result.non2xx + result.timeouts;
+        rows.push([
+          scenario.name,
+          mode.label,
+          String(result.requests.total),
+          ms(result.latency.p50),
+          ms(result.latency.p99),
+          result.requests.average.toFixed(0),
+          result.latency.p99 < TARGET_P99_MS ? 'met' : 'missed',
+          String(result.errors + result.non2xx + result.timeouts),
+          `${perRequest(0)} / ${perRequest(1)}`,
+        ]);
+      }
+      api.child.kill();
     }
-    const header = ['scenario', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API / dynalite'];
+    const header = ['scenario', 'API', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API / dynalite'];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     console.log('');
     for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));

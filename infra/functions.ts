@@ -60,7 +60,7 @@ export interface LaminaFunctionOptions {
 }
 
 /**
- * One handler as a NodejsFunction: bundled by the local esbuild (never Docker), Node.js 22 on arm64, source maps
+ * One handler as a NodejsFunction: bundled by the local esbuild (never Docker), Node.js 22 (arm64, but Build on x86_64), source maps
  * on, the AWS SDK bundled (the versions lamina was tested with, not whatever the runtime ships), and a log group
  * with a retention.
  */
@@ -77,7 +77,9 @@ export function createLaminaFunction(scope: Construct, id: string, options: Lami
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
     runtime: lambda.Runtime.NODEJS_22_X,
-    architecture: lambda.Architecture.ARM_64,
+    // Build runs on x86_64 so that it can smoke-test x86_64 runtime layers (the common case) by invoking them;
+    // every other handler is architecture-neutral and cheaper on arm64.
+    architecture: options.name === 'build' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
     description: sizing.description,
     memorySize: sizing.memorySize,
     timeout: sizing.timeout,

@@ -72,7 +72,8 @@ export class LaminaStack extends Stack {
       },
       report: { ...table, ...bucket },
       expire: { ...table },
-      api: { ...table },
+      // Identical listing requests within 5 s share one DynamoDB read (the API says max-age=60 anyway).
+      api: { ...table, ...bucket, LAMINA_LISTING_CACHE_SECONDS: '5' },
     };
     const policies = functionPolicies({ scope: this, table: this.table, bucket: this.bucket, prefix: settings.prefix, stagingBuckets });
 

@@ -81,6 +81,8 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
     ],
     report: [
       allow(['dynamodb:PutItem'], [tableArn]),
+      // The static listing export reads the latest pointers per region and the expiry index.
+      allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI2.name}`]),
       allow(['s3:PutObject'], [listing]),
     ],
     expire: [
@@ -88,6 +90,10 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       allow(['dynamodb:Query'], [`${table.tableArn}/index/${GSI2.name}`]),
       allow(['dynamodb:UpdateItem'], [tableArn]),
     ],
-    api: [allow(['dynamodb:GetItem', 'dynamodb:Query'], [tableArn, indexArns])],
+    api: [
+      allow(['dynamodb:GetItem', 'dynamodb:Query'], [tableArn, indexArns]),
+      // /v1/layers/{name}/sbom reads the SBOM stored beside the layer's zip.
+      allow(['s3:GetObject'], [layers]),
+    ],
   };
 }

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ArtifactStore } from '../aws/artifacts';
 import type { ListingRequest } from '../listing/http';
+import { ResponseCache } from '../listing/response-cache';
 import { handleListingRequest, type ListingDeps } from '../listing/routes';
 import { LayerStore } from '../store/layer-store';
 
@@ -13,6 +14,7 @@ function listingDeps(): ListingDeps {
     deps = {
       store: new LayerStore(),
       readArtifact: (key) => (artifacts ??= ArtifactStore.fromEnvironment()).getText(key),
+      cache: ResponseCache.fromEnvironment(),
       logError: (message, error) =>
         console.error(JSON.stringify({ level: 'ERROR', timestamp: new Date().toISOString(), message, error: String((error as Error)?.stack ?? error) })),
     };

@@ -62,16 +62,16 @@ export function ifNoneMatchHits(header: string | undefined, tag: string): boolea
   return header.split(',').some((candidate) => candidate.trim() === '*' || opaque(candidate) === opaque(tag));
 }
 
-/**
- * Adds ETag and Cache-Control to a successful response, and turns it into a 304 with no body when the client
- * already holds this representation.
- */
-export function withValidators(request: ListingRequest, response: ListingResponse, cacheControl: string): ListingResponse {
+/** Adds ETag, Cache-Control and Vary to a successful response. */
+export function withValidators(response: ListingResponse, cacheControl: string): ListingResponse {
   const tag = entityTag(response.headers['content-type'] ?? '', response.body);
-  const headers: Record<string, string> = { ...response.headers, etag: tag, 'cache-control': cacheControl, vary: 'Accept' };
-  if (ifNoneMatchHits(request.headers['if-none-match'], tag)) {
-    const { 'content-type': _type, 'content-disposition': _disposition, ...rest } = headers;
-    return { status: 304, headers: rest, body: '' };
-  }
-  return { ...response, headers };
+  return { ...response, headers: { ...response.headers, etag: tag, 'cache-control': cacheControl, vary: 'Accept' } };
+}
+
+/** The response itself, or a 304 with no body when the client's If-None-Match already names its ETag. */
+export function conditional(request: ListingRequest, response: ListingResponse): ListingResponse {
+  const tag = response.headers.etag;
+  if (response.status !== 200 || !tag || !ifNoneMatchHits(request.headers['if-none-match'], tag)) return response;
+  const { 'content-type': _type, 'content-disposition': _disposition, ...headers } = response.headers;
+  return { status: 304, headers, body: '' };
 }

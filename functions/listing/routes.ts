@@ -1,7 +1,8 @@
 import type { LayerStore, Page } from '../store/layer-store';
 import { decodeCursor, encodeCursor, type CursorKey } from './cursor';
 import { negotiateFormat, renderListing, type ListingPage } from './formats';
-import { HttpError, badRequest, errorResponse, notFound, withValidators, type ListingRequest, type ListingResponse } from './http';
+import { HttpError, badRequest, conditional, errorResponse, notFound, withValidators, type ListingRequest, type ListingResponse } from './http';
+import type { ResponseCache } from './response-cache';
 import { LAYER_COLUMNS, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
 import {
   DEFAULT_PAGE_SIZE,
@@ -25,6 +26,8 @@ export interface ListingDeps {
   cursorSecret?: string;
   /** Told about errors that are not the client's fault (they become a 500). */
   logError?: (message: string, error: unknown) => void;
+  /** Keeps successful answers for a few seconds (off when absent): see response-cache.ts. */
+  cache?: ResponseCache;
 }
 
 const LISTING_CACHE = 'public, max-age=60';
@@ -101,7 +104,7 @@ function nextPage(request: ListingRequest, page: Page<unknown>, scope: string, s
 function respond<T>(request: ListingRequest, page: ListingPage<T>): ListingResponse {
   const response = renderListing(page, negotiateFormat(request));
   if (page.nextHref) response.headers.link = `<${page.nextHref}>; rel="next"`;
-  return withValidators(request, response, LISTING_CACHE);
+  return withValidators(response, LISTING_CACHE);
 }
 
 // ---- routes ------------------------------------------------------------------------------------------------
@@ -229,7 +232,7 @@ async function layerSbom(request: ListingRequest, deps: ListingDeps, nameParam: 
     throw error;
   }
   const contentType = sbomKey.endsWith('.cdx.json') ? 'application/vnd.cyclonedx+json; charset=utf-8' : 'application/json; charset=utf-8';
-  return withValidators(request, { status: 200, headers: { 'content-type': contentType }, body: document }, sha256 ? IMMUTABLE_CACHE : LISTING_CACHE);
+  return withValidators({ status: 200, headers: { 'content-type': contentType }, body: document }, sha256 ? IMMUTABLE_CACHE : LISTING_CACHE);
 }
 
 /** The page at the root; it ignores query parameters (links shared with tracking parameters still work). */
@@ -238,7 +241,7 @@ function homePage(request: ListingRequest): ListingResponse {
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': `${pageSecurityPolicy()}; frame-ancestors 'none'`,
   };
-  return withValidators(request, { status: 200, headers, body: renderPage({ source: 'api' }) }, PAGE_CACHE);
+  return withValidators({ status: 200, headers, body: renderPage({ source: 'api' }) }, PAGE_CACHE);
 }
 
 type Route = (request: ListingRequest, deps: ListingDeps, ...params: string[]) => Promise<ListingResponse> | ListingResponse;
@@ -278,10 +281,17 @@ export async function handleListingRequest(request: ListingRequest, deps: Listin
       throw new HttpError(405, 'MethodNotAllowed', `the listing is read only: ${request.method} is not allowed, use GET`, undefined, { allow: 'GET, HEAD, OPTIONS' });
     }
     const path = request.path.length > 1 ? request.path.replace(/\/+$/, '') : request.path;
-    const route = ROUTES.find(([pattern]) => pattern.test(path));
-    if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom`);
-    const params = route[0].exec(path)!.slice(1).map(decodeSegment);
-    response = await route[1](request, deps, ...params);
+    const cacheKey = deps.cache?.keyOf(path, request.query, request.headers.accept);
+    const cached = cacheKey ? deps.cache!.get(cacheKey) : undefined;
+    if (cached) response = cached;
+    else {
+      const route = ROUTES.find(([pattern]) => pattern.test(path));
+      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom`);
+      const params = route[0].exec(path)!.slice(1).map(decodeSegment);
+      response = await route[1](request, deps, ...params);
+      if (cacheKey && response.status === 200) deps.cache!.set(cacheKey, response);
+    }
+    response = conditional(request, response);
   } catch (error) {
     if (error instanceof HttpError) response = errorResponse(error);
     else if (isClientFault(error)) response = errorResponse(badRequest('InvalidRequest', 'the request could not be answered as given; start again without a cursor'));
@@ -290,6 +300,7 @@ export async function handleListingRequest(request: ListingRequest, deps: Listin
       response = errorResponse(new HttpError(500, 'InternalError', 'the listing could not be read; try again later'));
     }
   }
-  response.headers = { ...response.headers, ...CORS_HEADERS, 'x-content-type-options': 'nosniff' };
-  return request.method === 'HEAD' ? { ...response, body: '' } : response;
+  // A new object: the cache may hold the one the route made.
+  const headers = { ...response.headers, ...CORS_HEADERS, 'x-content-type-options': 'nosniff' };
+  return { ...response, headers, body: request.method === 'HEAD' ? '' : response.body };
 }

@@ -4,9 +4,9 @@ import type { Architecture } from '../layers/kind';
 import { parseCoreMetadata, type CoreMetadata } from './core-metadata';
 import { compareBuildTags, parseSdistFilename, parseWheelFilename, type WheelFilename } from './distribution-filename';
 import type { IndexClient } from './index-client';
-import { compareVersions, filterVersions, isValidSpecifier, satisfiesAll, specifierClauses, versionKey } from './pep440';
+import { compareVersions, filterVersions, isPrerelease, isValidSpecifier, satisfiesAll, specifierClauses, versionKey } from './pep440';
 import { parseRequirement, type Requirement } from './pep508';
-import type { Candidate, ResolverProvider } from './resolver';
+import type { Candidate, Explanation, ResolverProvider } from './resolver';
 import type { IndexFile } from './simple-api';
 import { tagPriorities } from './platform-tags';
 import { readWheelMetadata } from './wheel-metadata';
@@ -19,6 +19,8 @@ export interface PythonTargetEnv {
   architecture: Architecture;
   /** Accepted wheel tags, best first. */
   tags: string[];
+  /** glibc of the runtime, for messages about wheels that need a newer one. */
+  glibc?: readonly [number, number];
 }
 
 /** A project version with the one wheel lamina would install for the target. */
@@ -70,8 +72,19 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
     this.priorities = tagPriorities(target.tags);
   }
 
+  /**
+   * Starts fetching a project the resolver will need, and the metadata of its newest release (the one it most
+   * likely picks), so that metadata requests overlap instead of running one after another.
+   */
   prefetch(key: string): void {
-    this.client.project(key).catch(() => {});
+    this.candidates(key)
+      .then((candidates) => {
+        const finals = candidates.filter((c) => !c.yanked && !isPrerelease(c.version));
+        const newest = finals.reduce<WheelCandidate | undefined>((best, c) => (!best || compareVersions(c.version, best.version) > 0 ? c : best), undefined);
+        if (newest && newest.file.coreMetadata) return this.coreMetadata(newest);
+        return undefined;
+      })
+      .catch(() => {});
   }
 
   private priorityOf(wheel: WheelFilename): number | undefined {
@@ -141,7 +154,22 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
     return { requires };
   }
 
-  async explainNoCandidates(key: string, clauses: string[], considered: WheelCandidate[]): Promise<string> {
+  /** `; its Linux wheels need glibc 2.28 ...` when the only Linux wheels for the architecture need a newer glibc. */
+  private glibcNote(filenames: string[]): string {
+    const glibc = this.target.glibc;
+    if (!glibc) return '';
+    const machine = this.target.architecture === 'arm64' ? 'aarch64' : 'x86_64';
+    let oldest: number | undefined;
+    for (const name of filenames) {
+      for (const match of name.matchAll(MANYLINUX)) {
+        if (match[3] === machine && Number(match[1]) === glibc[0]) oldest = Math.min(oldest ?? Infinity, Number(match[2]));
+      }
+    }
+    if (oldest === undefined || oldest <= glibc[1]) return '';
+    return `; its Linux wheels need glibc ${glibc[0]}.${oldest} and ${this.target.runtime} has ${glibc[0]}.${glibc[1]}, so use a newer Python runtime`;
+  }
+
+  async explainNoCandidates(key: string, clauses: string[], considered: WheelCandidate[]): Promise<Explanation> {
     const page = await this.client.project(key);
     const target = `${this.target.runtime} ${this.target.architecture}`;
     const tried = summarizeTags(this.target.tags);
@@ -157,22 +185,27 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
     const wanted = clauses.length ? clauses.join(',') : 'any version';
     const matchingAnyFile = filterVersions(allVersions, (v) => v, clauses, true);
     const usable = considered.map((c) => c.version).sort(compareVersions);
-    if (allVersions.length === 0) return `the index ${this.client.indexUrl} lists no files for ${key}.`;
+    if (allVersions.length === 0) return { reason: 'no-version', text: `the index ${this.client.indexUrl} lists no files for ${key}; check the name and the index.` };
     if (matchingAnyFile.length === 0) {
-      return `${key} has no version matching ${wanted} on ${this.client.indexUrl} (it has ${tail(allVersions)}); change the version in the requirement.`;
+      return { reason: 'no-version', text: `${key} has no version matching ${wanted} on ${this.client.indexUrl} (it has ${tail(allVersions)}); change the version in the requirement.` };
     }
     const described = matchingAnyFile
       .slice(-3)
       .map((v) => {
         const names = files.get(v)!;
-        const reason = names.every((n) => !/\.whl( \(yanked\))?$/.test(n)) ? 'only a source distribution, and lamina installs wheels only' : `no wheel for ${target}`;
+        const reason = names.every((n) => !/\.whl( \(yanked\))?$/.test(n)) ? 'only a source distribution, and lamina installs wheels only' : `no wheel for ${target}${this.glibcNote(names)}`;
         return `${key} ${v}: ${reason} (files: ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''})`;
       })
       .join('; ');
     const usableText = usable.length ? ` Versions with a compatible wheel: ${tail(usable)}.` : '';
-    return `${described}. Tags tried: ${tried}.${usableText} Pick a version with a wheel for ${target}, or drop ${this.target.runtime}/${this.target.architecture} from the entry.`;
+    return {
+      reason: 'no-wheel',
+      text: `${described}. Tags tried: ${tried}.${usableText} Pick a version with a wheel for ${target}, or drop ${this.target.runtime}/${this.target.architecture} from the entry.`,
+    };
   }
 }
+
+const MANYLINUX = /manylinux_(\d+)_(\d+)_(x86_64|aarch64)/g;
 
 function better(a: WheelCandidate, aPriority: number, b: WheelCandidate, bPriority: number): boolean {
   if (a.yanked !== b.yanked) return !a.yanked;

@@ -13,13 +13,13 @@ import {
   type ResolvedTarget,
 } from '../layers/kind';
 import { parseCoreMetadata } from './core-metadata';
-import { HashMismatchError, IndexClient, IndexError, PackageNotFoundError, PYPI_SIMPLE_URL, type IndexClientOptions } from './index-client';
+import { HashMismatchError, IndexClient, PYPI_SIMPLE_URL, type IndexClientOptions } from './index-client';
 import { fetchWheel, IndexProvider, type PythonTargetEnv } from './index-provider';
-import { directorySize, formatBytes, installWheel, largestItems, planWheelInstall, plansOverlap, stripSitePackages } from './installer';
+import { directorySize, formatBytes, installWheel, largestItems, planWheelInstall, plansOverlap, stripSitePackages, type WheelInstallPlan } from './installer';
 import { markerEnvironment, PYTHON_RUNTIME_IDS, pythonRuntime, RUNTIME_PROVIDED } from './lambda-runtimes';
 import { parseRequirement, RequirementSyntaxError } from './pep508';
 import { lambdaTags } from './platform-tags';
-import { resolve, ResolutionImpossible } from './resolver';
+import { isDisagreement, resolve, ResolutionImpossible } from './resolver';
 import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
 
@@ -169,16 +169,24 @@ function environmentOf(spec: PythonSpec): PythonTargetEnv {
     pythonFullVersion: spec.pythonFullVersion,
     architecture: spec.architecture,
     tags: lambdaTags(spec.pythonVersion, spec.architecture, spec.glibc),
+    glibc: spec.glibc,
   };
 }
 
+/** Maps with at most `limit` calls in flight, results in input order; after a failure no new item starts. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failed) {
       const index = next++;
-      results[index] = await fn(items[index]);
+      try {
+        results[index] = await fn(items[index]);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }
   });
   await Promise.all(workers);
@@ -188,11 +196,12 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 /** Turns index and resolver failures into BuildErrors that name the layer, the target and what to do. */
 function explain(error: unknown, label: string): never {
   if (error instanceof ResolutionImpossible) {
-    throw new BuildError(`${label}: ${error.message}. Change the requirements of the entry so they agree (loosen or pin one side), or drop this runtime/architecture from the entry`);
+    const advice = isDisagreement(error.conflicts) ? ' Loosen or pin one side of the conflict in the entry\'s requirements, or drop this runtime/architecture from the entry.' : '';
+    throw new BuildError(`${label}: ${error.message}${advice}`);
   }
-  if (error instanceof PackageNotFoundError) throw new BuildError(`${label}: ${error.message}`);
-  if (error instanceof IndexError) throw new BuildError(`${label}: ${error.message}`);
-  if (error instanceof LaminaError) throw new BuildError(`${label}: ${error.message}`);
+  // Already labelled by this module.
+  if (error instanceof BuildError) throw error;
+  if (error instanceof Error) throw new BuildError(`${label}: ${error.message}`);
   throw error;
 }
 
@@ -226,6 +235,9 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
           };
         }),
       );
+      if (distributions.length === 0) {
+        throw new BuildError(`${label}: no requirement applies to ${spec.runtime} ${spec.architecture} (their markers exclude it); drop this runtime/architecture from the entry or fix the markers`);
+      }
       for (const d of distributions) {
         if (!d.sha256) throw new BuildError(`${label}: the index ${spec.indexUrl} publishes no sha256 for ${d.wheel}; lamina only installs files it can verify, use an index that publishes hashes`);
       }
@@ -302,20 +314,6 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
       const excluded = inputs.distributions.filter((d) => d.excluded);
       if (excluded.length) ctx.log(`${label}: leaving out ${excluded.map((d) => d.name).join(', ')} (the Lambda runtime provides them)`);
 
-      const wheels = await mapLimit(toInstall, options.downloadConcurrency ?? 4, async (d) => {
-        const file: IndexFile = { filename: d.wheel, url: d.url, hashes: { sha256: d.sha256 }, yanked: false, coreMetadata: false };
-        try {
-          return await fetchWheel(client, ctx.cacheDir, file);
-        } catch (error) {
-          if (error instanceof HashMismatchError) {
-            throw new BuildError(
-              `${label}: ${d.name} ${d.version}: ${error.message}. The file changed on the index or was corrupted on the way; nothing was installed. Retry the build; if it persists, report it to the index owner or pin another version of ${d.name}`,
-            );
-          }
-          explain(error, `${label}: ${d.name} ${d.version}`);
-        }
-      });
-
       const unsafe = (d: ResolvedDistribution, error: unknown): never => {
         if (error instanceof LaminaError) {
           throw new BuildError(
@@ -324,20 +322,22 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         }
         throw error;
       };
-      const plans = await Promise.all(wheels.map((wheel, i) => planWheelInstall(wheel).catch((error: unknown) => unsafe(toInstall[i], error))));
-      const planned = plans.reduce((sum, p) => sum + p.bytes, 0);
-      if (!spec.strip && planned > maxBytes) {
-        const biggest = toInstall
-          .map((d, i) => ({ d, bytes: plans[i].bytes }))
-          .sort((a, b) => b.bytes - a.bytes)
-          .slice(0, 5)
-          .map(({ d, bytes }) => `${d.name} ${d.version} (${formatBytes(bytes)})`);
-        throw tooBig(label, planned, maxBytes, biggest);
-      }
-
-      // Wheels that share no file install side by side; otherwise in order, so the last one wins as with pip.
-      const parallel = plansOverlap(plans) ? 1 : options.downloadConcurrency ?? 4;
-      const installed = await mapLimit([...toInstall.keys()], parallel, async (i): Promise<InstalledDistribution> => {
+      const download = async (d: ResolvedDistribution): Promise<string> => {
+        const file: IndexFile = { filename: d.wheel, url: d.url, hashes: { sha256: d.sha256 }, yanked: false, coreMetadata: false };
+        try {
+          return await fetchWheel(client, ctx.cacheDir, file);
+        } catch (error) {
+          if (error instanceof HashMismatchError) {
+            throw new BuildError(
+              `${label}: ${d.name} ${d.version}: ${error.message}. The file changed on the index or was corrupted on the way, and it was not installed. Retry the build; if it persists, report it to the index owner or pin another version of ${d.name}`,
+            );
+          }
+          return explain(error, `${label}: ${d.name} ${d.version}`);
+        }
+      };
+      const wheels: string[] = [];
+      const plans: WheelInstallPlan[] = [];
+      const install = async (i: number): Promise<InstalledDistribution> => {
         const d = toInstall[i];
         let distInfo: string | undefined;
         try {
@@ -351,7 +351,34 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
           if (text) license = parseCoreMetadata(text).license;
         }
         return { name: d.name, version: d.version, wheel: d.wheel, url: d.url, sha256: d.sha256, license, dependencies: d.dependencies, direct: d.direct };
+      };
+
+      // Each wheel is installed as soon as it is downloaded and verified, so downloads overlap with extraction; the
+      // running size total stops the build as soon as the layer cannot fit.
+      let planned = 0;
+      let installed = await mapLimit([...toInstall.keys()], options.downloadConcurrency ?? 4, async (i) => {
+        wheels[i] = await download(toInstall[i]);
+        plans[i] = await planWheelInstall(wheels[i]).catch((error: unknown) => unsafe(toInstall[i], error));
+        planned += plans[i].bytes;
+        if (!spec.strip && planned > maxBytes) {
+          const biggest = toInstall
+            .map((d, j) => ({ d, bytes: plans[j]?.bytes ?? 0 }))
+            .filter(({ bytes }) => bytes > 0)
+            .sort((a, b) => b.bytes - a.bytes)
+            .slice(0, 5)
+            .map(({ d, bytes }) => `${d.name} ${d.version} (${formatBytes(bytes)})`);
+          throw tooBig(label, planned, maxBytes, biggest, true);
+        }
+        return install(i);
       });
+      if (plansOverlap(plans)) {
+        // Two wheels write the same file: install again one after the other, in order, so that the last one wins
+        // (as with pip) whatever the timing of the downloads.
+        ctx.log(`${label}: some wheels share files; installing them again in order`);
+        await fs.rm(sitePackages, { recursive: true, force: true });
+        await fs.mkdir(sitePackages, { recursive: true });
+        installed = await mapLimit([...toInstall.keys()], 1, install);
+      }
       if (spec.strip) {
         const freed = await stripSitePackages(sitePackages);
         ctx.log(`${label}: strip removed ${formatBytes(freed)} of __pycache__ and test folders`);
@@ -393,9 +420,9 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
   };
 }
 
-function tooBig(label: string, bytes: number, maxBytes: number, biggest: string[]): BuildError {
+function tooBig(label: string, bytes: number, maxBytes: number, biggest: string[], atLeast = false): BuildError {
   return new BuildError(
-    `${label}: the layer would be ${bytes} bytes (${formatBytes(bytes)}) unzipped, over the limit of ${maxBytes} bytes (${formatBytes(maxBytes)}; Lambda allows 262144000 for a function and all its layers). Largest: ${biggest.join(', ')}. Split the entry into several layers, set strip: true, or set excludeRuntimeProvided: true`,
+    `${label}: the layer would be ${atLeast ? 'at least ' : ''}${bytes} bytes (${formatBytes(bytes)}) unzipped, over the limit of ${maxBytes} bytes (${formatBytes(maxBytes)}; Lambda allows 262144000 for a function and all its layers). Largest: ${biggest.join(', ')}. Split the entry into several layers, set strip: true, or set excludeRuntimeProvided: true`,
   );
 }
 

@@ -23,8 +23,11 @@ export interface ResolverProvider<C extends Candidate> {
    * target (e.g. its metadata says Requires-Python >=3.13).
    */
   dependencies(key: string, candidate: C): Promise<{ requires: Requirement[] } | { unusable: string }>;
-  /** Why no candidate satisfies `clauses` (unknown version, no compatible wheel...), for error messages. */
-  explainNoCandidates?(key: string, clauses: string[], considered: C[]): Promise<string>;
+  /**
+   * Why no candidate satisfies `clauses`, for error messages: no such version at all (`no-version`), or versions
+   * that exist but have no file the target can use (`no-wheel`).
+   */
+  explainNoCandidates?(key: string, clauses: string[], considered: C[]): Promise<Explanation>;
   /** Optional hint that `key` will be needed soon, so the provider can start fetching it. */
   prefetch?(key: string): void;
 }
@@ -59,12 +62,18 @@ export interface Constraint {
   by: string;
 }
 
+export interface Explanation {
+  reason: 'no-version' | 'no-wheel';
+  /** A sentence (or a few) that says what is missing and what to do. */
+  text: string;
+}
+
 /** A set of requirements on one project that no candidate satisfies. */
 export interface Conflict {
   key: string;
   constraints: Constraint[];
-  /** The provider's explanation when no candidate exists at all. */
-  detail?: string;
+  /** The provider's explanation of why no candidate fits. */
+  detail?: Explanation;
 }
 
 /** Raised when the requirements cannot be satisfied; `conflicts` say which requirement fights which. */
@@ -99,11 +108,20 @@ function describe(constraint: Constraint): string {
   return constraint.parent === null ? `${text} (the entry)` : `${text} (required by ${constraint.by})`;
 }
 
-/** One line per conflict, a person can act on. */
+/** One sentence per conflict that a person can act on. */
 export function formatConflict(conflict: Conflict): string {
-  const who = conflict.constraints.map(describe);
-  const base = `${conflict.key}: no version satisfies ${who.join(' together with ')}`;
-  return conflict.detail ? `${base}. ${conflict.detail}` : base;
+  const { constraints, detail, key } = conflict;
+  if (constraints.length === 1) {
+    return `${describe(constraints[0])} cannot be installed: ${detail ? detail.text : `no version of ${key} fits`}`;
+  }
+  const base = `${constraints.map(describe).join(' and ')} leave no version of ${key}`;
+  // With several requirements, "no such version" is the conflict itself; a missing wheel is worth saying.
+  return detail && detail.reason === 'no-wheel' ? `${base}: ${detail.text}` : `${base}.`;
+}
+
+/** True when the failure comes from requirements that disagree, rather than from one that cannot be met. */
+export function isDisagreement(conflicts: Conflict[]): boolean {
+  return conflicts.some((c) => c.constraints.length > 1);
 }
 
 function requestedExtras(constraints: Constraint[] | undefined): string[] {
@@ -257,7 +275,7 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
       }
       const deps = await provider.dependencies(key, candidate);
       if ('unusable' in deps) {
-        lastConflict = { key, constraints, detail: `${key} ${candidate.version}: ${deps.unusable}` };
+        lastConflict = { key, constraints, detail: { reason: 'no-wheel', text: `${key} ${candidate.version} ${deps.unusable}.` } };
         continue;
       }
       const nextState = clone(state);
@@ -282,8 +300,8 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
       const text = formatConflict(conflict);
       if (!unique.has(text)) unique.set(text, conflict);
     }
-    const shown = [...unique.keys()].slice(0, 4);
-    throw new ResolutionImpossible([...unique.values()], `the requirements cannot be satisfied together: ${shown.join('; ')}`);
+    const shown = [...unique.keys()].slice(0, 2);
+    throw new ResolutionImpossible([...unique.values()], shown.join(' Also: '));
   }
   const state = outcome.ok;
   const rootKeys = new Set(requirements.map((r) => r.key));

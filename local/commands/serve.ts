@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ArtifactStore } from '../../functions/aws/artifacts';
 import { createApiHandler } from '../../functions/api/handler';
+import { ResponseCache } from '../../functions/listing/response-cache';
 import type { ListingDeps } from '../../functions/listing/routes';
 import { LayerStore } from '../../functions/store/layer-store';
 import { startLocalServices } from '../services';
@@ -93,7 +94,12 @@ export async function startListingServer(options: { port?: number; host?: string
 /** The listing's dependencies over whatever the SDK's endpoint settings name (the local services once started). */
 export function localListingDeps(): ListingDeps {
   const artifacts = ArtifactStore.fromEnvironment();
-  return { store: new LayerStore(), readArtifact: (key) => artifacts.getText(key), logError: (message, error) => console.error(message, error) };
+  return {
+    store: new LayerStore(),
+    readArtifact: (key) => artifacts.getText(key),
+    logError: (message, error) => console.error(message, error),
+    cache: ResponseCache.fromEnvironment(),
+  };
 }
 
 export const serveCommand: Command = {

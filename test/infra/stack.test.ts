@@ -156,7 +156,7 @@ describe('artifact bucket', () => {
 });
 
 describe('functions', () => {
-  test('one Node.js 22 arm64 function per handler, and no others', () => {
+  test('one Node.js 22 function per handler, and no others: build on x86_64 (to smoke-test runtimes), the rest arm64', () => {
     const functions = template.findResources('AWS::Lambda::Function');
     expect(Object.keys(functions).sort()).toEqual(FUNCTION_NAMES.map(functionId).sort());
     for (const name of FUNCTION_NAMES) {
@@ -164,7 +164,7 @@ describe('functions', () => {
       expect({ name, runtime: properties.Runtime, architectures: properties.Architectures, handler: properties.Handler }).toEqual({
         name,
         runtime: 'nodejs22.x',
-        architectures: ['arm64'],
+        architectures: [name === 'build' ? 'x86_64' : 'arm64'],
         handler: 'index.handler',
       });
       expect(properties.Environment.Variables.LAMINA_TABLE).toEqual({ Ref: logicalIdOf(stack.table) });
@@ -321,13 +321,14 @@ describe('IAM', () => {
     expect(allowed.has('lambda:PublishLayerVersion')).toBe(false);
   });
 
-  test('only publish and expire may call layer APIs; the API function only reads the table', () => {
+  test('only publish and expire may call layer APIs; the API function only reads the table and SBOMs', () => {
     for (const name of ['plan', 'build', 'report', 'api'] as FunctionName[]) {
       const lambdaActions = [...allowedActions(roleId(name)).keys()].filter((action) => action.startsWith('lambda:'));
       expect({ name, lambdaActions }).toEqual({ name, lambdaActions: [] });
     }
-    expect([...allowedActions(roleId('api')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
-    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:PutItem', 's3:PutObject']);
+    expect([...allowedActions(roleId('api')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']);
+    expect(allowedActions(roleId('api')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
+    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 's3:PutObject']);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
     expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
     expect(allowedActions(roleId('plan')).get('ssm:GetParametersByPath')).toEqual(

@@ -6,6 +6,7 @@ import { csvCell, escapeHtml, negotiateFormat, renderCsv } from '../../functions
 import { HttpError, ifNoneMatchHits, type ListingRequest } from '../../functions/listing/http';
 import { LISTING_KINDS } from '../../functions/listing/known-values';
 import { pageSecurityPolicy, renderPage } from '../../functions/listing/page';
+import { ResponseCache } from '../../functions/listing/response-cache';
 import { handleListingRequest, type ListingDeps } from '../../functions/listing/routes';
 import { createHash } from 'node:crypto';
 
@@ -192,5 +193,53 @@ describe('filters reach DynamoDB only as placeholders', () => {
     const deps = { store: { listLatestInRegion: async (...args: unknown[]) => (calls.push(args), { items: [] }) }, readArtifact: async () => '' } as unknown as ListingDeps;
     await handleListingRequest({ method: 'GET', path: '/v1/regions/eu-west-1/layers', query: new URLSearchParams(), headers: {} }, deps);
     expect(calls[0][2]).toBeUndefined();
+  });
+});
+
+describe('response cache (LAMINA_LISTING_CACHE_SECONDS)', () => {
+  test('is off unless the variable names a positive number of seconds', () => {
+    expect(ResponseCache.fromEnvironment({})).toBeUndefined();
+    expect(ResponseCache.fromEnvironment({ LAMINA_LISTING_CACHE_SECONDS: '0' })).toBeUndefined();
+    expect(ResponseCache.fromEnvironment({ LAMINA_LISTING_CACHE_SECONDS: 'soon' })).toBeUndefined();
+    expect(ResponseCache.fromEnvironment({ LAMINA_LISTING_CACHE_SECONDS: '5' })).toBeInstanceOf(ResponseCache);
+  });
+
+  test('forgets entries after the TTL and beyond its size, oldest first', () => {
+    let now = 0;
+    const cache = new ResponseCache(1000, 2, () => now);
+    const response = (body: string) => ({ status: 200, headers: {}, body });
+    cache.set('a', response('A'));
+    cache.set('b', response('B'));
+    cache.set('c', response('C'));
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.get('b')?.body).toBe('B');
+    now = 1000;
+    expect(cache.get('c')).toBeUndefined();
+  });
+
+  test('answers a repeated request without reading the store, per representation, and still with 304', async () => {
+    let reads = 0;
+    const deps = {
+      store: {
+        getRegions: async () => (reads++, ['eu-west-1']),
+        listVersions: async () => (reads++, { items: [] }),
+      },
+      readArtifact: async () => '',
+      cache: new ResponseCache(60_000),
+    } as unknown as ListingDeps;
+    const ask = (path: string, headers: Record<string, string> = {}, query = '') =>
+      handleListingRequest({ method: 'GET', path, query: new URLSearchParams(query), headers }, deps);
+    const first = await ask('/v1/regions');
+    const second = await ask('/v1/regions');
+    expect(second.body).toBe(first.body);
+    expect(reads).toBe(1);
+    await ask('/v1/regions', { accept: 'text/csv' });
+    expect(reads).toBe(2);
+    expect((await ask('/v1/regions', { 'if-none-match': first.headers.etag })).status).toBe(304);
+    expect(reads).toBe(2);
+    // Errors are not kept: a layer published a moment later is found at once.
+    expect((await ask('/v1/layers/lamina-x/versions', {}, 'region=eu-west-1')).status).toBe(404);
+    expect((await ask('/v1/layers/lamina-x/versions', {}, 'region=eu-west-1')).status).toBe(404);
+    expect(reads).toBe(4);
   });
 });

@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { exportListing } from '../../functions/listing/static-export';
 import { LayerStore } from '../../functions/store/layer-store';
@@ -144,10 +145,19 @@ describeWithBrowser('the listing page in Chromium', () => {
       await page.waitForFunction((expected) => document.getElementById('copied').textContent === `Copied ${expected}`, seeded.bashVersion1.arn, { timeout: 5000 });
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(seeded.bashVersion1.arn);
 
+      // Accessibility: axe-core's WCAG 2 A/AA rules (labels, names, contrast...) on the page as it is now, with a
+      // version list open. Evaluated through the DevTools protocol, so the page's CSP need not allow it.
+      const violations = (await page.evaluate(
+        `${axe.source}; axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa'] } })` +
+          `.then((r) => r.violations.map((v) => v.id + ': ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`,
+      )) as string[];
+      expect(violations).toEqual([]);
+
       // The choice is in the address, so a reload (or a shared link) shows the same listing.
       await page.reload();
       await expectLayers(page, ['lamina-bash']);
       expect(await page.getByLabel('Region').inputValue()).toBe('eu-west-1');
+
 
       expect(errors).toEqual([]);
       await page.close();

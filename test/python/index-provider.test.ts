@@ -54,7 +54,8 @@ describe('index provider', () => {
 
   test('explains a missing wheel with the files it saw and the tags it tried', async () => {
     const provider = new IndexProvider(fakeClient({ pkg: [file('pkg-1.0-cp39-cp39-win_amd64.whl'), file('pkg-1.0.tar.gz')] }), env('python3.9', 'arm64'), '/nonexistent');
-    const text = await provider.explainNoCandidates('pkg', [], await provider.candidates('pkg'));
+    const { reason, text } = await provider.explainNoCandidates('pkg', [], await provider.candidates('pkg'));
+    expect(reason).toBe('no-wheel');
     expect(text).toMatch(/^pkg 1\.0: no wheel for python3\.9 arm64 \(files: pkg-1\.0-cp39-cp39-win_amd64\.whl, pkg-1\.0\.tar\.gz\)/);
     expect(text).toMatch(/Tags tried: cp39-cp39-manylinux_2_26_aarch64, /);
   });

@@ -174,4 +174,7 @@ export const UNIVERSE: FixtureDist[] = [
   { name: 'hasdata', version: '1.0', wheels: ['py3-none-any'], dataEntries: { 'purelib/hasdata_pure.py': 'X = 1\n', 'platlib/hasdata_plat.py': 'Y = 2\n', 'scripts/hasdata-tool': '#!python\nprint(1)\n' } },
   { name: 'testsy', version: '1.0', wheels: ['py3-none-any'], withTests: true },
   { name: 'bulky', version: '1.0', wheels: ['py3-none-any'], payloadBytes: 300_000 },
+  // Two distributions that write the same file (it happens: namespace packages done wrong, forks).
+  { name: 'overlap-a', version: '1.0', wheels: ['py3-none-any'], entries: [{ name: 'common_file.py', data: 'WHO = "a"\n' }] },
+  { name: 'overlap-b', version: '1.0', wheels: ['py3-none-any'], entries: [{ name: 'common_file.py', data: 'WHO = "b"\n' }], payloadBytes: 2_000_000 },
 ];
