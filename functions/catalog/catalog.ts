@@ -52,25 +52,34 @@ const documentSchema = z.strictObject({
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `missing: this field is required (${issue.expected})`;
-  if (issue.code === 'invalid_value') return `${issue.message} (allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`;
+  if (issue.code === 'invalid_value') return `not an allowed value (allowed: ${issue.values.map((v) => JSON.stringify(v)).join(', ')})`;
   if (issue.code === 'unrecognized_keys') return `unknown field(s) ${issue.keys.join(', ')}; remove them or check their spelling`;
   return issue.message;
 }
 
-function problemsOf(error: z.ZodError, where: string): CatalogProblem[] {
-  return error.issues.map((issue) => ({
-    where: [where, ...issue.path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))].join('').replace(/^\./, ''),
-    message: describeIssue(issue),
-  }));
+function pathText(where: string, path: readonly PropertyKey[]): string {
+  return [where, ...path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`))].join('').replace(/^\./, '');
+}
+
+function problemsOf(issues: readonly z.core.$ZodIssue[], where: string): CatalogProblem[] {
+  return issues.flatMap((issue) => {
+    // A union (e.g. "all" or a list of regions) fails as a whole; the branch that got furthest says what is wrong.
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(0, ...branch.map((inner) => inner.path.length));
+      const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
+      if (depth(best) > 0) return problemsOf(best, pathText(where, issue.path));
+    }
+    return [{ where: pathText(where, issue.path), message: describeIssue(issue) }];
+  });
 }
 
 /** Validates a parsed catalog document; `file` only names it in errors. */
 export function validateCatalog(document: unknown, file: string): Catalog {
   const top = documentSchema.safeParse(document);
-  if (!top.success) throw new CatalogError(file, problemsOf(top.error, ''));
+  if (!top.success) throw new CatalogError(file, problemsOf(top.error.issues, ''));
   const problems: CatalogProblem[] = [];
   const settings = settingsSchema.safeParse(top.data.settings ?? {});
-  if (!settings.success) problems.push(...problemsOf(settings.error, 'settings'));
+  if (!settings.success) problems.push(...problemsOf(settings.error.issues, 'settings'));
 
   const layers: CatalogEntry[] = [];
   const seen = new Map<string, number>();
@@ -78,7 +87,7 @@ export function validateCatalog(document: unknown, file: string): Catalog {
     const base = baseEntrySchema.safeParse(raw);
     const label = `layers[${index}]`;
     if (!base.success) {
-      problems.push(...problemsOf(base.error, label));
+      problems.push(...problemsOf(base.error.issues, label));
       return;
     }
     const where = `${label} (${base.data.name})`;
@@ -88,7 +97,7 @@ export function validateCatalog(document: unknown, file: string): Catalog {
     seen.set(base.data.name, index);
     const kind = LAYER_KINDS.find((candidate) => candidate.kind === base.data.kind)!;
     const entry = kind.entrySchema.safeParse(raw);
-    if (!entry.success) problems.push(...problemsOf(entry.error, where));
+    if (!entry.success) problems.push(...problemsOf(entry.error.issues, where));
     else layers.push(entry.data as CatalogEntry);
   });
   if (problems.length > 0 || !settings.success) throw new CatalogError(file, problems);

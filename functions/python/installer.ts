@@ -96,9 +96,9 @@ export async function largestItems(dir: string, count = 5): Promise<string[]> {
     .map(([name, size]) => `${name} (${formatBytes(size)})`);
 }
 
-/** `12.3 MB`. */
+/** `12.3 MB`, or `45.6 kB` below a megabyte. */
 export function formatBytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return bytes < 1_000_000 ? `${(bytes / 1000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 // Not `testing`: packages such as numpy.testing are imported at run time.

@@ -92,7 +92,10 @@ describe('lamina invoke', () => {
       [['--handler', '../up.handler'], /does not parse/],
       [['--handler', 'index.handler', '--event', '{not json'], /--event is neither JSON .* nor an existing file/],
       [['--handler', 'index.handler', '--memory', 'lots'], /--memory "lots" is not a positive number/],
-      [['--handler', 'index.handler', '--layer', 'arn:aws:lambda:us-east-1:000000000000:layer:lamina-bash:1'], /local services.*AWS_ENDPOINT_URL_LAMBDA/],
+      [
+        ['--handler', 'index.handler', '--layer', 'arn:aws:lambda:us-east-1:000000000000:layer:lamina-bash:1', '--state', 'test/no-such-state'],
+        /no-such-state holds no local layers .*run `lamina run` first, or pass the layer's zip/,
+      ],
       [['--handler', 'index.handler', '--layer', 'no-such.zip'], /--layer no-such\.zip is neither an existing zip or folder nor a layer ARN/],
       [['--handler', 'index.handler', '--event', '{}', '--events', 'x.json'], /give --event or --events, not both/],
       [['--layer', nodeLayer], /--handler <file.function> is required/],
