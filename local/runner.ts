@@ -91,7 +91,7 @@ export async function runLocalPipeline(request: RunRequest, options: LocalRunOpt
         options.onTask?.(state, input, { ok: false, error: error as Error });
         throw new LambdaFunctionError(error);
       } finally {
-        await rm(tmpDir, { recursive: true, force: true });
+        await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
       }
     };
     if (options.retryIntervalMs !== undefined) retries[state] = options.retryIntervalMs;

@@ -22,6 +22,7 @@ import { lambdaTags } from './platform-tags';
 import { isDisagreement, resolve, ResolutionImpossible } from './resolver';
 import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
+import { mapLimit } from '../shared/handler-runtime';
 
 /** Lambda's limit on a function and its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;
@@ -173,25 +174,6 @@ function environmentOf(spec: PythonSpec): PythonTargetEnv {
   };
 }
 
-/** Maps with at most `limit` calls in flight, results in input order; after a failure no new item starts. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length && !failed) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index]);
-      } catch (error) {
-        failed = true;
-        throw error;
-      }
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
 
 /** Turns index and resolver failures into BuildErrors that name the layer, the target and what to do. */
 function explain(error: unknown, label: string): never {

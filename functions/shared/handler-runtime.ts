@@ -21,22 +21,33 @@ export function lambdaHandler<Event, Result>(run: HandlerRun<Event, Result>): (e
     try {
       return await run(event, { tmpDir });
     } finally {
-      await rm(tmpDir, { recursive: true, force: true });
+      // A failed clean-up must not hide the handler's own result or error.
+      await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
     }
   };
 }
 
-/** Maps items through `work` with at most `limit` in flight, keeping order. */
+/**
+ * Maps items through `work` with at most `limit` in flight, keeping order. After a failure no new item starts,
+ * and the first error is thrown only once the items in flight have settled, so that a caller cleaning up after
+ * the failure never races with work still writing.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const index = next++;
-      results[index] = await work(items[index], index);
+      try {
+        results[index] = await work(items[index], index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   });
   await Promise.all(workers);
+  if (failure) throw failure.error;
   return results;
 }
 
