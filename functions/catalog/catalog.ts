@@ -175,7 +175,6 @@ export function catalogJsonSchema(): unknown {
   });
   return {
     ...z.toJSONSchema(document, { io: 'input', unrepresentable: 'any' }),
-    $id: 'https://github.com/lamina/lamina/schema/catalog.schema.json',
     title: 'lamina catalog',
   };
 }

@@ -86,3 +86,11 @@ describe('catalog', () => {
     expect(schema).toContain('"organization"');
   });
 });
+
+describe('schema/catalog.schema.json', () => {
+  it('is the schema the code validates with (regenerate with `npx lamina schema`)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const committed = require('../../schema/catalog.schema.json');
+    expect(committed).toEqual(JSON.parse(JSON.stringify(catalogJsonSchema())));
+  });
+});

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { normalizeName } from '../../../functions/python/pep508';
-import { writeZip, type ZipInput } from './zip-writer';
+import { writeZip, type ZipInput } from '../../support/zip-writer';
 
 /**
  * Generates a package index on disk from a short description of distributions: real (small) wheels with METADATA,
