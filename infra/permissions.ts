@@ -75,8 +75,10 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
         ['lambda:GetLayerVersion', 'lambda:AddLayerVersionPermission', 'lambda:RemoveLayerVersionPermission', 'lambda:GetLayerVersionPolicy'],
         [layerVersion],
       ),
-      // PublishLayerVersion with S3 content reads the object with the caller's permissions.
+      // PublishLayerVersion with S3 content reads the object with the caller's permissions; zips over 50 MB are
+      // first copied into the staging bucket of the layer's region.
       allow(['s3:GetObject'], [layers, ...stagingObjects]),
+      ...(stagingObjects.length > 0 ? [allow(['s3:PutObject'], stagingObjects)] : []),
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
     ],
     report: [

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -62,6 +62,19 @@ export class ArtifactStore {
 
   async getText(key: string): Promise<string> {
     return (await this.getBuffer(key)).toString('utf8');
+  }
+
+  /**
+   * Copies an object into a bucket of another region (PublishLayerVersion reads S3 only in the layer's region).
+   * The request goes to the destination's region, as S3 wants for a cross-region copy.
+   */
+  async copyTo(bucket: string, region: string, key: string): Promise<void> {
+    const destination = new S3Client({ ...CLIENT_RETRY, region, forcePathStyle: usesCustomEndpoint('S3') });
+    try {
+      await destination.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}` }));
+    } finally {
+      destination.destroy();
+    }
   }
 
   /** Streams an object down to a local file. */

@@ -11,7 +11,7 @@ export const MAX_DIRECT_UPLOAD_BYTES = 52_428_800;
 export interface PublishDeps {
   api: Pick<LayerApi, 'newestVersion' | 'publish' | 'applyVisibility'>;
   store: Pick<LayerStore, 'recordPublished'>;
-  artifacts: Pick<ArtifactStore, 'getBuffer' | 'bucket'>;
+  artifacts: Pick<ArtifactStore, 'getBuffer' | 'bucket' | 'copyTo'>;
   /**
    * The S3 bucket PublishLayerVersion may read in this region (it must be in the layer's region), or undefined
    * when there is none; only zips over 50 MB need one.
@@ -43,6 +43,10 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
           `${layer.layerName} is ${layer.size} bytes zipped, over the ${MAX_DIRECT_UPLOAD_BYTES}-byte direct upload limit, and ${region} has no ` +
             'staging bucket; list the region under stagingBuckets in the deployment (see README: large layers)',
         );
+      }
+      if (bucket !== deps.artifacts.bucket) {
+        log(`copying ${layer.artifactKey} to ${bucket} (${layer.size} bytes is over the direct upload limit)`);
+        await deps.artifacts.copyTo(bucket, region, layer.artifactKey);
       }
       content = { s3Bucket: bucket, s3Key: layer.artifactKey };
     }

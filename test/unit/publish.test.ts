@@ -25,7 +25,7 @@ function event(overrides: Partial<PublishEvent['layer']> = {}): PublishEvent {
 }
 
 function fakes(newest?: Partial<LayerVersionRef>) {
-  const calls = { published: [] as PublishRequest[], visibility: [] as number[], recorded: [] as number[] };
+  const calls = { published: [] as PublishRequest[], visibility: [] as number[], recorded: [] as number[], copied: [] as string[] };
   const ref = (version: number, codeSha256: string): LayerVersionRef => ({
     layerArn: 'arn:aws:lambda:eu-west-1:1:layer:lamina-bash',
     arn: `arn:aws:lambda:eu-west-1:1:layer:lamina-bash:${version}`,
@@ -47,7 +47,11 @@ function fakes(newest?: Partial<LayerVersionRef>) {
       },
     },
     store: { recordPublished: async (version) => void calls.recorded.push(version.version) },
-    artifacts: { bucket: 'b', getBuffer: async () => Buffer.from('zip') },
+    artifacts: {
+      bucket: 'b',
+      getBuffer: async () => Buffer.from('zip'),
+      copyTo: async (bucket, region, key) => void calls.copied.push(`${bucket} ${region} ${key}`),
+    },
   };
   return { deps, calls };
 }
@@ -84,7 +88,12 @@ describe('publish (one region)', () => {
     await expect(publish(big, deps)).rejects.toThrow(/over the 52428800-byte direct upload limit, and eu-west-1 has no staging bucket/);
     expect(calls.published).toEqual([]);
     await publish(big, { ...deps, bucketInRegion: (region) => `stage-${region}` });
+    expect(calls.copied).toEqual(['stage-eu-west-1 eu-west-1 layers/lamina-bash/aa.zip']);
     expect(calls.published[0].content).toEqual({ s3Bucket: 'stage-eu-west-1', s3Key: 'layers/lamina-bash/aa.zip' });
+    // The artifact bucket itself (its own region, or the local stand-in) needs no copy.
+    await publish(big, { ...deps, bucketInRegion: () => 'b' });
+    expect(calls.copied).toHaveLength(1);
+    expect(calls.published[1].content).toEqual({ s3Bucket: 'b', s3Key: 'layers/lamina-bash/aa.zip' });
   });
 
   it('refuses to record a version whose CodeSha256 differs from the built zip', async () => {
