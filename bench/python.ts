@@ -60,7 +60,7 @@ async function laminaOnce(indexUrl: string, requirements: string[], root: string
   const resolved = await pythonKind.resolve(target, ctx);
   const built = await pythonKind.build(resolved, ctx);
   const laidOut = performance.now();
-  const zip = await writeDeterministicZip(built.rootDir, path.join(root, 'layer.zip'));
+  const zip = await writeDeterministicZip(built.rootDir, path.join(root, 'layer.zip'), { rawEntries: built.rawEntries });
   if (split) {
     split.layout = laidOut - start;
     split.zip = performance.now() - laidOut;

@@ -8,7 +8,7 @@ import type { HandlerName } from '../statemachine/definition';
 
 /** Every Lambda function lamina deploys: the state machine's tasks and the listing API. */
 export type FunctionName = HandlerName | 'api';
-export const FUNCTION_NAMES: readonly FunctionName[] = ['plan', 'build', 'publish', 'report', 'expire', 'api'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['plan', 'build', 'publish', 'failure', 'report', 'expire', 'api'];
 
 /** The repository root: NodejsFunction resolves entries, package-lock.json and esbuild from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -39,6 +39,7 @@ export const FUNCTION_SIZING: Record<FunctionName, FunctionSizing> = {
     ephemeralStorageSize: Size.gibibytes(10),
   },
   publish: { description: 'lamina: publish one layer to one region and set its permissions', memorySize: 1024, timeout: Duration.minutes(5) },
+  failure: { description: 'lamina: record a build or publish that failed after its retries', memorySize: 256, timeout: Duration.minutes(1) },
   report: { description: 'lamina: record the run summary', memorySize: 512, timeout: Duration.minutes(5) },
   expire: { description: 'lamina: delete deprecated layer versions past their expiry', memorySize: 512, timeout: Duration.minutes(15) },
   api: { description: 'lamina: the read-only listing API', memorySize: 1024, timeout: Duration.seconds(10) },

@@ -30,6 +30,7 @@ const CONSTRUCT_IDS: Record<FunctionName, string> = {
   plan: 'PlanFunction',
   build: 'BuildFunction',
   publish: 'PublishFunction',
+  failure: 'RecordFailureFunction',
   report: 'ReportFunction',
   expire: 'ExpireFunction',
   api: 'ApiFunction',
@@ -62,7 +63,7 @@ export class LaminaStack extends Stack {
     const table = { LAMINA_TABLE: this.table.tableName };
     const bucket = { LAMINA_BUCKET: this.bucket.bucketName };
     const environments: Record<FunctionName, Record<string, string>> = {
-      plan: { ...table },
+      plan: { ...table, ...bucket },
       build: { ...table, ...bucket },
       publish: {
         ...table,
@@ -70,6 +71,7 @@ export class LaminaStack extends Stack {
         LAMINA_BUCKET_REGION: Aws.REGION,
         LAMINA_STAGING_BUCKETS: JSON.stringify(stagingBuckets),
       },
+      failure: { ...table },
       report: { ...table, ...bucket },
       expire: { ...table },
       // Identical listing requests within 5 s share one DynamoDB read (the API says max-age=60 anyway).

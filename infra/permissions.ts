@@ -51,6 +51,7 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
   const indexArns = `${table.tableArn}/index/*`;
   const layers = `${bucket.bucketArn}/${ARTIFACT_PREFIXES.layers}*`;
   const listing = `${bucket.bucketArn}/${ARTIFACT_PREFIXES.listing}*`;
+  const runs = `${bucket.bucketArn}/${ARTIFACT_PREFIXES.runs}*`;
   const { layer, layerVersion } = layerArns(scope, prefix);
   const regionsParameter = Stack.of(scope).formatArn({ service: 'ssm', account: '', resource: 'parameter', resourceName: LAMBDA_REGIONS_PARAMETER_PATH, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
   const stagingObjects = Object.values(context.stagingBuckets).map(
@@ -59,7 +60,10 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
 
   return {
     plan: [
-      allow(['dynamodb:GetItem', 'dynamodb:Query'], [tableArn]),
+      // Reads what was built and published; writes the outcomes it decides (unchanged, unresolvable).
+      allow(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [tableArn]),
+      // Each resolved target waits under runs/ for its Build.
+      allow(['s3:PutObject'], [runs]),
       allow(['ssm:GetParametersByPath'], [regionsParameter, `${regionsParameter}/*`]),
     ],
     build: [
@@ -67,6 +71,7 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       // HeadObject is authorized as s3:GetObject; without s3:ListBucket a missing key answers 403 instead of 404,
       // and ArtifactStore.exists could not tell "not there yet" from "denied".
       allow(['s3:GetObject', 's3:PutObject'], [layers]),
+      allow(['s3:GetObject'], [runs]),
       allow(['s3:ListBucket'], [bucket.bucketArn]),
     ],
     publish: [
@@ -81,9 +86,10 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       ...(stagingObjects.length > 0 ? [allow(['s3:PutObject'], stagingObjects)] : []),
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
     ],
+    failure: [allow(['dynamodb:PutItem'], [tableArn])],
     report: [
       allow(['dynamodb:PutItem'], [tableArn]),
-      // The static listing export reads the latest pointers per region and the expiry index.
+      // The run's outcomes, and for the static listing export the latest pointers per region and the expiry index.
       allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI2.name}`]),
       allow(['s3:PutObject'], [listing]),
     ],

@@ -5,6 +5,8 @@ import * as path from 'node:path';
 import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
 import type { RunRequest, RunSummary } from '../functions/shared/pipeline-events';
+import { LayerStore } from '../functions/store/layer-store';
+import type { RunOutcome } from '../schema/table';
 import { TASK_FUNCTIONS, substitutedDefinition, taskStates, type HandlerName } from '../statemachine/definition';
 
 type HandlerModule = { run: (event: any, runtime: HandlerRuntime) => Promise<unknown> };
@@ -17,10 +19,13 @@ const HANDLERS: Record<HandlerName, () => HandlerModule> = {
   publish: () => require('../functions/publish/handler'),
   report: () => require('../functions/report/handler'),
   expire: () => require('../functions/expire/handler'),
+  failure: () => require('../functions/failure/handler'),
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const LOCAL_ACCOUNT = '000000000000';
+/** Step Functions' limit on a state's input or output. */
+export const MAX_STATE_PAYLOAD_BYTES = 262_144;
 const functionArn = (name: string) => `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:lamina-${name}`;
 
 /** Lambda turns a handler's exception into {errorType, errorMessage, trace}, in the task's Cause: so do we. */
@@ -62,6 +67,8 @@ export interface LocalRunOptions {
 export interface LocalRunResult {
   summary: RunSummary;
   expire: unknown;
+  /** Every outcome of the run, by layer and region, as the steps recorded them in the table. */
+  outcomes: RunOutcome[];
 }
 
 /**
@@ -85,6 +92,13 @@ export async function runLocalPipeline(request: RunRequest, options: LocalRunOpt
       const tmpDir = await mkdtemp(path.join(scratch, `${handlerName}-`));
       try {
         const output = await HANDLERS[handlerName]().run(input, { tmpDir, cacheDir });
+        const size = Buffer.byteLength(JSON.stringify(output ?? null));
+        if (size > MAX_STATE_PAYLOAD_BYTES) {
+          // Step Functions fails a state whose output is over 256 KB; failing here keeps local runs honest.
+          throw Object.assign(new Error(`${state} returned ${size} bytes, over Step Functions' ${MAX_STATE_PAYLOAD_BYTES}-byte limit`), {
+            name: 'States.DataLimitExceeded',
+          });
+        }
         options.onTask?.(state, input, { ok: true, output });
         return output as never;
       } catch (error) {
@@ -100,9 +114,11 @@ export async function runLocalPipeline(request: RunRequest, options: LocalRunOpt
   const execution = machine.run(request as never, {
     overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retries },
   });
+  let output: Omit<LocalRunResult, 'outcomes'>;
   try {
-    return (await execution.result) as unknown as LocalRunResult;
+    output = (await execution.result) as unknown as Omit<LocalRunResult, 'outcomes'>;
   } catch (error) {
     throw new PipelineFailedError(error);
   }
+  return { ...output, outcomes: await new LayerStore().listOutcomes(output.summary.runId) };
 }

@@ -33,7 +33,7 @@ export function padVersion(version: number): string {
 export interface ItemBase {
   pk: string;
   sk: string;
-  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'regions';
+  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions';
 }
 
 // ---- Layer: what a layer is, independent of region. ----------------------------------------------------------
@@ -156,10 +156,27 @@ export interface RunItem extends ItemBase {
   startedAt: string;
   finishedAt: string;
   counts: Record<RunOutcome['status'], number>;
-  outcomes: RunOutcome[];
+  /** The failures, up to RUN_FAILURES_KEPT of them (every outcome is an item of its own). */
+  failures: RunOutcome[];
   gsi1pk: string;
   gsi1sk: string;
 }
+/** How many failures a run summary item repeats; the rest are outcome items. */
+export const RUN_FAILURES_KEPT = 100;
+
+/**
+ * Outcome: what happened to one layer (in one region) in one run. Written by the step that knows it, so that no
+ * state of the state machine carries a list that grows with layers × regions (Step Functions' 256 KB limit).
+ */
+export interface OutcomeItem extends ItemBase, RunOutcome {
+  type: 'outcome';
+  runId: string;
+}
+export const outcomePrefix = (runId: string) => ({ pk: `RUN#${part('run id', runId)}`, skPrefix: 'OUTCOME#' });
+export const outcomeKey = (runId: string, layerName: string, region?: string) => ({
+  pk: `RUN#${part('run id', runId)}`,
+  sk: `OUTCOME#${part('layer name', layerName)}#${region ? part('region', region) : '-'}`,
+});
 export const RUNS_PARTITION = 'RUNS';
 export const runKey = (runId: string) => ({ pk: `RUN#${part('run id', runId)}`, sk: 'SUMMARY' });
 export const runIndexKey = (startedAt: string, runId: string) => ({

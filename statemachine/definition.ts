@@ -11,6 +11,7 @@ export const TASK_FUNCTIONS = {
   PublishFunctionArn: 'publish',
   ReportFunctionArn: 'report',
   ExpireFunctionArn: 'expire',
+  RecordFailureFunctionArn: 'failure',
 } as const;
 export type TaskVariable = keyof typeof TASK_FUNCTIONS;
 export type HandlerName = (typeof TASK_FUNCTIONS)[TaskVariable];

@@ -1,8 +1,11 @@
-import archiver from 'archiver';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createReadStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import { BuildError } from '../layers/kind';
 import { digestFile, type Digest } from './digest';
+import type { RawZipEntry } from './raw-entry';
+import { METHOD_DEFLATED, METHOD_STORED, ZipWriter, type ZipWriterOptions } from './zip-format';
 
 /** Every entry gets this timestamp, so the bytes depend only on names, modes and content. */
 export const ZIP_EPOCH = new Date('1980-01-01T00:00:00Z');
@@ -20,8 +23,6 @@ interface Entry {
   kind: 'file' | 'dir';
   mode: number;
   size: number;
-  /** Given to archiver so it queues the file in our order instead of after an asynchronous stat of its own. */
-  stats?: import('node:fs').Stats;
 }
 
 /** Files keep only "executable or not": 0755 or 0644; folders are 0755. */
@@ -45,7 +46,7 @@ async function collect(root: string): Promise<Entry[]> {
         if (path.isAbsolute(linkTarget) || !(resolved + path.sep).startsWith(path.resolve(root) + path.sep)) {
           throw new BuildError(`layer content: link ${rel} -> ${linkTarget} points outside the layer; replace it with the file it names`);
         }
-        // Stored as the file it names, as `zip -r` does: archiver cannot give a link entry a fixed timestamp.
+        // Stored as the file it names, as `zip -r` does, so the layer does not depend on how its reader treats links.
         const targetStat = await fs.stat(resolved);
         if (targetStat.isDirectory()) {
           entries.push({ name: `${rel}/`, absolute, kind: 'dir', mode: normalizedMode('dir', targetStat.mode), size: 0 });
@@ -53,13 +54,13 @@ async function collect(root: string): Promise<Entry[]> {
           await walk(absolute);
           linkDepth--;
         } else {
-          entries.push({ name: rel, absolute: resolved, kind: 'file', mode: normalizedMode('file', targetStat.mode), size: targetStat.size, stats: targetStat });
+          entries.push({ name: rel, absolute: resolved, kind: 'file', mode: normalizedMode('file', targetStat.mode), size: targetStat.size });
         }
       } else if (stat.isDirectory()) {
         entries.push({ name: `${rel}/`, absolute, kind: 'dir', mode: normalizedMode('dir', stat.mode), size: 0 });
         await walk(absolute);
       } else if (stat.isFile()) {
-        entries.push({ name: rel, absolute, kind: 'file', mode: normalizedMode('file', stat.mode), size: stat.size, stats: stat });
+        entries.push({ name: rel, absolute, kind: 'file', mode: normalizedMode('file', stat.mode), size: stat.size });
       }
     }
   }
@@ -68,33 +69,118 @@ async function collect(root: string): Promise<Entry[]> {
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** The zlib level of every entry lamina compresses itself; fixed, since it is part of the bytes. */
+export const ZIP_LEVEL = 9;
+/** Files up to this size are read and deflated in memory, several at once; bigger ones are streamed. */
+const IN_MEMORY_BYTES = 2 * 1024 * 1024;
+/** Entries prepared ahead of the one being written (reads, crc checks and deflates run on the libuv pool). */
+const LOOKAHEAD = 8;
+
+const deflateRaw = promisify(zlib.deflateRaw);
+
+export interface DeterministicZipOptions {
+  /**
+   * Compressed bytes already at hand for some files (e.g. from the wheels they were extracted from): copied as they
+   * are when the file on disk still has exactly that content (same size and crc32), instead of deflating it again.
+   * The same tree with the same raw entries always gives the same bytes.
+   */
+  rawEntries?: readonly RawZipEntry[];
+  /** Passed to the zip writer (tests). */
+  writer?: ZipWriterOptions;
+}
+
+/** How one entry will be written, worked out ahead of its turn. */
+type Prepared =
+  | { how: 'buffer'; method: typeof METHOD_STORED | typeof METHOD_DEFLATED; crc32: number; data: Buffer }
+  | { how: 'raw'; raw: RawZipEntry }
+  | { how: 'stream' };
+
+async function crcOfFile(file: string): Promise<{ crc32: number; size: number }> {
+  let crc32 = 0;
+  let size = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    crc32 = zlib.crc32(chunk as Buffer, crc32);
+    size += (chunk as Buffer).length;
+  }
+  return { crc32, size };
+}
+
+function reusable(raw: RawZipEntry | undefined, size: number): raw is RawZipEntry {
+  return !!raw && (raw.method === METHOD_STORED || raw.method === METHOD_DEFLATED) && raw.uncompressedSize === size;
+}
+
+/** True when the archive the raw bytes come from is still there, long enough to hold them. */
+async function sourceHolds(raw: RawZipEntry): Promise<boolean> {
+  const stat = await fs.stat(raw.source).catch(() => undefined);
+  return !!stat && stat.isFile() && raw.dataOffset >= 0 && raw.dataOffset + raw.compressedSize <= stat.size;
+}
+
+async function prepare(entry: Entry, raw: RawZipEntry | undefined): Promise<Prepared> {
+  if (entry.kind === 'dir') return { how: 'buffer', method: METHOD_STORED, crc32: 0, data: Buffer.alloc(0) };
+  if (reusable(raw, entry.size) && (await sourceHolds(raw))) {
+    // Only the file's own content may be reused: strip, overlapping wheels or any later edit fall back to deflating.
+    const actual = await crcOfFile(entry.absolute);
+    if (actual.size === raw.uncompressedSize && actual.crc32 === raw.crc32 >>> 0) return { how: 'raw', raw };
+  }
+  if (entry.size > IN_MEMORY_BYTES) return { how: 'stream' };
+  const data = await fs.readFile(entry.absolute);
+  if (data.length !== entry.size) throw new BuildError(`${entry.absolute} changed size while it was being zipped (${entry.size} then ${data.length} bytes); build the layer again`);
+  const crc32 = zlib.crc32(data);
+  const deflated = data.length ? await deflateRaw(data, { level: ZIP_LEVEL }) : data;
+  // Stored when deflating does not help (empty or incompressible files), as `zip` does.
+  return deflated.length < data.length ? { how: 'buffer', method: METHOD_DEFLATED, crc32, data: deflated } : { how: 'buffer', method: METHOD_STORED, crc32, data };
+}
+
 /**
- * Zips the content of `rootDir` into `outFile` deterministically: sorted entries, fixed timestamps, normalized
- * modes, fixed compression level. The same tree always gives the same bytes, hence the same CodeSha256.
+ * Zips the content of `rootDir` into `outFile` deterministically: sorted entries, a fixed date, normalized modes,
+ * a fixed compression level (or a file's compressed bytes copied from `options.rawEntries`). The same tree (and
+ * the same raw entries) always gives the same bytes, hence the same CodeSha256. Streams: memory stays bounded
+ * whatever the size of the layer.
  */
-export async function writeDeterministicZip(rootDir: string, outFile: string): Promise<ZipResult> {
+export async function writeDeterministicZip(rootDir: string, outFile: string, options: DeterministicZipOptions = {}): Promise<ZipResult> {
   const entries = await collect(rootDir);
   if (!entries.some((entry) => entry.kind === 'file')) {
     throw new BuildError(`layer content at ${rootDir} is empty; a layer needs at least one file`);
   }
+  const raws = new Map<string, RawZipEntry>();
+  for (const raw of options.rawEntries ?? []) raws.set(raw.name, raw);
   await fs.mkdir(path.dirname(outFile), { recursive: true });
-  const output = createWriteStream(outFile);
-  const archive = archiver('zip', { zlib: { level: 9 }, forceLocalTime: false });
-  const done = new Promise<void>((resolve, reject) => {
-    output.on('close', () => resolve());
-    output.on('error', reject);
-    archive.on('error', reject);
-    archive.on('warning', reject);
-  });
-  archive.pipe(output);
-  for (const entry of entries) {
-    const data = { name: entry.name, date: ZIP_EPOCH, mode: entry.mode };
-    if (entry.kind === 'dir') archive.append(Buffer.alloc(0), data);
-    else archive.file(entry.absolute, { ...data, stats: entry.stats });
+  const writer = await ZipWriter.create(outFile, options.writer);
+  let finished: { sha256?: Buffer; size: number };
+  try {
+    // Entries are prepared several at a time but written strictly in sorted order.
+    const jobs: Array<Promise<Prepared> | undefined> = [];
+    const start = (i: number) => {
+      const job = prepare(entries[i], entries[i].kind === 'file' ? raws.get(entries[i].name) : undefined);
+      job.catch(() => undefined); // awaited in turn; this only keeps an early failure from being "unhandled"
+      jobs[i] = job;
+    };
+    for (let i = 0; i < entries.length; i++) {
+      for (let j = jobs.length; j < Math.min(entries.length, i + LOOKAHEAD); j++) start(j);
+      const prepared = await jobs[i]!;
+      jobs[i] = undefined;
+      const entry = entries[i];
+      const mode = entry.kind === 'dir' ? 0o40000 | entry.mode : 0o100000 | entry.mode;
+      if (prepared.how === 'raw') {
+        const { raw } = prepared;
+        const header = { name: entry.name, mode, method: raw.method as 0 | 8, crc32: raw.crc32, compressedSize: raw.compressedSize, uncompressedSize: raw.uncompressedSize };
+        await writer.addRange(header, raw.source, raw.dataOffset);
+      } else if (prepared.how === 'stream') {
+        await writer.addStreamedFile(entry.name, mode, entry.absolute, entry.size, ZIP_LEVEL);
+      } else {
+        const header = { name: entry.name, mode, method: prepared.method, crc32: prepared.crc32, compressedSize: prepared.data.length, uncompressedSize: entry.size };
+        await writer.addBuffer(header, prepared.data);
+      }
+    }
+    finished = await writer.finish();
+  } catch (error) {
+    await writer.abort();
+    await fs.rm(outFile, { force: true });
+    throw error;
   }
-  await archive.finalize();
-  await done;
-  const digest = await digestFile(outFile);
+  const digest: Digest = finished.sha256
+    ? { sha256: finished.sha256.toString('hex'), codeSha256: finished.sha256.toString('base64'), size: finished.size }
+    : await digestFile(outFile);
   return {
     ...digest,
     path: outFile,

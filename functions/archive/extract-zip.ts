@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as yauzl from 'yauzl';
 import { BuildError } from '../layers/kind';
+import type { RawZipEntry } from './raw-entry';
 import { assertLinkInside, resolveInside } from './safe-path';
 
 export interface ZipEntryInfo {
@@ -13,6 +14,10 @@ export interface ZipEntryInfo {
   mode: number;
   isDirectory: boolean;
   isSymlink: boolean;
+  /** Compression method (0 stored, 8 deflated, ...). */
+  compressionMethod: number;
+  crc32: number;
+  isEncrypted: boolean;
 }
 
 function open(source: string | Buffer): Promise<yauzl.ZipFile> {
@@ -33,13 +38,16 @@ function infoOf(entry: yauzl.Entry): ZipEntryInfo {
     mode,
     isDirectory: entry.fileName.endsWith('/') || (mode & 0o170000) === 0o040000,
     isSymlink: (mode & 0o170000) === 0o120000,
+    compressionMethod: entry.compressionMethod,
+    crc32: entry.crc32,
+    isEncrypted: entry.isEncrypted(),
   };
 }
 
 /** Visits every entry of a zip (a file path or a buffer) in order; `visit` may read the entry's content. */
 export async function forEachZipEntry(
   source: string | Buffer,
-  visit: (info: ZipEntryInfo, openStream: () => Promise<NodeJS.ReadableStream>) => Promise<void>,
+  visit: (info: ZipEntryInfo, openStream: () => Promise<NodeJS.ReadableStream>, dataOffset: () => Promise<number>) => Promise<void>,
   label = typeof source === 'string' ? path.basename(source) : 'archive',
 ): Promise<void> {
   const zip = await open(source);
@@ -57,7 +65,11 @@ export async function forEachZipEntry(
           new Promise<NodeJS.ReadableStream>((res, rej) =>
             zip.openReadStream(entry, (error, stream) => (error || !stream ? rej(error) : res(stream))),
           );
-        visit(infoOf(entry), openStream).then(() => zip.readEntry(), reject);
+        const dataOffset = () =>
+          new Promise<number>((res, rej) =>
+            zip.readLocalFileHeader(entry, { minimal: true }, (error, header) => (error || !header ? rej(error) : res(header.fileDataStart))),
+          );
+        visit(infoOf(entry), openStream, dataOffset).then(() => zip.readEntry(), reject);
       });
       zip.readEntry();
     });
@@ -80,6 +92,12 @@ export interface ExtractOptions {
   label?: string;
   /** Maps an entry name to the name to write, or null to skip it. Defaults to the name itself. */
   rename?: (name: string) => string | null;
+  /**
+   * Called for each regular file written, with where its compressed bytes are in the zip (`name` is the written
+   * path relative to `dest`), so a zip writer can copy them later instead of compressing the file again. Only when
+   * `source` is a file path.
+   */
+  onFile?: (raw: RawZipEntry) => void;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -96,7 +114,7 @@ export async function extractZip(source: string | Buffer, dest: string, options:
   const label = options.label ?? (typeof source === 'string' ? path.basename(source) : 'archive');
   const written: string[] = [];
   await fs.mkdir(dest, { recursive: true });
-  await forEachZipEntry(source, async (info, openStream) => {
+  await forEachZipEntry(source, async (info, openStream, dataOffset) => {
     const name = options.rename ? options.rename(info.name) : info.name;
     if (name === null || name === '') return;
     const target = resolveInside(dest, name, label);
@@ -115,7 +133,19 @@ export async function extractZip(source: string | Buffer, dest: string, options:
       await fs.rm(target, { force: true });
       await pipeline(await openStream(), createWriteStream(target, { mode: info.mode & 0o111 ? 0o755 : 0o644 }));
     }
-    written.push(path.relative(dest, target).split(path.sep).join('/'));
+    const relative = path.relative(dest, target).split(path.sep).join('/');
+    written.push(relative);
+    if (options.onFile && typeof source === 'string' && !info.isSymlink && !info.isEncrypted) {
+      options.onFile({
+        name: relative,
+        source: path.resolve(source),
+        dataOffset: await dataOffset(),
+        method: info.compressionMethod,
+        crc32: info.crc32,
+        compressedSize: info.compressedSize,
+        uncompressedSize: info.uncompressedSize,
+      });
+    }
   }, label);
   return written;
 }

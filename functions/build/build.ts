@@ -14,7 +14,7 @@ export const MAX_LICENSE_INFO = 512;
 
 export interface BuildDeps {
   store: Pick<LayerStore, 'getInput' | 'getBuild' | 'putBuild' | 'putLayer'>;
-  artifacts: Pick<ArtifactStore, 'exists' | 'putFile' | 'putText'>;
+  artifacts: Pick<ArtifactStore, 'exists' | 'putFile' | 'putText' | 'getText'>;
   tmpDir: string;
   cacheDir?: string;
   log?: (message: string) => void;
@@ -49,7 +49,7 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
   const kind = kindNamed(target.kind);
   options.log('building');
   const built = await kind.build(target, ctx);
-  const zip = await writeDeterministicZip(built.rootDir, options.zipFile);
+  const zip = await writeDeterministicZip(built.rootDir, options.zipFile, { rawEntries: built.rawEntries });
   const limit = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
   if (zip.unzippedSize > limit) {
     throw new BuildError(
@@ -69,7 +69,8 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
  * limits and stored in the artifact store. Content already built from the same inputs is reused.
  */
 export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildResult> {
-  const { target, inputHash, regions } = event.item;
+  const { targetKey, inputHash, regions } = event.item;
+  const target = JSON.parse(await deps.artifacts.getText(targetKey)) as ResolvedTarget;
   const log = (message: string) => deps.log?.(`${target.layerName}: ${message}`);
   const result = (layer: BuiltArtifact, reused: boolean): BuildResult => ({ runId: event.runId, settings: event.settings, regions, layer, reused });
 

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { RawZipEntry } from '../archive/raw-entry';
 
 /** Instruction set architectures Lambda layers declare (CompatibleArchitectures). */
 export const ARCHITECTURES = ['x86_64', 'arm64'] as const;
@@ -70,6 +71,11 @@ export interface BuiltLayer {
   manifest?: unknown;
   /** Extra files to store beside the zip in the artifact store, e.g. `{ 'sbom.cdx.json': '...' }`. */
   attachments?: Record<string, string>;
+  /**
+   * Compressed bytes already at hand for files of the layer (e.g. in the wheels they came from), which the zip
+   * writer copies instead of deflating again when the file is unchanged. Names are relative to rootDir.
+   */
+  rawEntries?: RawZipEntry[];
 }
 
 /**

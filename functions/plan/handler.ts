@@ -1,6 +1,7 @@
 import { log } from '../shared/log';
 import * as path from 'node:path';
 import { loadCatalog, type Catalog } from '../catalog/catalog';
+import { ArtifactStore } from '../aws/artifacts';
 import { lambdaRegionsFromSsm } from '../aws/ssm-regions';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
 import { lambdaHandler, type HandlerRuntime } from '../shared/handler-runtime';
@@ -26,6 +27,7 @@ export async function run(event: RunRequest, runtime: HandlerRuntime): Promise<P
   return plan(event ?? {}, {
     catalog: await deployedCatalog(),
     store: new LayerStore(),
+    artifacts: ArtifactStore.fromEnvironment(),
     lambdaRegions,
     tmpDir: runtime.tmpDir,
     cacheDir: runtime.cacheDir,

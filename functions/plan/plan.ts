@@ -8,21 +8,28 @@ import { isKnownLambdaRegion } from '../regions/lambda-regions';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json';
 import { mapLimit, reasonOf } from '../shared/handler-runtime';
 import type { PlanResult, PlannedBuild, RunRequest } from '../shared/pipeline-events';
+import type { ArtifactStore } from '../aws/artifacts';
 import type { LayerStore } from '../store/layer-store';
-import type { RunOutcome } from '../../schema/table';
 
 /** Bump when a change to lamina's packaging changes the bytes of layers whose inputs did not change. */
 export const PACKAGING_VERSION = 1;
 
 export interface PlanDeps {
   catalog: Catalog;
-  store: Pick<LayerStore, 'getInput' | 'getLatest'>;
+  store: Pick<LayerStore, 'getInput' | 'getLatest' | 'putOutcome'>;
+  /** Where each resolved target waits for its Build (see PlannedBuild). */
+  artifacts: Pick<ArtifactStore, 'putText'>;
   /** Every region where Lambda runs (SSM when deployed, the built-in list locally). */
   lambdaRegions: () => Promise<string[]>;
   tmpDir: string;
   cacheDir?: string;
   log?: (message: string) => void;
   now?: () => Date;
+}
+
+/** Artifact-store key of a run's resolved target. */
+export function targetKeyOf(runId: string, layerName: string): string {
+  return `runs/${runId}/targets/${layerName}.json`;
 }
 
 /** A request that names things the catalog or AWS does not have. */
@@ -87,8 +94,8 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   const runId = request.runId ?? `${startedAt.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
 
   const builds: PlannedBuild[] = [];
-  const skipped: RunOutcome[] = [];
-  const failed: RunOutcome[] = [];
+  let skipped = 0;
+  let failed = 0;
   await mapLimit(targets, 4, async (target) => {
     const ctx: KindContext = {
       workDir: path.join(deps.tmpDir, target.layerName),
@@ -99,7 +106,8 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
     try {
       resolved = await kindNamed(target.kind).resolve(target, ctx);
     } catch (error) {
-      failed.push({ layerName: target.layerName, status: 'failed', error: `plan: ${reasonOf(error)}` });
+      failed++;
+      await deps.store.putOutcome(runId, { layerName: target.layerName, status: 'failed', error: `plan: ${reasonOf(error)}` });
       return;
     }
     const inputHash = inputHashOf(resolved, catalog.settings.visibility);
@@ -112,17 +120,16 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       }
     }
     if (pending.length === 0) {
-      skipped.push({ layerName: resolved.layerName, status: 'unchanged' });
+      skipped++;
+      await deps.store.putOutcome(runId, { layerName: resolved.layerName, status: 'unchanged' });
     } else {
-      builds.push({ target: resolved, inputHash, regions: pending });
+      const targetKey = targetKeyOf(runId, resolved.layerName);
+      await deps.artifacts.putText(targetKey, JSON.stringify(resolved), 'application/json');
+      builds.push({ layerName: resolved.layerName, targetKey, inputHash, regions: pending });
     }
   });
-  const byName = (a: { layerName?: string; target?: { layerName: string } }, b: typeof a) =>
-    (a.layerName ?? a.target!.layerName).localeCompare(b.layerName ?? b.target!.layerName);
-  builds.sort(byName);
-  skipped.sort(byName);
-  failed.sort(byName);
-  log(`planned ${builds.length} build(s), ${skipped.length} unchanged, ${failed.length} failed, for ${regions.length} region(s)`);
+  builds.sort((a, b) => a.layerName.localeCompare(b.layerName));
+  log(`planned ${builds.length} build(s), ${skipped} unchanged, ${failed} failed, for ${regions.length} region(s)`);
   return {
     runId,
     startedAt,
@@ -134,7 +141,5 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
     },
     regions,
     builds,
-    skipped,
-    failed,
   };
 }

@@ -10,7 +10,7 @@ export const MAX_DIRECT_UPLOAD_BYTES = 52_428_800;
 
 export interface PublishDeps {
   api: Pick<LayerApi, 'newestVersion' | 'publish' | 'applyVisibility'>;
-  store: Pick<LayerStore, 'recordPublished'>;
+  store: Pick<LayerStore, 'recordPublished' | 'putOutcome'>;
   artifacts: Pick<ArtifactStore, 'getBuffer' | 'bucket' | 'copyTo'>;
   /**
    * The S3 bucket PublishLayerVersion may read in this region (it must be in the layer's region), or undefined
@@ -93,5 +93,7 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
     settings.expiryDays,
     deps.now?.(),
   );
-  return { layerName: layer.layerName, region, status, version: version!.version, arn: version!.arn };
+  const outcome: RunOutcome = { layerName: layer.layerName, region, status, version: version!.version, arn: version!.arn };
+  await deps.store.putOutcome(event.runId, outcome);
+  return outcome;
 }

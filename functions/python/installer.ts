@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { extractZip, listZip } from '../archive/extract-zip';
+import type { RawZipEntry } from '../archive/raw-entry';
 
 /**
  * Installs wheels (the binary distribution format, PEP 427) into a layer's `python/` folder without running any
@@ -63,13 +64,16 @@ export interface InstalledWheel {
   files: string[];
   /** The `.dist-info` folder name. */
   distInfo?: string;
+  /** Where each installed file's compressed bytes are in the wheel (names relative to the site-packages folder). */
+  raw: RawZipEntry[];
 }
 
 /** Installs one wheel into `sitePackages`. `label` names the wheel in errors. */
 export async function installWheel(wheelPath: string, sitePackages: string, label = path.basename(wheelPath)): Promise<InstalledWheel> {
-  const files = await extractZip(wheelPath, sitePackages, { label, rename: installedName });
+  const raw: RawZipEntry[] = [];
+  const files = await extractZip(wheelPath, sitePackages, { label, rename: installedName, onFile: (entry) => raw.push(entry) });
   const distInfo = files.map((f) => f.split('/')[0]).find((top) => top.endsWith('.dist-info'));
-  return { files, distInfo };
+  return { files, distInfo, raw };
 }
 
 /** Total size of the regular files below `dir` (links are not followed). */

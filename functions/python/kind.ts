@@ -23,6 +23,7 @@ import { isDisagreement, resolve, ResolutionImpossible } from './resolver';
 import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
 import { mapLimit } from '../shared/handler-runtime';
+import type { RawZipEntry } from '../archive/raw-entry';
 
 /** Lambda's limit on a function and its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;
@@ -319,11 +320,16 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
       };
       const wheels: string[] = [];
       const plans: WheelInstallPlan[] = [];
+      // Where each installed file's compressed bytes are in its wheel, for the zip writer; the last wheel to write a
+      // file wins, as on disk (the zip writer checks the file still matches before using them).
+      const raw = new Map<string, RawZipEntry>();
       const install = async (i: number): Promise<InstalledDistribution> => {
         const d = toInstall[i];
         let distInfo: string | undefined;
         try {
-          distInfo = (await installWheel(wheels[i], sitePackages, d.wheel)).distInfo;
+          const result = await installWheel(wheels[i], sitePackages, d.wheel);
+          distInfo = result.distInfo;
+          for (const entry of result.raw) raw.set(`python/${entry.name}`, { ...entry, name: `python/${entry.name}` });
         } catch (error) {
           unsafe(d, error);
         }
@@ -359,6 +365,7 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         ctx.log(`${label}: some wheels share files; installing them again in order`);
         await fs.rm(sitePackages, { recursive: true, force: true });
         await fs.mkdir(sitePackages, { recursive: true });
+        raw.clear();
         installed = await mapLimit([...toInstall.keys()], 1, install);
       }
       if (spec.strip) {
@@ -397,6 +404,7 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         packageVersion: top ? `${top.name} ${top.version}` : undefined,
         manifest,
         attachments: { 'sbom.cdx.json': cycloneDx({ name: target.layerName, version: top?.version ?? '0', description }, installed) },
+        rawEntries: [...raw.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       };
     },
   };

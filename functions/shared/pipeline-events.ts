@@ -21,14 +21,23 @@ export interface RunSettings {
   expiryDays: number;
 }
 
-/** One layer to build and publish, as Plan hands it to the Builds map. */
+/**
+ * One layer to build and publish, as Plan hands it to the Builds map. The resolved target itself (which can be
+ * large: a Python layer's whole resolved set) waits in the artifact store, so that the state stays small.
+ */
 export interface PlannedBuild {
-  target: ResolvedTarget;
+  layerName: string;
+  /** Artifact-store key of the ResolvedTarget, as JSON. */
+  targetKey: string;
   inputHash: string;
   /** Regions to publish to (those where the latest version does not already hold this content). */
   regions: string[];
 }
 
+/**
+ * Plan's output. Its size grows with the number of builds only (a few hundred bytes each): outcomes go to the
+ * table as they happen, never through the state machine.
+ */
 export interface PlanResult {
   runId: string;
   startedAt: string;
@@ -36,10 +45,6 @@ export interface PlanResult {
   settings: RunSettings;
   regions: string[];
   builds: PlannedBuild[];
-  /** Targets left alone, with why (unchanged content everywhere). */
-  skipped: RunOutcome[];
-  /** Targets Plan could not resolve (unknown package, version...): reported, the others go on. */
-  failed: RunOutcome[];
 }
 
 /** Build's input: one planned build plus what every iteration of the map shares. */
@@ -83,18 +88,20 @@ export interface PublishEvent {
   layer: BuiltArtifact;
 }
 
-/** What the Builds map yields per layer: its outcome per region, or the build's failure. */
-export interface LayerResult {
+/** A step that failed for good (after its retries), as its Catch hands it to RecordFailure. */
+export interface FailureEvent {
+  runId: string;
+  stage: 'build' | 'publish';
   layerName: string;
-  status: 'built' | 'failed';
-  outcomes?: RunOutcome[];
-  /** Step Functions' error object when the build failed: { Error, Cause }. */
-  error?: { Error: string; Cause: string };
+  region?: string;
+  /** Step Functions' error object: { Error, Cause }. */
+  error: { Error: string; Cause: string };
 }
 
 export interface ReportEvent {
-  plan: Pick<PlanResult, 'runId' | 'startedAt' | 'regions' | 'skipped' | 'failed'>;
-  results: LayerResult[];
+  runId: string;
+  startedAt: string;
+  regions: string[];
 }
 
 export interface RunSummary {
@@ -102,7 +109,8 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string;
   counts: Record<RunOutcome['status'], number>;
-  outcomes: RunOutcome[];
+  /** The failures, up to RUN_FAILURES_KEPT (all outcomes are in the table: LayerStore.listOutcomes). */
+  failures: RunOutcome[];
   /** True when any target or region failed. */
   failed: boolean;
 }

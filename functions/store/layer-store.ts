@@ -20,8 +20,12 @@ import {
   latestPrefix,
   layerKey,
   regionsKey,
+  outcomeKey,
+  outcomePrefix,
   runIndexKey,
   runKey,
+  type OutcomeItem,
+  type RunOutcome,
   versionKey,
   versionPrefix,
   type BuildItem,
@@ -300,6 +304,22 @@ export class LayerStore {
         Item: { ...runKey(run.runId), ...runIndexKey(run.startedAt, run.runId), type: 'run', ...run },
       }),
     );
+  }
+
+  /** Records what happened to a layer (in a region) in a run; a retried step overwrites its own outcome. */
+  async putOutcome(runId: string, outcome: RunOutcome): Promise<void> {
+    const item: OutcomeItem = { ...outcomeKey(runId, outcome.layerName, outcome.region), type: 'outcome', runId, ...outcome };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+  }
+
+  /** Every outcome of a run, by layer then region. */
+  async listOutcomes(runId: string): Promise<RunOutcome[]> {
+    const { pk, skPrefix } = outcomePrefix(runId);
+    const items = await this.queryAll<OutcomeItem>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    });
+    return items.map(({ layerName, region, status, version, arn, error }) => ({ layerName, region, status, version, arn, error }));
   }
 
   getRun(runId: string): Promise<RunItem | undefined> {

@@ -66,19 +66,19 @@ export const runCommand: Command = {
     const services = await startLocalServices({ stateDir: path.resolve(values.state!) });
     try {
       for (const line of [...services.started, ...services.reused.map((line) => `${line} (configured)`)]) console.error(`· ${line}`);
-      const { summary } = await runLocalPipeline({ only, regions, force: values.force }, {
+      const { summary, outcomes } = await runLocalPipeline({ only, regions, force: values.force }, {
         stateDir: path.resolve(values.state!),
         catalogFile,
       });
-      const layerNames = [...new Set(summary.outcomes.map((outcome) => outcome.layerName))];
+      const layerNames = [...new Set(outcomes.map((outcome) => outcome.layerName))];
       const store = new LayerStore();
       const runRegions = regions ?? (catalog.settings.regions === 'all' ? [...LAMBDA_REGIONS] : catalog.settings.regions);
       const rows = await latestRows(store, layerNames, runRegions);
-      const failures = summary.outcomes.filter((outcome) => outcome.status === 'failed');
+      const failures = outcomes.filter((outcome) => outcome.status === 'failed');
       if (values.json) {
-        console.log(JSON.stringify({ summary, layers: rows.map(({ layerName, region, arn, version, status }) => ({ layerName, region, arn, version, status })) }, null, 2));
+        console.log(JSON.stringify({ summary, outcomes, layers: rows.map(({ layerName, region, arn, version, status }) => ({ layerName, region, arn, version, status })) }, null, 2));
       } else {
-        const published = new Set(summary.outcomes.filter((o) => o.status === 'published').map((o) => `${o.layerName} ${o.region}`));
+        const published = new Set(outcomes.filter((o) => o.status === 'published').map((o) => `${o.layerName} ${o.region}`));
         console.log(
           formatTable(
             ['LAYER', 'REGION', 'ARN', 'THIS RUN'],

@@ -324,11 +324,13 @@ describe('IAM', () => {
   });
 
   test('only publish and expire may call layer APIs; the API function only reads the table and SBOMs', () => {
-    for (const name of ['plan', 'build', 'report', 'api'] as FunctionName[]) {
+    for (const name of ['plan', 'build', 'failure', 'report', 'api'] as FunctionName[]) {
       const lambdaActions = [...allowedActions(roleId(name)).keys()].filter((action) => action.startsWith('lambda:'));
       expect({ name, lambdaActions }).toEqual({ name, lambdaActions: [] });
     }
     expect([...allowedActions(roleId('api')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']);
+    expect([...allowedActions(roleId('failure')).keys()]).toEqual(['dynamodb:PutItem']);
+    expect(allowedActions(roleId('plan')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('api')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
     expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 's3:PutObject']);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);

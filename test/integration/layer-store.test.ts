@@ -131,8 +131,8 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     expect(await store.getBuild('lamina-bash', 'abc')).toMatchObject({ artifactKey: 'layers/lamina-bash/abc.zip' });
     expect(await store.getInput('lamina-bash', 'other')).toBeUndefined();
     const counts = { published: 0, unchanged: 0, skipped: 0, failed: 0 };
-    await store.putRun({ runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: 'x', counts, outcomes: [] });
-    await store.putRun({ runId: 'r2', startedAt: '2026-01-02T00:00:00.000Z', finishedAt: 'x', counts, outcomes: [] });
+    await store.putRun({ runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: 'x', counts, failures: [] });
+    await store.putRun({ runId: 'r2', startedAt: '2026-01-02T00:00:00.000Z', finishedAt: 'x', counts, failures: [] });
     expect((await store.listRuns()).items.map((run) => run.runId)).toEqual(['r2', 'r1']);
   });
 });

@@ -25,7 +25,7 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
   afterAll(() => pipeline?.close());
 
   it('publishes every layer to every region, public, and records what it published', async () => {
-    const { summary } = await pipeline.run();
+    const { summary, outcomes } = await pipeline.run();
     expect(summary.failed).toBe(false);
     expect(summary.counts.published).toBe(REGIONS.length);
     const store = new LayerStore();
@@ -47,15 +47,15 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
   });
 
   it('publishes nothing on a second run, and says the content is unchanged', async () => {
-    const { summary } = await pipeline.run();
+    const { summary, outcomes } = await pipeline.run();
     expect(summary.counts).toMatchObject({ published: 0, failed: 0 });
-    expect(summary.outcomes).toEqual([{ layerName: 'lamina-bash', status: 'unchanged' }]);
+    expect(outcomes).toEqual([{ layerName: 'lamina-bash', status: 'unchanged' }]);
     const versions = await lambda('eu-west-1').send(new ListLayerVersionsCommand({ LayerName: 'lamina-bash' }));
     expect(versions.LayerVersions).toHaveLength(1);
   });
 
   it('with --force rebuilds but still publishes no duplicate version', async () => {
-    const { summary } = await pipeline.run({ force: true });
+    const { summary, outcomes } = await pipeline.run({ force: true });
     expect(summary.counts).toMatchObject({ published: 0, unchanged: REGIONS.length, failed: 0 });
   });
 
@@ -65,13 +65,13 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
     const first = await pipeline.run();
     pipeline.services.emulator!.clearFaults();
     expect(first.summary.failed).toBe(true);
-    const tools = first.summary.outcomes.filter((outcome) => outcome.layerName === 'lamina-tools');
+    const tools = first.outcomes.filter((outcome) => outcome.layerName === 'lamina-tools');
     const byRegion = Object.fromEntries(tools.map((outcome) => [outcome.region, outcome]));
     expect(byRegion['eu-west-1']).toMatchObject({ status: 'failed' });
     expect(byRegion['eu-west-1'].error).toMatch(/^publish: .*ServiceException|^publish: /);
     expect(byRegion['us-east-1']).toMatchObject({ status: 'published', version: 1 });
     expect(byRegion['ap-southeast-2']).toMatchObject({ status: 'published', version: 1 });
-    expect(first.summary.outcomes).toContainEqual({ layerName: 'lamina-bash', status: 'unchanged' });
+    expect(first.outcomes).toContainEqual({ layerName: 'lamina-bash', status: 'unchanged' });
 
     const store = new LayerStore();
     expect(await store.getLatest('eu-west-1', 'lamina-tools')).toBeUndefined();
@@ -79,7 +79,7 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
 
     const second = await pipeline.run();
     expect(second.summary.failed).toBe(false);
-    expect(second.summary.outcomes).toEqual([
+    expect(second.outcomes).toEqual([
       { layerName: 'lamina-bash', status: 'unchanged' },
       { layerName: 'lamina-tools', region: 'eu-west-1', status: 'published', version: 1, arn: 'arn:aws:lambda:eu-west-1:000000000000:layer:lamina-tools:1' },
     ]);

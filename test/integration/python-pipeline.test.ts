@@ -31,9 +31,9 @@ ${extra}`;
   afterAll(() => pipeline?.close());
 
   it('publishes one layer per runtime × architecture with the package version, and its SBOM', async () => {
-    const { summary } = await pipeline.run();
+    const { summary, outcomes } = await pipeline.run();
     expect(summary.failed).toBe(false);
-    const published = summary.outcomes.filter((outcome) => outcome.status === 'published').map((o) => `${o.layerName} ${o.region}`);
+    const published = outcomes.filter((outcome) => outcome.status === 'published').map((o) => `${o.layerName} ${o.region}`);
     expect(published).toEqual(
       expect.arrayContaining([
         'lamina-py312-x86_64-requests us-east-1',
@@ -53,10 +53,16 @@ ${extra}`;
     expect(sbom.components.map((component: { name: string }) => component.name)).toEqual(expect.arrayContaining(['requests', 'urllib3']));
   });
 
+  it('keeps every state small: resolved targets wait in S3 and outcomes go to the table', async () => {
+    // A resolved Python target carries its whole wheel set; none of it may travel through Step Functions.
+    expect(pipeline.largestTaskOutput()).toBeGreaterThan(0);
+    expect(pipeline.largestTaskOutput()).toBeLessThan(4096);
+  });
+
   it('skips targets whose resolved set did not change', async () => {
-    const { summary } = await pipeline.run();
+    const { summary, outcomes } = await pipeline.run();
     expect(summary.counts).toMatchObject({ published: 0, failed: 0 });
-    expect(summary.outcomes).toContainEqual({ layerName: 'lamina-py312-arm64-requests', status: 'unchanged' });
+    expect(outcomes).toContainEqual({ layerName: 'lamina-py312-arm64-requests', status: 'unchanged' });
   });
 
   it('fails an unresolvable entry and a build with a bad hash alone, publishing nothing for them', async () => {
@@ -65,15 +71,15 @@ ${extra}`;
     );
     const wheel = Object.keys(harness.index.files).find((name) => name.startsWith('idna-3.8-'))!;
     harness.server.options = { wrongHashes: { [wheel]: '0'.repeat(64) } };
-    const { summary } = await pipeline.run({ force: true });
+    const { summary, outcomes } = await pipeline.run({ force: true });
     harness.server.options = {};
-    const ghost = summary.outcomes.find((outcome) => outcome.layerName === 'lamina-py312-x86_64-ghost');
+    const ghost = outcomes.find((outcome) => outcome.layerName === 'lamina-py312-x86_64-ghost');
     expect(ghost).toMatchObject({ status: 'failed' });
     expect(ghost!.error).toMatch(/^plan: .*no-such-package/);
-    const requests = summary.outcomes.filter((outcome) => outcome.layerName.endsWith('-requests'));
+    const requests = outcomes.filter((outcome) => outcome.layerName.endsWith('-requests'));
     expect(requests.map((outcome) => outcome.status)).toEqual(['failed', 'failed']);
     expect(requests[0].error).toMatch(/^build: .*(sha256|hash)/i);
-    expect(summary.outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-bash', status: 'unchanged' }));
+    expect(outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-bash', status: 'unchanged' }));
     const lambda = new LambdaClient({ region: 'us-east-1', endpoint: pipeline.services.env.AWS_ENDPOINT_URL_LAMBDA });
     expect((await lambda.send(new ListLayerVersionsCommand({ LayerName: 'lamina-py312-x86_64-ghost' }))).LayerVersions).toEqual([]);
     const versions = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'lamina-py312-x86_64-requests' }));

@@ -70,8 +70,8 @@ export async function seedListing(): Promise<SeededListing> {
   const pipeline = await startLocalPipeline(LISTING_CATALOG);
   const clients: { destroy(): void }[] = [];
   try {
-    const { summary } = await pipeline.run();
-    if (summary.failed) throw new Error(`the seeding run failed: ${JSON.stringify(summary.outcomes)}`);
+    const { summary, outcomes } = await pipeline.run();
+    if (summary.failed) throw new Error(`the seeding run failed: ${JSON.stringify(outcomes)}`);
     const store = new LayerStore();
     const bash1 = await store.getLatest('eu-west-1', 'lamina-bash');
     if (!bash1) throw new Error('the seeding run recorded no lamina-bash in eu-west-1');

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { runLocalPipeline, type LocalRunResult } from '../../local/runner';
+import { runLocalPipeline, type LocalRunOptions, type LocalRunResult } from '../../local/runner';
 import { startLocalServices, type LocalServices } from '../../local/services';
 import type { RunRequest } from '../../functions/shared/pipeline-events';
 
@@ -12,6 +12,8 @@ export interface LocalPipeline {
   services: LocalServices;
   writeCatalog(text: string): Promise<void>;
   run(request?: RunRequest): Promise<LocalRunResult>;
+  /** The size in bytes of the largest output any task state produced so far. */
+  largestTaskOutput(): number;
   close(): Promise<void>;
 }
 
@@ -21,12 +23,17 @@ export async function startLocalPipeline(catalog: string): Promise<LocalPipeline
   const catalogFile = path.join(stateDir, 'catalog.yaml');
   await writeFile(catalogFile, catalog);
   const services = await startLocalServices({ stateDir, inMemory: true });
+  let largest = 0;
+  const onTask: LocalRunOptions['onTask'] = (_state, _input, outcome) => {
+    if (outcome.ok) largest = Math.max(largest, Buffer.byteLength(JSON.stringify(outcome.output ?? null)));
+  };
   return {
     stateDir,
     catalogFile,
     services,
     writeCatalog: (text) => writeFile(catalogFile, text),
-    run: (request = {}) => runLocalPipeline(request, { stateDir, catalogFile, retryIntervalMs: 5 }),
+    run: (request = {}) => runLocalPipeline(request, { stateDir, catalogFile, retryIntervalMs: 5, onTask }),
+    largestTaskOutput: () => largest,
     close: async () => {
       await services.close();
       await rm(stateDir, { recursive: true, force: true });

@@ -25,7 +25,7 @@ function event(overrides: Partial<PublishEvent['layer']> = {}): PublishEvent {
 }
 
 function fakes(newest?: Partial<LayerVersionRef>) {
-  const calls = { published: [] as PublishRequest[], visibility: [] as number[], recorded: [] as number[], copied: [] as string[] };
+  const calls = { published: [] as PublishRequest[], visibility: [] as number[], recorded: [] as number[], copied: [] as string[], outcomes: [] as string[] };
   const ref = (version: number, codeSha256: string): LayerVersionRef => ({
     layerArn: 'arn:aws:lambda:eu-west-1:1:layer:lamina-bash',
     arn: `arn:aws:lambda:eu-west-1:1:layer:lamina-bash:${version}`,
@@ -46,7 +46,10 @@ function fakes(newest?: Partial<LayerVersionRef>) {
         return { added: [], removed: [] };
       },
     },
-    store: { recordPublished: async (version) => void calls.recorded.push(version.version) },
+    store: {
+      recordPublished: async (version) => void calls.recorded.push(version.version),
+      putOutcome: async (runId, outcome) => void calls.outcomes.push(`${runId} ${outcome.region} ${outcome.status} ${outcome.version}`),
+    },
     artifacts: {
       bucket: 'b',
       getBuffer: async () => Buffer.from('zip'),
@@ -64,6 +67,7 @@ describe('publish (one region)', () => {
     expect(calls.published[0].content).toEqual({ zipFile: Buffer.from('zip') });
     expect(calls.visibility).toEqual([1]);
     expect(calls.recorded).toEqual([1]);
+    expect(calls.outcomes).toEqual(['r eu-west-1 published 1']);
   });
 
   it('publishes nothing when the newest version already holds the content, but still reconciles and records it', async () => {
@@ -74,6 +78,7 @@ describe('publish (one region)', () => {
     expect(calls.published).toEqual([]);
     expect(calls.visibility).toEqual([4]);
     expect(calls.recorded).toEqual([4]);
+    expect(calls.outcomes).toEqual(['r eu-west-1 unchanged 4']);
   });
 
   it('publishes a new version when the newest holds other content', async () => {
@@ -101,6 +106,7 @@ describe('publish (one region)', () => {
     deps.api.publish = async () => ({ layerArn: 'a', arn: 'a:1', version: 1, codeSha256: 'TAMPERED=', codeSize: 1, createdDate: 'x' });
     await expect(publish(event(), deps)).rejects.toThrow(/reports CodeSha256 TAMPERED= .* but the built zip is NEW=/);
     expect(calls.recorded).toEqual([]);
+    expect(calls.outcomes).toEqual([]);
   });
 });
 
