@@ -9,8 +9,8 @@ import { writeDeterministicZip } from '../../functions/archive/deterministic-zip
 import { listZip } from '../../functions/archive/extract-zip';
 import { BASH_BOOTSTRAP } from '../../functions/runtimes/bash/bootstrap';
 import { bashRuntimeKind, TUTORIAL_FUNCTION } from '../../functions/runtimes/bash/kind';
-import { invokeFunction, type InvokeResult } from '../../local/runtime-api/invoke';
-import { RuntimeApiServer, type FunctionError } from '../../local/runtime-api/server';
+import { invokeFunction, type InvokeResult } from '../../functions/runtimes/runtime-api/invoke';
+import { RuntimeApiServer, type FunctionError } from '../../functions/runtimes/runtime-api/server';
 import { bashLayer, writeFiles } from './support/fixtures';
 
 let scratch: string;

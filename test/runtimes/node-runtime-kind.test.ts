@@ -6,7 +6,7 @@ import type { KindContext, ResolvedTarget } from '../../functions/layers/kind';
 import { checkTar, extractTar } from '../../functions/runtimes/node/extract-tar';
 import { nodeRuntimeKind, type NodeRuntimeEntry } from '../../functions/runtimes/node/kind';
 import { pickVersion } from '../../functions/runtimes/node/releases';
-import { invokeFunction } from '../../local/runtime-api/invoke';
+import { invokeFunction } from '../../functions/runtimes/runtime-api/invoke';
 import { serveFixtures, tarGz, writeFiles, type FixtureServer, type TarEntry } from './support/fixtures';
 
 // A fake Node.js: `bin/node` is a shell script handing over to this machine's node, so the layer really runs.

