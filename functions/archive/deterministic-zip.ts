@@ -1,4 +1,4 @@
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -7,7 +7,7 @@ import { digestFile, type Digest } from './digest';
 import type { RawZipEntry } from './raw-entry';
 import { METHOD_DEFLATED, METHOD_STORED, ZipWriter, type ZipWriterOptions } from './zip-format';
 
-/** Every entry gets this timestamp, so the bytes depend only on names, modes and content. */
+/** Every entry gets this timestamp (written as the DOS date 1980-01-01 00:00), so the bytes depend only on names, modes and content. */
 export const ZIP_EPOCH = new Date('1980-01-01T00:00:00Z');
 
 export interface ZipResult extends Digest {
@@ -72,9 +72,11 @@ async function collect(root: string): Promise<Entry[]> {
 /** The zlib level of every entry lamina compresses itself; fixed, since it is part of the bytes. */
 export const ZIP_LEVEL = 9;
 /** Files up to this size are read and deflated in memory, several at once; bigger ones are streamed. */
-const IN_MEMORY_BYTES = 2 * 1024 * 1024;
-/** Entries prepared ahead of the one being written (reads, crc checks and deflates run on the libuv pool). */
-const LOOKAHEAD = 8;
+const IN_MEMORY_BYTES = 8 * 1024 * 1024;
+/** Entries prepared ahead of the one being written (reads, crc checks and deflates run on the libuv pool)... */
+const LOOKAHEAD = 16;
+/** ...as long as the files they may hold in memory stay under this many bytes. */
+const LOOKAHEAD_BYTES = 8 * 1024 * 1024;
 
 const deflateRaw = promisify(zlib.deflateRaw);
 
@@ -95,14 +97,25 @@ type Prepared =
   | { how: 'raw'; raw: RawZipEntry }
   | { how: 'stream' };
 
+/** Read buffers for crc checks, reused so that checking a big layer makes no garbage (at most LOOKAHEAD in use). */
+const crcBuffers: Buffer[] = [];
+
 async function crcOfFile(file: string): Promise<{ crc32: number; size: number }> {
-  let crc32 = 0;
-  let size = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    crc32 = zlib.crc32(chunk as Buffer, crc32);
-    size += (chunk as Buffer).length;
+  const buffer = crcBuffers.pop() ?? Buffer.allocUnsafe(256 * 1024);
+  const handle = await fs.open(file, 'r');
+  try {
+    let crc32 = 0;
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+      if (bytesRead === 0) return { crc32, size };
+      crc32 = zlib.crc32(buffer.subarray(0, bytesRead), crc32);
+      size += bytesRead;
+    }
+  } finally {
+    await handle.close();
+    if (crcBuffers.length < LOOKAHEAD) crcBuffers.push(buffer);
   }
-  return { crc32, size };
 }
 
 function reusable(raw: RawZipEntry | undefined, size: number): raw is RawZipEntry {
@@ -150,13 +163,17 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
   try {
     // Entries are prepared several at a time but written strictly in sorted order.
     const jobs: Array<Promise<Prepared> | undefined> = [];
-    const start = (i: number) => {
-      const job = prepare(entries[i], entries[i].kind === 'file' ? raws.get(entries[i].name) : undefined);
-      job.catch(() => undefined); // awaited in turn; this only keeps an early failure from being "unhandled"
-      jobs[i] = job;
-    };
+    const cost = (entry: Entry) => (entry.kind === 'file' && entry.size <= IN_MEMORY_BYTES ? entry.size : 0);
+    let next = 0;
+    let held = 0;
     for (let i = 0; i < entries.length; i++) {
-      for (let j = jobs.length; j < Math.min(entries.length, i + LOOKAHEAD); j++) start(j);
+      while (next < entries.length && next < i + LOOKAHEAD && (next === i || held + cost(entries[next]) <= LOOKAHEAD_BYTES)) {
+        const entry = entries[next];
+        const job = prepare(entry, entry.kind === 'file' ? raws.get(entry.name) : undefined);
+        job.catch(() => undefined); // awaited in turn; this only keeps an early failure from being "unhandled"
+        jobs[next++] = job;
+        held += cost(entry);
+      }
       const prepared = await jobs[i]!;
       jobs[i] = undefined;
       const entry = entries[i];
@@ -171,6 +188,7 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
         const header = { name: entry.name, mode, method: prepared.method, crc32: prepared.crc32, compressedSize: prepared.data.length, uncompressedSize: entry.size };
         await writer.addBuffer(header, prepared.data);
       }
+      held -= cost(entry);
     }
     finished = await writer.finish();
   } catch (error) {

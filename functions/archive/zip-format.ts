@@ -67,6 +67,7 @@ export class ZipWriter {
   private pendingBytes = 0;
   private readonly records: CentralRecord[] = [];
   private readonly sources = new Map<string, fs.FileHandle>();
+  private readonly copyBuffer = Buffer.allocUnsafe(FLUSH_BYTES);
   /** sha256 of everything written, while the bytes are only appended; dropped once a header is patched. */
   private hash: Hash | undefined = createHash('sha256');
 
@@ -157,17 +158,20 @@ export class ZipWriter {
     this.records.push({ header, offset: this.position, zip64 });
     await this.append(this.localHeader(header, zip64));
     const input = await this.sourceHandle(source);
-    {
-      let left = header.compressedSize;
-      let at = offset;
-      while (left > 0) {
-        const chunk = Buffer.allocUnsafe(Math.min(left, FLUSH_BYTES));
-        const { bytesRead } = await input.read(chunk, 0, chunk.length, at);
-        if (bytesRead === 0) throw new BuildError(`${source} ended before the ${header.compressedSize} bytes of ${header.name} at offset ${offset}; the archive is truncated, download it again`);
-        await this.append(bytesRead === chunk.length ? chunk : chunk.subarray(0, bytesRead));
-        left -= bytesRead;
-        at += bytesRead;
-      }
+    // Straight from the source into the output through one reused buffer: no garbage per chunk.
+    await this.flush();
+    let left = header.compressedSize;
+    let at = offset;
+    while (left > 0) {
+      const { bytesRead } = await input.read(this.copyBuffer, 0, Math.min(left, this.copyBuffer.length), at);
+      if (bytesRead === 0) throw new BuildError(`${source} ended before the ${header.compressedSize} bytes of ${header.name} at offset ${offset}; the archive is truncated, download it again`);
+      const chunk = this.copyBuffer.subarray(0, bytesRead);
+      this.hash?.update(chunk);
+      let written = 0;
+      while (written < bytesRead) written += (await this.handle.write(chunk, written, bytesRead - written, this.position + written)).bytesWritten;
+      this.position += bytesRead;
+      left -= bytesRead;
+      at += bytesRead;
     }
   }
 

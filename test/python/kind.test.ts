@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { extractZip } from '../../functions/archive/extract-zip';
+import { extractZip, listZip } from '../../functions/archive/extract-zip';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { BuildError, type KindContext } from '../../functions/layers/kind';
 import { createPythonKind, pythonKind, type PythonInputs, type PythonManifest } from '../../functions/python/kind';
@@ -108,7 +108,8 @@ describe('python layers from a local index', () => {
     const ctx = harness.context(name);
     const target = await kind.resolve(targetFor(fields), ctx);
     const built = await kind.build(target, ctx);
-    const zip = await writeDeterministicZip(built.rootDir, path.join(ctx.workDir, 'layer.zip'));
+    // As packageLayer does: the wheels' compressed bytes are reused where the files are unchanged.
+    const zip = await writeDeterministicZip(built.rootDir, path.join(ctx.workDir, 'layer.zip'), { rawEntries: built.rawEntries });
     return { ctx, target, built, zip };
   }
 
@@ -177,6 +178,39 @@ describe('python layers from a local index', () => {
     expect(await fs.readFile(path.join(built.rootDir, 'python', 'common_file.py'), 'utf8')).toBe('WHO = "b"\n');
     expect(ctx.lines.some((line) => line.includes('installing them again in order'))).toBe(true);
     expect(existsSync(path.join(built.rootDir, 'python', 'overlap_a', '__init__.py'))).toBe(true);
+  });
+
+  test('the zip reuses the wheels\' compressed bytes for unchanged files and extracts to the installed tree', async () => {
+    const { ctx, built, zip } = await buildAndZip({ requirements: ['overlap-b', 'overlap-a', 'testsy'], strip: true }, 'raw-reuse');
+    const raw = built.rawEntries ?? [];
+    expect(raw.length).toBeGreaterThan(0);
+    expect(raw.every((r) => r.name.startsWith('python/') && path.isAbsolute(r.source) && r.source.endsWith('.whl'))).toBe(true);
+    // The shared file is recorded from the wheel that won (the last one installed); stripped files are absent.
+    const common = raw.filter((r) => r.name === 'python/common_file.py');
+    expect(common).toHaveLength(1);
+    expect(path.basename(common[0].source)).toMatch(/^overlap_b-/);
+    expect(existsSync(path.join(built.rootDir, 'python', 'testsy', 'tests'))).toBe(false);
+    const opt = path.join(ctx.workDir, 'opt');
+    const files = await extractZip(zip.path, opt);
+    const differing: string[] = [];
+    for (const file of files) {
+      if (!(await fs.readFile(path.join(opt, file))).equals(await fs.readFile(path.join(built.rootDir, file)))) differing.push(file);
+    }
+    expect(differing).toEqual([]);
+    expect(files.length).toBeGreaterThan(5);
+    expect(files.filter((f) => !f.endsWith('/')).sort()).toEqual(expect.arrayContaining(raw.filter((r) => existsSync(path.join(built.rootDir, r.name))).map((r) => r.name)));
+    // Reusing changes how entries are compressed, never what they hold.
+    const own = await writeDeterministicZip(built.rootDir, path.join(ctx.workDir, 'own.zip'));
+    expect(own.unzippedSize).toBe(zip.unzippedSize);
+    expect(own.entries).toBe(zip.entries);
+    const inLayer = new Map((await listZip(zip.path)).map((e) => [e.name, e]));
+    const inOwn = new Map((await listZip(own.path)).map((e) => [e.name, e]));
+    const present = raw.filter((r) => existsSync(path.join(built.rootDir, r.name)));
+    expect(present.filter((r) => inLayer.get(r.name)?.compressedSize !== r.compressedSize)).toEqual([]);
+    // The incompressible payload is deflated in the wheel; lamina alone would have stored it.
+    const payload = present.find((r) => r.name.includes('/data/payload-'))!;
+    expect(inLayer.get(payload.name)?.compressionMethod).toBe(8);
+    expect(inOwn.get(payload.name)?.compressionMethod).toBe(0);
   });
 
   test('the same inputs give the same zip bytes', async () => {

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import * as yauzl from 'yauzl';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { extractZip } from '../../functions/archive/extract-zip';
@@ -16,7 +17,8 @@ function rawEntriesOf(file: string): Promise<Map<string, { method: number; data:
       zip.on('error', reject);
       zip.on('end', () => resolve(found));
       zip.on('entry', (entry: yauzl.Entry) => {
-        zip.openReadStream(entry, { decompress: false } as yauzl.ZipFileOptions, (err, stream) => {
+        const options = (entry.isCompressed() ? { decompress: false } : {}) as yauzl.ZipFileOptions;
+        zip.openReadStream(entry, options, (err, stream) => {
           if (err || !stream) return reject(err);
           const chunks: Buffer[] = [];
           stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -34,6 +36,19 @@ function rawEntriesOf(file: string): Promise<Map<string, { method: number; data:
 
 const SOURCE = 'def f(x):\n    return x * 2\n'.repeat(400);
 
+/** Varied text, on which zlib levels 6 (the wheel's) and 9 (lamina's) give different bytes. */
+function words(count: number): string {
+  const vocabulary = ['alpha', 'beta', 'gamma', 'delta', 'import', 'return', 'self', 'value', 'lambda', 'layer', 'zip', 'wheel'];
+  let x = 12345;
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    out.push(vocabulary[x % vocabulary.length] + (x % 7 === 0 ? '\n' : ''));
+  }
+  return out.join(' ');
+}
+const WORDS = words(20000);
+
 describe('deterministic zip with raw entries from a wheel', () => {
   let dir: string;
   beforeEach(async () => {
@@ -50,7 +65,8 @@ describe('deterministic zip with raw entries from a wheel', () => {
         { name: 'pkg/__init__.py', data: SOURCE },
         { name: 'pkg/other.py', data: SOURCE.toUpperCase() },
         { name: 'pkg/alias', data: 'other.py', mode: 0o120777 },
-        { name: 'pkg-1.0.dist-info/METADATA', data: 'Name: pkg\nVersion: 1.0\n' },
+        { name: 'pkg/words.txt', data: WORDS },
+        { name: 'pkg-1.0.dist-info/METADATA', data: `Name: pkg\nVersion: 1.0\n${'Classifier: Programming Language :: Python\n'.repeat(20)}` },
       ],
       compress,
     );
@@ -62,11 +78,12 @@ describe('deterministic zip with raw entries from a wheel', () => {
 
   it('copies the wheel entries as they are, and extracts to the same files', async () => {
     const { wheel, root, raw } = await installed(true);
-    expect(raw.map((r) => r.name).sort()).toEqual(['python/pkg-1.0.dist-info/METADATA', 'python/pkg/__init__.py', 'python/pkg/other.py']);
+    expect(raw.map((r) => r.name).sort()).toEqual(['python/pkg-1.0.dist-info/METADATA', 'python/pkg/__init__.py', 'python/pkg/other.py', 'python/pkg/words.txt']);
+    expect(deflateRawSync(WORDS, { level: 6 })).not.toEqual(deflateRawSync(WORDS, { level: 9 }));
     const zip = await writeDeterministicZip(root, path.join(dir, 'layer.zip'), { rawEntries: raw });
     const inWheel = await rawEntriesOf(wheel);
     const inLayer = await rawEntriesOf(zip.path);
-    for (const name of ['pkg/__init__.py', 'pkg/other.py', 'pkg-1.0.dist-info/METADATA']) {
+    for (const name of ['pkg/__init__.py', 'pkg/other.py', 'pkg/words.txt', 'pkg-1.0.dist-info/METADATA']) {
       expect(inLayer.get(`python/${name}`)).toEqual(inWheel.get(name));
     }
     const out = path.join(dir, 'out');
@@ -106,7 +123,7 @@ describe('deterministic zip with raw entries from a wheel', () => {
     ];
     const zip = await writeDeterministicZip(root, path.join(dir, 'layer.zip'), { rawEntries: broken });
     const inLayer = await rawEntriesOf(zip.path);
-    expect([...inLayer.values()].filter((e) => e.data.length > 0).map((e) => e.method)).toEqual([8, 8, 8, 8]);
+    expect([...inLayer.values()].filter((e) => e.data.length > 0).map((e) => e.method)).toEqual([8, 8, 8, 8, 8]);
     expect(zip.sha256).toBe((await writeDeterministicZip(root, path.join(dir, 'own.zip'))).sha256);
   });
 });
