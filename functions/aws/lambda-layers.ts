@@ -8,6 +8,8 @@ import {
   PublishLayerVersionCommand,
   RemoveLayerVersionPermissionCommand,
   type Architecture,
+  type GetLayerVersionCommandOutput,
+  type PublishLayerVersionCommandOutput,
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import type { Visibility } from '../catalog/settings';
@@ -69,6 +71,18 @@ function sameStatement(existing: PolicyStatement, wanted: WantedStatement): bool
   );
 }
 
+/** GetLayerVersion and PublishLayerVersion answer with the same shape. */
+function refOf(version: GetLayerVersionCommandOutput | PublishLayerVersionCommandOutput): LayerVersionRef {
+  return {
+    layerArn: version.LayerArn!,
+    arn: version.LayerVersionArn!,
+    version: version.Version!,
+    codeSha256: version.Content?.CodeSha256 ?? '',
+    codeSize: version.Content?.CodeSize ?? 0,
+    createdDate: version.CreatedDate!,
+  };
+}
+
 export const isNotFound = (error: unknown) => (error as Error)?.name === 'ResourceNotFoundException';
 
 /** Lambda's layer API in one region: the only code in lamina that talks to Lambda. */
@@ -87,15 +101,7 @@ export class LayerApi {
   }
 
   async getVersion(layerName: string, version: number): Promise<LayerVersionRef> {
-    const found = await this.client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version }));
-    return {
-      layerArn: found.LayerArn!,
-      arn: found.LayerVersionArn!,
-      version: found.Version!,
-      codeSha256: found.Content?.CodeSha256 ?? '',
-      codeSize: found.Content?.CodeSize ?? 0,
-      createdDate: found.CreatedDate!,
-    };
+    return refOf(await this.client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version })));
   }
 
   async publish(request: PublishRequest): Promise<LayerVersionRef> {
@@ -113,14 +119,7 @@ export class LayerApi {
         Content: content,
       }),
     );
-    return {
-      layerArn: published.LayerArn!,
-      arn: published.LayerVersionArn!,
-      version: published.Version!,
-      codeSha256: published.Content?.CodeSha256 ?? '',
-      codeSize: published.Content?.CodeSize ?? 0,
-      createdDate: published.CreatedDate!,
-    };
+    return refOf(published);
   }
 
   /**

@@ -1,6 +1,5 @@
 import type { Visibility } from '../catalog/settings';
-import type { ResolvedTarget } from '../layers/kind';
-import type { RunOutcome } from '../../schema/table';
+import type { BuildItem, RunOutcome } from '../../schema/table';
 
 /** Input of a pipeline execution (the state machine's input): all optional. */
 export interface RunRequest {
@@ -27,7 +26,7 @@ export interface RunSettings {
  */
 export interface PlannedBuild {
   layerName: string;
-  /** Artifact-store key of the ResolvedTarget, as JSON. */
+  /** Artifact-store key of the resolved target (functions/layers/kind.ts ResolvedTarget), as JSON. */
   targetKey: string;
   inputHash: string;
   /** Regions to publish to (those where the latest version does not already hold this content). */
@@ -55,22 +54,16 @@ export interface BuildEvent {
   item: PlannedBuild;
 }
 
-/** The artifact Build stored, as Publish needs it. */
-export interface BuiltArtifact {
-  layerName: string;
+/** The artifact Build stored, as Publish needs it: the build record's content fields and the layer's metadata. */
+export type BuiltArtifact = Pick<
+  BuildItem,
+  'layerName' | 'description' | 'licenseInfo' | 'packageVersion' | 'sha256' | 'codeSha256' | 'size' | 'unzippedSize' | 'artifactKey'
+> & {
   entry: string;
   kind: string;
   runtimes: string[];
   architectures: string[];
-  description: string;
-  licenseInfo?: string;
-  packageVersion?: string;
-  sha256: string;
-  codeSha256: string;
-  size: number;
-  unzippedSize: number;
-  artifactKey: string;
-}
+};
 
 export interface BuildResult {
   runId: string;
