@@ -133,25 +133,17 @@ async function regionLayers(request: ListingRequest, deps: ListingDeps, regionPa
   const conditions: string[] = [];
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
-  if (runtime) {
-    conditions.push('contains(#runtimes, :runtime)');
-    names['#runtimes'] = 'runtimes';
-    values[':runtime'] = runtime;
-  }
-  if (arch) {
-    conditions.push('contains(#architectures, :arch)');
-    names['#architectures'] = 'architectures';
-    values[':arch'] = arch;
-  }
-  if (kind) {
-    conditions.push('#kind = :kind');
-    names['#kind'] = 'kind';
-    values[':kind'] = kind;
-  }
-  if (q) {
-    conditions.push('contains(#layerName, :q)');
-    names['#layerName'] = 'layerName';
-    values[':q'] = q;
+  const wanted: [value: string | null | undefined, attribute: string, placeholder: string, test: (name: string, value: string) => string][] = [
+    [runtime, 'runtimes', ':runtime', (name, value) => `contains(${name}, ${value})`],
+    [arch, 'architectures', ':arch', (name, value) => `contains(${name}, ${value})`],
+    [kind, 'kind', ':kind', (name, value) => `${name} = ${value}`],
+    [q, 'layerName', ':q', (name, value) => `contains(${name}, ${value})`],
+  ];
+  for (const [value, attribute, placeholder, test] of wanted) {
+    if (!value) continue;
+    conditions.push(test(`#${attribute}`, placeholder));
+    names[`#${attribute}`] = attribute;
+    values[placeholder] = value;
   }
   const filter = conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, values } : undefined;
   const page = await deps.store.listLatestInRegion(region, paging, filter);

@@ -145,14 +145,23 @@ export async function publishLayerVersion(ctx: OperationContext): Promise<Operat
   return { status: 201, body: versionOutput(ctx, ref.name, record) };
 }
 
-/** GetLayerVersion: GET /2018-10-31/layers/{LayerName}/versions/{VersionNumber} */
-export async function getLayerVersion(ctx: OperationContext): Promise<OperationResult> {
+/**
+ * The layer and version named in the path of a version-scoped operation with no body fields, validated the way
+ * Lambda does (all violations in one ValidationException, then the version-at-least-one check).
+ */
+function versionParams(ctx: OperationContext, check: (violations: Violations) => void = () => undefined) {
   const violations = new Violations();
   checkLayerName(violations, ctx.params.LayerName);
   const version = checkVersionNumber(violations, ctx.params.VersionNumber);
+  check(violations);
   violations.throwIfAny();
   assertVersionAtLeastOne(version);
-  const ref = parseLayerName(ctx.params.LayerName);
+  return { ref: parseLayerName(ctx.params.LayerName), version };
+}
+
+/** GetLayerVersion: GET /2018-10-31/layers/{LayerName}/versions/{VersionNumber} */
+export async function getLayerVersion(ctx: OperationContext): Promise<OperationResult> {
+  const { ref, version } = versionParams(ctx);
   const record = isLocal(ctx, ref) ? ctx.store.getVersion(ctx.region, ref.name, version) : undefined;
   if (!record) throw notFound();
   return { status: 200, body: versionOutput(ctx, ref.name, record) };
@@ -221,12 +230,7 @@ export async function listLayers(ctx: OperationContext): Promise<OperationResult
 
 /** DeleteLayerVersion: DELETE /2018-10-31/layers/{LayerName}/versions/{VersionNumber}; like AWS, deleting what is not there succeeds. */
 export async function deleteLayerVersion(ctx: OperationContext): Promise<OperationResult> {
-  const violations = new Violations();
-  checkLayerName(violations, ctx.params.LayerName);
-  const version = checkVersionNumber(violations, ctx.params.VersionNumber);
-  violations.throwIfAny();
-  assertVersionAtLeastOne(version);
-  const ref = parseLayerName(ctx.params.LayerName);
+  const { ref, version } = versionParams(ctx);
   if (isLocal(ctx, ref)) await ctx.store.deleteVersion(ctx.region, ref.name, version);
   return { status: 204 };
 }
@@ -291,12 +295,7 @@ export async function addLayerVersionPermission(ctx: OperationContext): Promise<
 
 /** GetLayerVersionPolicy: GET /2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy */
 export async function getLayerVersionPolicy(ctx: OperationContext): Promise<OperationResult> {
-  const violations = new Violations();
-  checkLayerName(violations, ctx.params.LayerName);
-  const version = checkVersionNumber(violations, ctx.params.VersionNumber);
-  violations.throwIfAny();
-  assertVersionAtLeastOne(version);
-  const ref = parseLayerName(ctx.params.LayerName);
+  const { ref, version } = versionParams(ctx);
   const arn = layerVersionArn(ctx.region, ctx.accountId, ref.name, version);
   const record = isLocal(ctx, ref) ? ctx.store.getVersion(ctx.region, ref.name, version) : undefined;
   if (!record) throw versionMissing(arn);
@@ -308,13 +307,9 @@ export async function getLayerVersionPolicy(ctx: OperationContext): Promise<Oper
 
 /** RemoveLayerVersionPermission: DELETE /2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId} */
 export async function removeLayerVersionPermission(ctx: OperationContext): Promise<OperationResult> {
-  const violations = new Violations();
-  checkLayerName(violations, ctx.params.LayerName);
-  const version = checkVersionNumber(violations, ctx.params.VersionNumber);
-  violations.string('statementId', ctx.params.StatementId, { min: 1, max: LIMITS.statementId, pattern: STATEMENT_ID_PATTERN });
-  violations.throwIfAny();
-  assertVersionAtLeastOne(version);
-  const ref = parseLayerName(ctx.params.LayerName);
+  const { ref, version } = versionParams(ctx, (violations) =>
+    violations.string('statementId', ctx.params.StatementId, { min: 1, max: LIMITS.statementId, pattern: STATEMENT_ID_PATTERN }),
+  );
   const arn = layerVersionArn(ctx.region, ctx.accountId, ref.name, version);
   if (!isLocal(ctx, ref)) throw versionMissing(arn);
   const sid = ctx.params.StatementId;
