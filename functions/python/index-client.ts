@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { LaminaError } from '../layers/kind';
 import { normalizeName } from './pep508';
 import { ACCEPT_HEADER, JSON_CONTENT_TYPE, parseHtmlPage, parseJsonPage, type IndexFile, type ProjectPage } from './simple-api';
+import { sharedPromise } from '../shared/handler-runtime';
 
 /** PyPI's Simple API, the default index. */
 export const PYPI_SIMPLE_URL = 'https://pypi.org/simple/';
@@ -86,13 +87,7 @@ export class IndexClient {
   /** The files of a project (normalized name), JSON first, HTML as fallback. Throws PackageNotFoundError. */
   project(name: string): Promise<ProjectPage> {
     const key = normalizeName(name);
-    let page = this.pages.get(key);
-    if (!page) {
-      page = this.fetchProject(key);
-      this.pages.set(key, page);
-      page.catch(() => this.pages.delete(key));
-    }
-    return page;
+    return sharedPromise(this.pages, key, () => this.fetchProject(key));
   }
 
   private async fetchProject(key: string): Promise<ProjectPage> {

@@ -10,6 +10,7 @@ import type { Candidate, Explanation, ResolverProvider } from './resolver';
 import type { IndexFile } from './simple-api';
 import { tagPriorities } from './platform-tags';
 import { readWheelMetadata } from './wheel-metadata';
+import { sharedPromise } from '../shared/handler-runtime';
 
 /** The Python environment a layer is resolved for. */
 export interface PythonTargetEnv {
@@ -115,14 +116,7 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
 
   /** The core metadata of a candidate: PEP 658 file when the index has one, else read from the wheel. */
   coreMetadata(candidate: WheelCandidate): Promise<CoreMetadata> {
-    const id = candidate.file.url;
-    let found = this.metadata.get(id);
-    if (!found) {
-      found = this.loadMetadata(candidate);
-      this.metadata.set(id, found);
-      found.catch(() => this.metadata.delete(id));
-    }
-    return found;
+    return sharedPromise(this.metadata, candidate.file.url, () => this.loadMetadata(candidate));
   }
 
   private async loadMetadata(candidate: WheelCandidate): Promise<CoreMetadata> {

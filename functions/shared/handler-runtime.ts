@@ -56,3 +56,17 @@ export function reasonOf(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * The promise `cache` holds for `key`, or a new one from `load`, shared by every caller while it is pending. A
+ * rejected promise leaves the cache, so the next caller tries again.
+ */
+export function sharedPromise<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
+  let found = cache.get(key);
+  if (!found) {
+    found = load();
+    cache.set(key, found);
+    found.catch(() => cache.delete(key));
+  }
+  return found;
+}
