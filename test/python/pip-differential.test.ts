@@ -1,7 +1,7 @@
 import type { Architecture } from '../../functions/layers/kind';
 import { pythonKind, type PythonInputs } from '../../functions/python/kind';
 import { entry, onlyTarget, useFixtureIndex } from './support/harness';
-import { pipChoose, pipUnavailable, type Choice } from './support/pip';
+import { PipRefused, pipChoose, pipUnavailable, type Choice } from './support/pip';
 
 /**
  * lamina's choices (distributions, versions and the exact wheel file) must equal pip's for the same target and
@@ -89,14 +89,19 @@ maybe('lamina chooses what pip chooses', () => {
     const worker = async () => {
       for (let next = queue.shift(); next; next = queue.shift()) {
         const scenario = next;
-        pip.set(scenario, await pipChoose(harness.server.url, scenario.runtime, scenario.arch, scenario.requirements, scenario.pre).catch((error: Error) => error));
+        const ask = () => pipChoose(harness.server.url, scenario.runtime, scenario.arch, scenario.requirements, scenario.pre);
+        // A pip that breaks (a timeout on a loaded machine) is asked again; a refusal is an answer.
+        const answer = await ask().catch((error: Error) => (error instanceof PipRefused ? error : ask().catch((again: Error) => again)));
+        pip.set(scenario, answer);
       }
     };
-    await Promise.all([worker(), worker(), worker()]);
+    await Promise.all([worker(), worker()]);
   }, 600_000);
 
   test('there are at least 30 scenarios where pip installs something', () => {
     expect([...pip.values()].filter((v) => Array.isArray(v)).length).toBeGreaterThanOrEqual(30);
+    // Every other scenario is a refusal by pip, never pip failing to run.
+    for (const answer of pip.values()) if (!Array.isArray(answer)) expect(answer).toBeInstanceOf(PipRefused);
   });
 
   test.each(SCENARIOS.map((scenario) => [`${scenario.runtime} ${scenario.arch} ${scenario.requirements.join(' ')}${scenario.pre ? ' --pre' : ''}`, scenario]))(
@@ -107,7 +112,8 @@ maybe('lamina chooses what pip chooses', () => {
       );
       const expected = pip.get(scenario)!;
       const attempt = pythonKind.resolve(target, harness.context('diff'));
-      if (expected instanceof Error) {
+      if (expected instanceof Error && !(expected instanceof PipRefused)) throw expected;
+      if (expected instanceof PipRefused) {
         await expect(attempt).rejects.toThrow(/python layer diff-py\d+-(x86_64|arm64)-fixture/);
         return;
       }

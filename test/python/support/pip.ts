@@ -17,6 +17,14 @@ export function pipUnavailable(): string | null {
   }
 }
 
+/** pip found no acceptable set: its own refusal, as opposed to pip failing to run. */
+export class PipRefused extends Error {
+  override name = 'PipRefused';
+}
+
+/** What pip prints when it refuses a request, rather than breaking. */
+const REFUSAL = /ResolutionImpossible|No matching distribution found|Could not find a version that satisfies|requires a different Python|conflicting dependencies/;
+
 export interface Choice {
   key: string;
   version: string;
@@ -40,7 +48,8 @@ export function pipChoose(indexUrl: string, runtime: string, architecture: Archi
     execFile('python3', args, { maxBuffer: 64 * 1024 * 1024, timeout: 120_000, env: { ...process.env, PIP_NO_INPUT: '1' } }, (error, stdout, stderr) => {
       rmSync(target, { recursive: true, force: true });
       if (error) {
-        reject(new Error(`pip failed: ${stderr || error.message}`));
+        const text = stderr || error.message;
+        reject(REFUSAL.test(text) ? new PipRefused(`pip refused: ${text}`) : new Error(`pip did not run to a verdict: ${text}`));
         return;
       }
       const report = JSON.parse(stdout) as { install: Array<{ metadata: { name: string; version: string }; download_info: { url: string } }> };
