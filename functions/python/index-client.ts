@@ -8,6 +8,7 @@ import { LaminaError } from '../layers/kind';
 import { normalizeName } from './pep508';
 import { ACCEPT_HEADER, JSON_CONTENT_TYPE, parseHtmlPage, parseJsonPage, type IndexFile, type ProjectPage } from './simple-api';
 import { sharedPromise } from '../shared/handler-runtime';
+import { partialPathFor } from '../shared/partial-file';
 
 /** PyPI's Simple API, the default index. */
 export const PYPI_SIMPLE_URL = 'https://pypi.org/simple/';
@@ -144,7 +145,7 @@ export class IndexClient {
       throw new IndexError(`the index ${this.indexUrl} publishes no sha256 for ${file.filename}; lamina only installs files it can verify, use an index that publishes hashes`);
     }
     await fs.mkdir(path.dirname(dest), { recursive: true });
-    const partial = `${dest}.${process.pid}.${Date.now()}.partial`;
+    const partial = partialPathFor(dest);
     let actual = '';
     for (let attempt = 1; ; attempt++) {
       const hash = createHash('sha256');

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
 import { IndexClient, IndexError, PackageNotFoundError } from '../../functions/python/index-client';
@@ -84,5 +86,25 @@ describe('index client', () => {
     expect(error).toBeInstanceOf(PackageNotFoundError);
     expect(error.message).toContain('"no-such-package" was not found on the index');
     expect(error.message).toContain(harness.server.url);
+  });
+});
+
+describe('concurrent downloads of one file', () => {
+  const harness = useFixtureIndex();
+
+  test('two downloads to one path in the same millisecond both succeed, leaving one verified file', async () => {
+    const client = new IndexClient({ indexUrl: harness.server.url, backoffMs: 5 });
+    const file = (await client.project('requests')).files[0];
+    const dest = path.join(harness.dir, 'concurrent', file.filename);
+    // The old partial name was `${dest}.${pid}.${Date.now()}`: with the clock frozen, both downloads shared it.
+    const now = jest.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
+    try {
+      await Promise.all([client.download(file, dest), client.download(file, dest), client.download(file, dest)]);
+    } finally {
+      now.mockRestore();
+    }
+    const bytes = await fs.readFile(dest);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.hashes.sha256);
+    expect((await fs.readdir(path.dirname(dest))).filter((name) => name.endsWith('.partial'))).toEqual([]);
   });
 });

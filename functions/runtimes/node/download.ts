@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { BuildError } from '../../layers/kind';
+import { partialPathFor } from '../../shared/partial-file';
 
 /** An expected digest in Subresource Integrity form: `sha512-<base64>` (npm) or `sha256-<base64>`. */
 export type Integrity = string;
@@ -58,7 +59,7 @@ export async function downloadVerified(url: string, integrity: Integrity, cacheD
   } catch {
     // Not cached yet.
   }
-  const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
+  const partial = partialPathFor(file);
   let response: Response;
   try {
     response = await fetch(url);
