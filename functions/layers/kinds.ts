@@ -1,6 +1,6 @@
-import { pythonKind } from '../python/kind';
-import { bashRuntimeKind } from '../runtimes/bash/kind';
-import { nodeRuntimeKind } from '../runtimes/node/kind';
+import { pythonKind } from './python/kind';
+import { bashRuntimeKind } from './bash-runtime/kind';
+import { nodeRuntimeKind } from './node-runtime/kind';
 import type { LayerKind } from './kind';
 
 /** Every layer kind lamina builds. Adding a kind: write its LayerKind and list it here. */

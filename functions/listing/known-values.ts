@@ -1,5 +1,5 @@
 import { ARCHITECTURES } from '../layers/kind';
-import { PYTHON_RUNTIME_IDS } from '../python/lambda-runtimes';
+import { PYTHON_RUNTIME_IDS } from '../layers/python/lambda-runtimes';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
 
 /**

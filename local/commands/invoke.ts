@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetLayerVersionByArnCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { LaminaError } from '../../functions/layers/kind';
-import { InvokeInputError, invokeFunction, parseHandler } from '../../functions/runtimes/runtime-api/invoke';
+import { InvokeInputError, invokeFunction, parseHandler } from '../../functions/runtime-api/invoke';
 import { startLambdaEmulator, type LambdaEmulator } from '../lambda-emulator';
 import { EXIT, UsageError, type Command } from './command';
 import { parseOptions } from './options';

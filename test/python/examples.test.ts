@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { settingsSchema } from '../../functions/catalog/settings';
-import { pythonKind } from '../../functions/python/kind';
-import { PYTHON_RUNTIME_IDS } from '../../functions/python/lambda-runtimes';
+import { pythonKind } from '../../functions/layers/python/kind';
+import { PYTHON_RUNTIME_IDS } from '../../functions/layers/python/lambda-runtimes';
 
 describe('examples/python.catalog.yaml', () => {
   test('every entry is a valid python entry and expands to valid layer names, no network needed', async () => {

@@ -1,6 +1,6 @@
-import { parseCoreMetadata } from '../../functions/python/core-metadata';
-import { compareBuildTags, parseSdistFilename, parseWheelFilename } from '../../functions/python/distribution-filename';
-import { cycloneDx, purlOf } from '../../functions/python/sbom';
+import { parseCoreMetadata } from '../../functions/layers/python/core-metadata';
+import { compareBuildTags, parseSdistFilename, parseWheelFilename } from '../../functions/layers/python/distribution-filename';
+import { cycloneDx, purlOf } from '../../functions/layers/python/sbom';
 
 describe('distribution file names', () => {
   test('wheels with compressed tag sets and build tags', () => {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import * as path from 'node:path';
-import { IndexClient, IndexError, PackageNotFoundError } from '../../functions/python/index-client';
-import { parseHtmlPage, parseJsonPage } from '../../functions/python/simple-api';
+import { IndexClient, IndexError, PackageNotFoundError } from '../../functions/layers/python/index-client';
+import { parseHtmlPage, parseJsonPage } from '../../functions/layers/python/simple-api';
 import { useFixtureIndex } from './support/harness';
 
 describe('Simple API parsing', () => {

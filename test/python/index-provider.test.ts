@@ -1,10 +1,10 @@
-import type { IndexClient } from '../../functions/python/index-client';
-import { IndexProvider, type PythonTargetEnv } from '../../functions/python/index-provider';
-import { markerEnvironment, pythonRuntime } from '../../functions/python/lambda-runtimes';
-import { parseRequirement } from '../../functions/python/pep508';
-import { lambdaTags } from '../../functions/python/platform-tags';
-import { resolve } from '../../functions/python/resolver';
-import type { IndexFile, ProjectPage } from '../../functions/python/simple-api';
+import type { IndexClient } from '../../functions/layers/python/index-client';
+import { IndexProvider, type PythonTargetEnv } from '../../functions/layers/python/index-provider';
+import { markerEnvironment, pythonRuntime } from '../../functions/layers/python/lambda-runtimes';
+import { parseRequirement } from '../../functions/layers/python/pep508';
+import { lambdaTags } from '../../functions/layers/python/platform-tags';
+import { resolve } from '../../functions/layers/python/resolver';
+import type { IndexFile, ProjectPage } from '../../functions/layers/python/simple-api';
 
 function file(filename: string, extra: Partial<IndexFile> = {}): IndexFile {
   return { filename, url: `https://files.example/${filename}`, hashes: { sha256: 'ab'.repeat(32) }, yanked: false, coreMetadata: { hashes: {} }, ...extra };

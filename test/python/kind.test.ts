@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { extractZip, listZip } from '../../functions/archive/extract-zip';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { BuildError, type KindContext } from '../../functions/layers/kind';
-import { createPythonKind, pythonKind, type PythonInputs, type PythonManifest } from '../../functions/python/kind';
-import { PYPI_SIMPLE_URL } from '../../functions/python/index-client';
+import { createPythonKind, pythonKind, type PythonInputs, type PythonManifest } from '../../functions/layers/python/kind';
+import { PYPI_SIMPLE_URL } from '../../functions/layers/python/index-client';
 import { entry, onlyTarget, useFixtureIndex } from './support/harness';
 import { pipUnavailable } from './support/pip';
 

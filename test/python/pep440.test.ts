@@ -1,4 +1,4 @@
-import { clauseMentionsPrerelease, filterVersions, isPinningClause, specifierClauses } from '../../functions/python/pep440';
+import { clauseMentionsPrerelease, filterVersions, isPinningClause, specifierClauses } from '../../functions/layers/python/pep440';
 
 const filter = (versions: string[], spec: string, pre = false) => filterVersions(versions, (v) => v, specifierClauses(spec), pre);
 

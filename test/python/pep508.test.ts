@@ -1,5 +1,5 @@
-import { evaluateMarker, formatMarker, normalizeName, parseMarker, parseRequirement, requirementApplies, RequirementSyntaxError } from '../../functions/python/pep508';
-import { markerEnvironment } from '../../functions/python/lambda-runtimes';
+import { evaluateMarker, formatMarker, normalizeName, parseMarker, parseRequirement, requirementApplies, RequirementSyntaxError } from '../../functions/layers/python/pep508';
+import { markerEnvironment } from '../../functions/layers/python/lambda-runtimes';
 
 const py39arm = markerEnvironment('3.9', '3.9.23', 'arm64');
 const py312x86 = markerEnvironment('3.12', '3.12.11', 'x86_64');

@@ -1,5 +1,5 @@
 import type { Architecture } from '../../functions/layers/kind';
-import { pythonKind, type PythonInputs } from '../../functions/python/kind';
+import { pythonKind, type PythonInputs } from '../../functions/layers/python/kind';
 import { entry, onlyTarget, useFixtureIndex } from './support/harness';
 import { PipRefused, pipChoose, pipUnavailable, type Choice } from './support/pip';
 

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { PYTHON_RUNTIMES } from '../../functions/python/lambda-runtimes';
-import { lambdaTags, linuxPlatforms } from '../../functions/python/platform-tags';
+import { PYTHON_RUNTIMES } from '../../functions/layers/python/lambda-runtimes';
+import { lambdaTags, linuxPlatforms } from '../../functions/layers/python/platform-tags';
 import { pipUnavailable } from './support/pip';
 
 describe('platform tags of the Lambda runtimes', () => {

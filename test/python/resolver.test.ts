@@ -1,6 +1,6 @@
-import { markerEnvironment } from '../../functions/python/lambda-runtimes';
-import { parseRequirement } from '../../functions/python/pep508';
-import { resolve, ResolutionImpossible, type Candidate, type ResolverProvider } from '../../functions/python/resolver';
+import { markerEnvironment } from '../../functions/layers/python/lambda-runtimes';
+import { parseRequirement } from '../../functions/layers/python/pep508';
+import { resolve, ResolutionImpossible, type Candidate, type ResolverProvider } from '../../functions/layers/python/resolver';
 
 /** An in-memory universe: `name: { version: [requirements] }`; the resolver never sees HTTP. */
 type Universe = Record<string, Record<string, string[] | { requires: string[]; yanked?: boolean; unusable?: string }>>;

@@ -7,10 +7,10 @@ import * as path from 'node:path';
 import { digestOf } from '../../functions/archive/digest';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { listZip } from '../../functions/archive/extract-zip';
-import { BASH_BOOTSTRAP } from '../../functions/runtimes/bash/bootstrap';
-import { bashRuntimeKind, TUTORIAL_FUNCTION } from '../../functions/runtimes/bash/kind';
-import { invokeFunction, type InvokeResult } from '../../functions/runtimes/runtime-api/invoke';
-import { RuntimeApiServer, type FunctionError } from '../../functions/runtimes/runtime-api/server';
+import { BASH_BOOTSTRAP } from '../../functions/layers/bash-runtime/bootstrap';
+import { bashRuntimeKind, TUTORIAL_FUNCTION } from '../../functions/layers/bash-runtime/kind';
+import { invokeFunction, type InvokeResult } from '../../functions/runtime-api/invoke';
+import { RuntimeApiServer, type FunctionError } from '../../functions/runtime-api/server';
 import { bashLayer, writeFiles } from './support/fixtures';
 
 let scratch: string;

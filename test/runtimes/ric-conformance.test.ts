@@ -1,7 +1,7 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { invokeFunction, type InvokeResult } from '../../functions/runtimes/runtime-api/invoke';
+import { invokeFunction, type InvokeResult } from '../../functions/runtime-api/invoke';
 import { hostNodeLayer, writeFiles } from './support/fixtures';
 
 // Conformance with an independent client: AWS's own Runtime Interface Client for Node.js (aws-lambda-ric) runs

@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { MAX_PAYLOAD_BYTES, RuntimeApiServer, type FunctionError, type Invocation, type RuntimeOutcome } from '../../functions/runtimes/runtime-api/server';
+import { MAX_PAYLOAD_BYTES, RuntimeApiServer, type FunctionError, type Invocation, type RuntimeOutcome } from '../../functions/runtime-api/server';
 import { bashLayer, hostNodeLayer, writeFiles } from './support/fixtures';
 
 const BASE = '/2018-06-01/runtime';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { normalizeName } from '../../../functions/python/pep508';
+import { normalizeName } from '../../../functions/layers/python/pep508';
 import { writeZip, type ZipInput } from '../../support/zip-writer';
 
 /**

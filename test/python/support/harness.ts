@@ -2,7 +2,7 @@ import { mkdtempSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KindContext, LayerTarget } from '../../../functions/layers/kind';
-import type { PythonEntry } from '../../../functions/python/kind';
+import type { PythonEntry } from '../../../functions/layers/python/kind';
 import { writeFixtureIndex, type FixtureDist, type FixtureIndex } from './fixture-index';
 import { startIndexServer, type IndexServer, type IndexServerOptions } from './index-server';
 import { UNIVERSE } from './universe';

@@ -2,7 +2,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { normalizeName } from '../../../functions/python/pep508';
+import { normalizeName } from '../../../functions/layers/python/pep508';
 import { htmlPage, jsonPage, projectFiles, type FixtureIndex } from './fixture-index';
 
 /**

@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Architecture } from '../../../functions/layers/kind';
-import { pythonRuntime } from '../../../functions/python/lambda-runtimes';
-import { normalizeName } from '../../../functions/python/pep508';
-import { linuxPlatforms } from '../../../functions/python/platform-tags';
+import { pythonRuntime } from '../../../functions/layers/python/lambda-runtimes';
+import { normalizeName } from '../../../functions/layers/python/pep508';
+import { linuxPlatforms } from '../../../functions/layers/python/platform-tags';
 
 /** Why pip cannot be used here, or null when `python3 -m pip` works. */
 export function pipUnavailable(): string | null {

@@ -4,9 +4,9 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Header } from 'tar';
-import { BASH_BOOTSTRAP } from '../../../functions/runtimes/bash/bootstrap';
-import { NODE_BOOTSTRAP, NODE_RUNTIME_DIR } from '../../../functions/runtimes/node/bootstrap';
-import { NODE_RUNTIME_CLIENT } from '../../../functions/runtimes/node/runtime-client';
+import { BASH_BOOTSTRAP } from '../../../functions/layers/bash-runtime/bootstrap';
+import { NODE_BOOTSTRAP, NODE_RUNTIME_DIR } from '../../../functions/layers/node-runtime/bootstrap';
+import { NODE_RUNTIME_CLIENT } from '../../../functions/layers/node-runtime/runtime-client';
 
 /** A Node.js runtime layer folder whose `node` is this machine's own binary: the runtime client under test. */
 export async function hostNodeLayer(dir: string): Promise<string> {

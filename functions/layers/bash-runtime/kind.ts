@@ -2,8 +2,8 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
 import { digestOf } from '../../archive/digest';
-import { invokeFunction } from '../runtime-api/invoke';
-import { BuildError, type BuiltLayer, type KindContext, type KindSettings, type LayerKind, type LayerTarget, type ResolvedTarget } from '../../layers/kind';
+import { invokeFunction } from '../../runtime-api/invoke';
+import { BuildError, type BuiltLayer, type KindContext, type KindSettings, type LayerKind, type LayerTarget, type ResolvedTarget } from '../kind';
 import { BASH_BOOTSTRAP } from './bootstrap';
 
 /** Custom runtimes a bootstrap layer is compatible with. */

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { z } from 'zod';
-import { invokeFunction } from '../runtime-api/invoke';
+import { invokeFunction } from '../../runtime-api/invoke';
 import { digestOf } from '../../archive/digest';
 import {
   ARCHITECTURES,
@@ -13,8 +13,8 @@ import {
   type LayerKind,
   type LayerTarget,
   type ResolvedTarget,
-} from '../../layers/kind';
-import { PROVIDED_RUNTIMES } from '../bash/kind';
+} from '../kind';
+import { PROVIDED_RUNTIMES } from '../bash-runtime/kind';
 import { NODE_BOOTSTRAP, NODE_RUNTIME_DIR } from './bootstrap';
 import { downloadVerified } from './download';
 import { extractTar } from './extract-tar';

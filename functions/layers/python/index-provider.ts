@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Architecture } from '../layers/kind';
+import type { Architecture } from '../kind';
 import { parseCoreMetadata, type CoreMetadata } from './core-metadata';
 import { compareBuildTags, parseSdistFilename, parseWheelFilename, type WheelFilename } from './distribution-filename';
 import type { IndexClient } from './index-client';
@@ -10,7 +10,7 @@ import type { Candidate, Explanation, ResolverProvider } from './resolver';
 import type { IndexFile } from './simple-api';
 import { tagPriorities } from './platform-tags';
 import { readWheelMetadata } from './wheel-metadata';
-import { sharedPromise } from '../shared/handler-runtime';
+import { sharedPromise } from '../../shared/handler-runtime';
 
 /** The Python environment a layer is resolved for. */
 export interface PythonTargetEnv {

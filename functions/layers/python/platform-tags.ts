@@ -1,4 +1,4 @@
-import type { Architecture } from '../layers/kind';
+import type { Architecture } from '../kind';
 import { machineOf } from './lambda-runtimes';
 
 /**

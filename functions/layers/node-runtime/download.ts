@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { BuildError } from '../../layers/kind';
+import { BuildError } from '../kind';
 import { partialPathFor } from '../../shared/partial-file';
 
 /** An expected digest in Subresource Integrity form: `sha512-<base64>` (npm) or `sha256-<base64>`. */

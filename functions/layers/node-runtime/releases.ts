@@ -1,6 +1,6 @@
 import * as semver from 'semver';
-import type { Architecture } from '../../layers/kind';
-import { BuildError } from '../../layers/kind';
+import type { Architecture } from '../kind';
+import { BuildError } from '../kind';
 import { fetchText, sha256Integrity, type Integrity } from './download';
 
 export const DEFAULT_NODE_DIST_URL = 'https://nodejs.org/dist';

@@ -1,4 +1,4 @@
-import { forEachZipEntry } from '../archive/extract-zip';
+import { forEachZipEntry } from '../../archive/extract-zip';
 
 /** Reads the METADATA file of a wheel on disk (`<name>-<version>.dist-info/METADATA`), streaming only that entry. */
 export async function readWheelMetadata(wheelPath: string): Promise<string | undefined> {

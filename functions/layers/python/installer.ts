@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { extractZip, listZip } from '../archive/extract-zip';
-import type { RawZipEntry } from '../archive/raw-entry';
+import { extractZip, listZip } from '../../archive/extract-zip';
+import type { RawZipEntry } from '../../archive/raw-entry';
 
 /**
  * Installs wheels (the binary distribution format, PEP 427) into a layer's `python/` folder without running any

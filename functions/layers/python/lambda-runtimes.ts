@@ -1,4 +1,4 @@
-import type { Architecture } from '../layers/kind';
+import type { Architecture } from '../kind';
 import type { MarkerEnvironment } from './pep508';
 
 /**

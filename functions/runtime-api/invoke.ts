@@ -3,8 +3,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { extractZip } from '../../archive/extract-zip';
-import { LaminaError } from '../../layers/kind';
+import { extractZip } from '../archive/extract-zip';
+import { LaminaError } from '../layers/kind';
 import { RuntimeApiServer, type FunctionError, type Invocation, type RuntimeOutcome } from './server';
 
 /** Lambda's limit for the init phase of an on-demand function. */

@@ -11,7 +11,7 @@ import {
   type LayerKind,
   type LayerTarget,
   type ResolvedTarget,
-} from '../layers/kind';
+} from '../kind';
 import { parseCoreMetadata } from './core-metadata';
 import { HashMismatchError, IndexClient, PYPI_SIMPLE_URL, type IndexClientOptions } from './index-client';
 import { fetchWheel, IndexProvider, type PythonTargetEnv } from './index-provider';
@@ -22,8 +22,8 @@ import { lambdaTags } from './platform-tags';
 import { isDisagreement, resolve, ResolutionImpossible } from './resolver';
 import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
-import { mapLimit } from '../shared/handler-runtime';
-import type { RawZipEntry } from '../archive/raw-entry';
+import { mapLimit } from '../../shared/handler-runtime';
+import type { RawZipEntry } from '../../archive/raw-entry';
 
 /** Lambda's limit on a function and its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;

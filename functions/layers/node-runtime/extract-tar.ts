@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
 import { assertLinkInside, resolveInside } from '../../archive/safe-path';
-import { BuildError } from '../../layers/kind';
+import { BuildError } from '../kind';
 
 export interface TarExtractOptions {
   /** Name used in error messages, e.g. the archive's file name. */

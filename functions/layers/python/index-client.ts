@@ -4,11 +4,11 @@ import * as path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { LaminaError } from '../layers/kind';
+import { LaminaError } from '../kind';
 import { normalizeName } from './pep508';
 import { ACCEPT_HEADER, JSON_CONTENT_TYPE, parseHtmlPage, parseJsonPage, type IndexFile, type ProjectPage } from './simple-api';
-import { sharedPromise } from '../shared/handler-runtime';
-import { partialPathFor } from '../shared/partial-file';
+import { sharedPromise } from '../../shared/handler-runtime';
+import { partialPathFor } from '../../shared/partial-file';
 
 /** PyPI's Simple API, the default index. */
 export const PYPI_SIMPLE_URL = 'https://pypi.org/simple/';
