@@ -272,7 +272,24 @@ describe('python layers from a local index', () => {
       expect(desktop).toMatch(/desktop 3\.0: no wheel for python3\.11 arm64 \(files: desktop-3\.0-py3-none-macosx_11_0_arm64\.whl/);
       expect(desktop).toMatch(/Versions with a compatible wheel: 2\.0\. Pick a version with a wheel for python3\.11 arm64, or drop python3\.11\/arm64 from the entry/);
       const oldGlibc = await resolveFails({ requirements: ['glibc-new>=2'] });
-      expect(oldGlibc).toMatch(/glibc-new 2\.0: no wheel for python3\.11 x86_64; its Linux wheels need glibc 2\.34 and python3\.11 has 2\.26, so use a newer Python runtime/);
+      expect(oldGlibc).toMatch(/glibc-new 2\.0: no wheel for python3\.11 x86_64; its Linux wheels need glibc 2\.34 and python3\.11 has 2\.26/);
+      expect(oldGlibc).toMatch(/or use a newer Python runtime with glibc 2\.34 or later \(python3\.12, python3\.13, python3\.14\)/);
+    });
+
+    test('a missing wheel is named as the cause, not as a conflict, and each piece of advice is said once', async () => {
+      // numpy>=2.3 with pandas<3 on python3.11: every constraint is satisfiable, only the wheel is missing.
+      const message = await resolveFails({ requirements: ['wheelframe<3', 'wheelnum>=2.3'] });
+      expect(message).toMatch(/^python layer .*: no compatible wheel of wheelnum for wheelnum>=2\.3 \(the entry\) and wheelnum>=1\.0 \(required by wheelframe 2\.0\): wheelnum 2\.3: no wheel for python3\.11 x86_64; its Linux wheels need glibc 2\.28/);
+      expect(message).not.toMatch(/leave no version|conflict/);
+      expect(message.match(/Pick a version with a wheel/g)).toHaveLength(1);
+      expect(message.match(/use a newer Python runtime/g)).toHaveLength(1);
+    });
+
+    test('never suggests a newer Python runtime when no Lambda runtime has the glibc a wheel needs', async () => {
+      const message = await resolveFails({ requirements: ['glibc-future'], runtimes: ['python3.13'] });
+      expect(message).toMatch(/glibc-future 1\.0: no wheel for python3\.13 x86_64; its Linux wheels need glibc 2\.39 and python3\.13 has 2\.34/);
+      expect(message).toMatch(/newer than any Lambda runtime has: the newest, Amazon Linux 2023, has 2\.34; pin an older glibc-future/);
+      expect(message).not.toMatch(/newer Python runtime/);
     });
 
     test('unsolvable requirements say which conflicts with which', async () => {
@@ -318,5 +335,21 @@ describe('python layers from a local index', () => {
       const stripTarget = await small.resolve(targetFor({ requirements: ['bulky'], strip: true }), strippedCtx);
       expect(await failure(small.build(stripTarget, strippedCtx))).toMatch(/Largest: bulky \(300\.\d kB\)/);
     });
+  });
+});
+
+describe('an index without metadata files', () => {
+  // A harness of its own: the notice is said once per index URL, and every harness serves on a new port.
+  const harness = useFixtureIndex();
+
+  test('is said once, not once per distribution or per target', async () => {
+    const contexts = [harness.context('notice-1'), harness.context('notice-2')];
+    const target = (architecture: 'x86_64' | 'arm64') =>
+      onlyTarget(pythonKind.expand(entry({ index: harness.server.url, requirements: ['nometa', 'nometa-too'], architectures: [architecture] }), { prefix: 'lamina' }));
+    await pythonKind.resolve(target('x86_64'), contexts[0]);
+    await pythonKind.resolve(target('arm64'), contexts[1]);
+    const notices = contexts.flatMap((ctx) => ctx.lines).filter((line) => /no metadata files/.test(line));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]).toContain(harness.server.url);
   });
 });

@@ -8,6 +8,7 @@ import { compareVersions, filterVersions, isPrerelease, isValidSpecifier, satisf
 import { parseRequirement, type Requirement } from './pep508';
 import type { Candidate, Explanation, ResolverProvider } from './resolver';
 import type { IndexFile } from './simple-api';
+import { PYTHON_RUNTIMES } from './lambda-runtimes';
 import { tagPriorities } from './platform-tags';
 import { readWheelMetadata } from './wheel-metadata';
 import { sharedPromise } from '../../shared/handler-runtime';
@@ -125,7 +126,10 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
     if (file.coreMetadata) {
       text = await this.client.text(`${file.url}.metadata`, file.coreMetadata.hashes.sha256);
     } else {
-      this.log(`index has no metadata file for ${file.filename}; downloading the wheel to read it`);
+      if (!INDEXES_WITHOUT_METADATA.has(this.client.indexUrl)) {
+        INDEXES_WITHOUT_METADATA.add(this.client.indexUrl);
+        this.log(`the index ${this.client.indexUrl} has no metadata files (PEP 658) for some wheels, first ${file.filename}; lamina downloads those wheels to read their dependencies`);
+      }
       text = await readWheelMetadata(await fetchWheel(this.client, this.cacheDir, file));
       if (text === undefined) throw new Error(`${file.filename} has no .dist-info/METADATA; it is not a valid wheel`);
     }
@@ -148,20 +152,6 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
     return { requires };
   }
 
-  /** `; its Linux wheels need glibc 2.28 ...` when the only Linux wheels for the architecture need a newer glibc. */
-  private glibcNote(filenames: string[]): string {
-    const glibc = this.target.glibc;
-    if (!glibc) return '';
-    const machine = this.target.architecture === 'arm64' ? 'aarch64' : 'x86_64';
-    let oldest: number | undefined;
-    for (const name of filenames) {
-      for (const match of name.matchAll(MANYLINUX)) {
-        if (match[3] === machine && Number(match[1]) === glibc[0]) oldest = Math.min(oldest ?? Infinity, Number(match[2]));
-      }
-    }
-    if (oldest === undefined || oldest <= glibc[1]) return '';
-    return `; its Linux wheels need glibc ${glibc[0]}.${oldest} and ${this.target.runtime} has ${glibc[0]}.${glibc[1]}, so use a newer Python runtime`;
-  }
 
   async explainNoCandidates(key: string, clauses: string[], considered: WheelCandidate[]): Promise<Explanation> {
     const page = await this.client.project(key);
@@ -183,23 +173,62 @@ export class IndexProvider implements ResolverProvider<WheelCandidate> {
     if (matchingAnyFile.length === 0) {
       return { reason: 'no-version', text: `${key} has no version matching ${wanted} on ${this.client.indexUrl} (it has ${tail(allVersions)}); change the version in the requirement.` };
     }
+    let neededGlibc: number | undefined;
     const described = matchingAnyFile
       .slice(-3)
       .map((v) => {
         const names = files.get(v)!;
-        const reason = names.every((n) => !/\.whl( \(yanked\))?$/.test(n)) ? 'only a source distribution, and lamina installs wheels only' : `no wheel for ${target}${this.glibcNote(names)}`;
+        const needs = this.glibcNeeded(names);
+        if (needs !== undefined) neededGlibc = Math.max(neededGlibc ?? 0, needs);
+        const glibcText = needs !== undefined ? `; its Linux wheels need glibc 2.${needs} and ${this.target.runtime} has 2.${this.target.glibc![1]}` : '';
+        const reason = names.every((n) => !/\.whl( \(yanked\))?$/.test(n)) ? 'only a source distribution, and lamina installs wheels only' : `no wheel for ${target}${glibcText}`;
         return `${key} ${v}: ${reason} (files: ${names.slice(0, 4).join(', ')}${names.length > 4 ? ', ...' : ''})`;
       })
       .join('; ');
     const usableText = usable.length ? ` Versions with a compatible wheel: ${tail(usable)}.` : '';
     return {
       reason: 'no-wheel',
-      text: `${described}. Tags tried: ${tried}.${usableText} Pick a version with a wheel for ${target}, or drop ${this.target.runtime}/${this.target.architecture} from the entry.`,
+      text: `${described}. Tags tried: ${tried}.${usableText}`,
+      advice: `Pick a version with a wheel for ${target}${this.glibcAdvice(key, neededGlibc)}, or drop ${this.target.runtime}/${this.target.architecture} from the entry.`,
     };
+  }
+
+  /**
+   * The minor glibc version (2.x) the oldest Linux wheel for the target's architecture needs, when that is newer
+   * than the runtime's; undefined when glibc is not why the wheels do not fit.
+   */
+  private glibcNeeded(filenames: string[]): number | undefined {
+    const glibc = this.target.glibc;
+    if (!glibc) return undefined;
+    const machine = this.target.architecture === 'arm64' ? 'aarch64' : 'x86_64';
+    let oldest: number | undefined;
+    for (const name of filenames) {
+      for (const match of name.matchAll(MANYLINUX)) {
+        if (match[3] === machine && Number(match[1]) === glibc[0]) oldest = Math.min(oldest ?? Infinity, Number(match[2]));
+      }
+    }
+    return oldest === undefined || oldest <= glibc[1] ? undefined : oldest;
+  }
+
+  /** A newer Python runtime helps only where one has the glibc the wheels need. */
+  private glibcAdvice(key: string, needed: number | undefined): string {
+    if (needed === undefined) return '';
+    const newest = NEWEST_GLIBC_RUNTIME;
+    if (needed > newest.glibc[1]) {
+      return ` (its Linux wheels need glibc 2.${needed}, newer than any Lambda runtime has: the newest, ${newest.os}, has 2.${newest.glibc[1]}; pin an older ${key})`;
+    }
+    const runtimes = PYTHON_RUNTIMES.filter((r) => r.glibc[1] >= needed).map((r) => r.runtime);
+    return ` or use a newer Python runtime with glibc 2.${needed} or later (${runtimes.join(', ')})`;
   }
 }
 
+/** Indexes already said to lack PEP 658 metadata: one line per index, not one per distribution. */
+const INDEXES_WITHOUT_METADATA = new Set<string>();
+
 const MANYLINUX = /manylinux_(\d+)_(\d+)_(x86_64|aarch64)/g;
+
+/** The Lambda Python runtime with the newest glibc. */
+const NEWEST_GLIBC_RUNTIME = PYTHON_RUNTIMES.reduce((a, b) => (b.glibc[1] > a.glibc[1] ? b : a));
 
 function better(a: WheelCandidate, aPriority: number, b: WheelCandidate, bPriority: number): boolean {
   if (a.yanked !== b.yanked) return !a.yanked;

@@ -64,8 +64,10 @@ export interface Constraint {
 
 export interface Explanation {
   reason: 'no-version' | 'no-wheel';
-  /** A sentence (or a few) that says what is missing and what to do. */
+  /** A sentence (or a few) that says what is missing. */
   text: string;
+  /** What to do about it; said once per message however many conflicts share it. */
+  advice?: string;
 }
 
 /** A set of requirements on one project that no candidate satisfies. */
@@ -114,14 +116,21 @@ export function formatConflict(conflict: Conflict): string {
   if (constraints.length === 1) {
     return `${describe(constraints[0])} cannot be installed: ${detail ? detail.text : `no version of ${key} fits`}`;
   }
-  const base = `${constraints.map(describe).join(' and ')} leave no version of ${key}`;
-  // With several requirements, "no such version" is the conflict itself; a missing wheel is worth saying.
-  return detail && detail.reason === 'no-wheel' ? `${base}: ${detail.text}` : `${base}.`;
+  // Versions that satisfy every requirement exist but have no wheel for the target: the cause is the missing
+  // wheel, not a disagreement between the requirements, so say that first.
+  if (detail?.reason === 'no-wheel') return `no compatible wheel of ${key} for ${constraints.map(describe).join(' and ')}: ${detail.text}`;
+  return `${constraints.map(describe).join(' and ')} leave no version of ${key}.`;
 }
 
 /** True when the failure comes from requirements that disagree, rather than from one that cannot be met. */
 export function isDisagreement(conflicts: Conflict[]): boolean {
-  return conflicts.some((c) => c.constraints.length > 1);
+  return conflicts.some((c) => c.constraints.length > 1 && c.detail?.reason !== 'no-wheel');
+}
+
+/** The conflicts' sentences, then each distinct piece of advice once. */
+function messageOf(conflicts: Conflict[]): string {
+  const advice = [...new Set(conflicts.map((c) => c.detail?.advice).filter((a): a is string => Boolean(a)))];
+  return [conflicts.map(formatConflict).join(' Also: '), ...advice].join(' ');
 }
 
 function requestedExtras(constraints: Constraint[] | undefined): string[] {
@@ -271,7 +280,7 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
     let lastConflict: Conflict | undefined;
     for (const candidate of matching) {
       if (++rounds > maxRounds) {
-        throw new ResolutionImpossible(conflicts, `gave up after trying ${maxRounds} candidates; pin some versions in the entry to narrow the search. Last conflicts: ${conflicts.slice(-3).map(formatConflict).join('; ')}`);
+        throw new ResolutionImpossible(conflicts, `gave up after trying ${maxRounds} candidates; pin some versions in the entry to narrow the search. Last conflicts: ${messageOf(conflicts.slice(-3))}`);
       }
       const deps = await provider.dependencies(key, candidate);
       if ('unusable' in deps) {
@@ -300,8 +309,8 @@ export async function resolve<C extends Candidate>(requirements: Requirement[], 
       const text = formatConflict(conflict);
       if (!unique.has(text)) unique.set(text, conflict);
     }
-    const shown = [...unique.keys()].slice(0, 2);
-    throw new ResolutionImpossible([...unique.values()], shown.join(' Also: '));
+    const conflictsFound = [...unique.values()];
+    throw new ResolutionImpossible(conflictsFound, messageOf(conflictsFound.slice(0, 2)));
   }
   const state = outcome.ok;
   const rootKeys = new Set(requirements.map((r) => r.key));

@@ -98,6 +98,13 @@ export const UNIVERSE: FixtureDist[] = [
   // glibc: 2.0 needs AL2023, 1.0 runs on AL2.
   { name: 'glibc-new', version: '1.0', wheels: ['py3-none-manylinux_2_17_x86_64', 'py3-none-manylinux_2_17_aarch64'] },
   { name: 'glibc-new', version: '2.0', wheels: ['py3-none-manylinux_2_34_x86_64', 'py3-none-manylinux_2_34_aarch64'] },
+  // No conflict, only a missing wheel: wheelframe<3 needs wheelnum>=1, and wheelnum>=2.3 has AL2023 wheels only
+  // (numpy 2.3 and pandas 2 on python3.11); glibc-future needs a glibc no Lambda runtime has.
+  { name: 'wheelnum', version: '2.2', wheels: ['py3-none-manylinux_2_17_x86_64', 'py3-none-manylinux_2_17_aarch64'] },
+  { name: 'wheelnum', version: '2.3', wheels: ['py3-none-manylinux_2_28_x86_64', 'py3-none-manylinux_2_28_aarch64'] },
+  { name: 'wheelframe', version: '2.0', wheels: ['py3-none-any'], requires: ['wheelnum>=1.0'] },
+  { name: 'wheelframe', version: '3.0', wheels: ['py3-none-any'], requires: ['wheelnum>=2.3'] },
+  { name: 'glibc-future', version: '1.0', wheels: ['py3-none-manylinux_2_39_x86_64', 'py3-none-manylinux_2_39_aarch64'] },
   // musllinux and desktop-only newest releases must be passed over.
   { name: 'muslonly', version: '1.0', wheels: ['cp311-cp311-manylinux_2_17_x86_64', 'cp312-cp312-manylinux_2_17_x86_64'] },
   { name: 'muslonly', version: '2.0', wheels: ['cp311-cp311-musllinux_1_1_x86_64', 'cp312-cp312-musllinux_1_2_x86_64'] },
@@ -166,6 +173,7 @@ export const UNIVERSE: FixtureDist[] = [
   { name: 'cyc-a', version: '1.0', wheels: ['py3-none-any'], requires: ['cyc-b'] },
   { name: 'cyc-b', version: '1.0', wheels: ['py3-none-any'], requires: ['cyc-a'] },
   { name: 'nometa', version: '0.3', wheels: ['py3-none-any'], noMetadataFile: true, requires: ['deep-c<1.3'] },
+  { name: 'nometa-too', version: '1.0', wheels: ['py3-none-any'], noMetadataFile: true },
   { name: 'Mixed_Case.Name', version: '1.0', wheels: ['py3-none-any'] },
 
   // Bad inputs.
