@@ -8,6 +8,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/local/polyfills.ts'],
+  globalSetup: '<rootDir>/test/support/global-setup.cjs',
   testTimeout: 120000,
   maxWorkers: 2,
 };

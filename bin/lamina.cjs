@@ -1,11 +1,35 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so `npm ci` is the only set-up step.
+// Runs the compiled CLI (compiled/cli.cjs, built by `npm ci` through `prepare`, or `npm run build:cli`), so that
+// nothing is transpiled on a call. When a source is newer than the bundle, it is rebuilt first; where esbuild is
+// missing, the sources run through tsx instead. LAMINA_CLI_REQUIRE_COMPILED=1 makes a stale or missing bundle an
+// error instead (CI checks with it that `npm ci` built the CLI).
 // The AWS SDK warns that its 2027 releases will need Node 22; lamina runs on Node 20 and 22 alike.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-require('tsx/cjs');
-require('../local/polyfills.ts');
-require('../local/cli.ts')
-  .main(process.argv.slice(2))
+const compiled = require('./compiled-cli.cjs');
+
+async function load() {
+  const stale = compiled.staleness();
+  if (!stale) return require(compiled.OUT_FILE);
+  if (process.env.LAMINA_CLI_REQUIRE_COMPILED === '1') {
+    throw new Error(`the compiled CLI ${compiled.OUT_FILE} is not up to date (${stale}); run \`npm run build:cli\``);
+  }
+  let esbuildPresent = true;
+  try {
+    require.resolve('esbuild');
+  } catch {
+    esbuildPresent = false;
+  }
+  if (esbuildPresent) return require(await compiled.build());
+  require('tsx/cjs');
+  require('../local/polyfills.ts');
+  return require('../local/cli.ts');
+}
+
+load()
+  .then((cli) => {
+    if (process.env.LAMINA_CLI_TRACE === '1') console.error(`lamina: running ${cli.compiledFrom ?? 'the TypeScript sources (tsx)'}`);
+    return cli.main(process.argv.slice(2));
+  })
   .then((code) => {
     process.exitCode = code;
   })
