@@ -6,6 +6,7 @@ import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
 import type { RunRequest, RunSummary } from '../functions/shared/pipeline-events';
 import { LayerStore } from '../functions/store/layer-store';
+import { outcomesPerRegion } from '../functions/report/summary';
 import type { RunOutcome } from '../schema/table';
 import { TASK_FUNCTIONS, substitutedDefinition, taskStates, type HandlerName } from '../statemachine/definition';
 
@@ -67,7 +68,7 @@ export interface LocalRunOptions {
 export interface LocalRunResult {
   summary: RunSummary;
   expire: unknown;
-  /** Every outcome of the run, by layer and region, as the steps recorded them in the table. */
+  /** Exactly one outcome per layer × region of the run, from what the steps recorded in the table. */
   outcomes: RunOutcome[];
 }
 
@@ -120,5 +121,6 @@ export async function runLocalPipeline(request: RunRequest, options: LocalRunOpt
   } catch (error) {
     throw new PipelineFailedError(error);
   }
-  return { ...output, outcomes: await new LayerStore().listOutcomes(output.summary.runId) };
+  const regions = output.summary.regions ?? [];
+  return { ...output, outcomes: outcomesPerRegion(await new LayerStore().listOutcomes(output.summary.runId), regions) };
 }

@@ -141,21 +141,74 @@ export const latestKey = (region: string, layerName: string) => ({
 });
 export const latestByLayerIndex = (layerName: string) => ({ gsi1pk: `LATEST#${part('layer name', layerName)}` });
 
-// ---- Run: one pipeline execution and its summary. -------------------------------------------------------------
+// ---- Run outcomes: the one vocabulary of what a run did to each layer in each region. ----------------------
+/**
+ * Every layer × region of a run ends in exactly one of these; a run's counts add up to layers × regions.
+ * published: a new version was published; unchanged: Lambda, the records and the permissions already matched;
+ * repaired: the content was right but something else was not (see `repairs`); failed and skipped: see `reason`.
+ */
+export const OUTCOME_STATUSES = ['published', 'unchanged', 'repaired', 'failed', 'skipped'] as const;
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
+export type RunCounts = Record<OutcomeStatus, number>;
+export const emptyCounts = (): RunCounts => ({ published: 0, unchanged: 0, repaired: 0, failed: 0, skipped: 0 });
+
+/** What a `repaired` outcome fixed, each with what it means for a person. */
+export const REPAIRS = {
+  permissions: "the version's permissions did not match the catalog's visibility",
+  record: "the table's record of the version did not match Lambda (missing, or another version)",
+  latest: 'the latest pointer named another version than the newest one holding this content',
+  deprecated: 'an older version was still recorded as latest and is now deprecated with an expiry date',
+} as const;
+export type Repair = keyof typeof REPAIRS;
+
+/**
+ * Why a layer × region failed or was skipped: a code for machines (later issues add theirs here, never a
+ * parallel field), and `detail` says it for a person.
+ */
+export const OUTCOME_REASONS = {
+  // failed
+  plan: 'resolving the layer failed',
+  build: 'building the layer failed',
+  publish: 'publishing to the region failed',
+  'artifact-mismatch': "the stored zip is not the one the build recorded (its sha256 differs)",
+  'no-outcome': 'the step for this layer and region never recorded an outcome (it did not finish)',
+  // skipped
+  claimed: 'another run holds the claim to publish this content in this region; it publishes it',
+  'not-verified': 'the layer could not be verified on its runtime and architecture',
+  'region-unhealthy': 'the region failed its health check; the next run tries again',
+  'region-not-enabled': 'the region is not enabled in the publishing account',
+} as const;
+export type OutcomeReason = keyof typeof OUTCOME_REASONS;
+
 export interface RunOutcome {
   layerName: string;
+  /**
+   * The region. Absent on a layer-wide outcome (a failed Plan or Build, or unchanged everywhere): it stands for
+   * every region of the run that has no outcome of its own for the layer.
+   */
   region?: string;
-  status: 'published' | 'unchanged' | 'skipped' | 'failed';
+  status: OutcomeStatus;
   version?: number;
   arn?: string;
-  error?: string;
+  /** What a `repaired` outcome fixed. */
+  repairs?: Repair[];
+  /** Why it failed or was skipped. */
+  reason?: OutcomeReason;
+  /** For a person: the error message, or what was repaired or skipped and why. */
+  detail?: string;
 }
+
+// ---- Run: one pipeline execution and its summary. -------------------------------------------------------------
 export interface RunItem extends ItemBase {
   type: 'run';
   runId: string;
   startedAt: string;
   finishedAt: string;
-  counts: Record<RunOutcome['status'], number>;
+  /** Per layer × region: they add up to `targets` (layers × regions of the run). */
+  counts: RunCounts;
+  targets: number;
+  /** Every region the run covered. */
+  regions?: string[];
   /** The failures, up to RUN_FAILURES_KEPT of them (every outcome is an item of its own). */
   failures: RunOutcome[];
   gsi1pk: string;

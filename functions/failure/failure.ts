@@ -23,7 +23,8 @@ export async function recordFailure(event: FailureEvent, store: Pick<LayerStore,
     layerName: event.layerName,
     region: event.region,
     status: 'failed',
-    error: `${event.stage}: ${errorMessageOf(event.error)}`,
+    reason: event.stage,
+    detail: errorMessageOf(event.error),
   };
   await store.putOutcome(event.runId, outcome);
   return outcome;

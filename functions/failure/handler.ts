@@ -7,7 +7,7 @@ import type { RunOutcome } from '../../schema/table';
 
 export async function run(event: FailureEvent): Promise<RunOutcome> {
   const outcome = await recordFailure(event, new LayerStore());
-  log(`${outcome.layerName}${outcome.region ? ` ${outcome.region}` : ''} failed: ${outcome.error}`);
+  log(`${outcome.layerName}${outcome.region ? ` ${outcome.region}` : ''} failed: ${outcome.reason}: ${outcome.detail}`);
   return outcome;
 }
 

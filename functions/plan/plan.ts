@@ -107,7 +107,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       resolved = await kindNamed(target.kind).resolve(target, ctx);
     } catch (error) {
       failed++;
-      await deps.store.putOutcome(runId, { layerName: target.layerName, status: 'failed', error: `plan: ${reasonOf(error)}` });
+      await deps.store.putOutcome(runId, { layerName: target.layerName, status: 'failed', reason: 'plan', detail: reasonOf(error) });
       return;
     }
     const inputHash = inputHashOf(resolved, catalog.settings.visibility);
@@ -123,6 +123,10 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       skipped++;
       await deps.store.putOutcome(runId, { layerName: resolved.layerName, status: 'unchanged' });
     } else {
+      // Regions already holding the content are reported now, one outcome each, so every layer × region has one.
+      for (const region of regions.filter((region) => !pending.includes(region))) {
+        await deps.store.putOutcome(runId, { layerName: resolved.layerName, region, status: 'unchanged' });
+      }
       const targetKey = targetKeyOf(runId, resolved.layerName);
       await deps.artifacts.putText(targetKey, JSON.stringify(resolved), 'application/json');
       builds.push({ layerName: resolved.layerName, targetKey, inputHash, regions: pending });

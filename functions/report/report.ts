@@ -1,9 +1,10 @@
 import type { LayerStore } from '../store/layer-store';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
-import { RUN_FAILURES_KEPT, type RunOutcome } from '../../schema/table';
+import { RUN_FAILURES_KEPT } from '../../schema/table';
+import { countOutcomes, describeCounts, outcomesPerRegion } from './summary';
 
 export interface ReportDeps {
-  store: Pick<LayerStore, 'listOutcomes' | 'putRun' | 'putRegions'>;
+  store: Pick<LayerStore, 'listOutcomes' | 'putRun' | 'putRegions' | 'getRegions'>;
   /** Writes the static listing export after the records are in; optional. */
   exportListing?: (regions: string[]) => Promise<void>;
   log?: (message: string) => void;
@@ -11,28 +12,31 @@ export interface ReportDeps {
 }
 
 /**
- * Sums up a run from the outcomes its steps recorded (one per layer and region), records the summary, and
- * refreshes the listing export. What it returns stays small whatever the number of layers and regions.
+ * Sums up a run from the outcomes its steps recorded, one per layer × region (see outcomesPerRegion), records the
+ * summary, and refreshes the listing export. What it returns stays small whatever the number of layers and regions.
  */
 export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunSummary> {
-  const outcomes = await deps.store.listOutcomes(event.runId);
-  const counts: RunSummary['counts'] = { published: 0, unchanged: 0, skipped: 0, failed: 0 };
-  for (const outcome of outcomes) counts[outcome.status]++;
-  const failures: RunOutcome[] = outcomes.filter((outcome) => outcome.status === 'failed').slice(0, RUN_FAILURES_KEPT);
+  const outcomes = outcomesPerRegion(await deps.store.listOutcomes(event.runId), event.regions);
+  const counts = countOutcomes(outcomes);
+  const failures = outcomes.filter((outcome) => outcome.status === 'failed').slice(0, RUN_FAILURES_KEPT);
   const finishedAt = (deps.now?.() ?? new Date()).toISOString();
   const summary: RunSummary = {
     runId: event.runId,
     startedAt: event.startedAt,
     finishedAt,
     counts,
+    targets: outcomes.length,
+    regions: event.regions,
     failures,
     failed: counts.failed > 0,
   };
-  await deps.store.putRun({ runId: summary.runId, startedAt: summary.startedAt, finishedAt, counts, failures });
-  await deps.store.putRegions(event.regions);
-  if (deps.exportListing) await deps.exportListing(event.regions);
-  deps.log?.(
-    `run ${summary.runId}: ${counts.published} published, ${counts.unchanged} unchanged, ${counts.skipped} skipped, ${counts.failed} failed`,
-  );
+  await deps.store.putRun({ runId: summary.runId, startedAt: summary.startedAt, finishedAt, counts, targets: summary.targets, regions: event.regions, failures });
+  // A partial run (--regions) adds to the regions lamina publishes to and never takes any away: the listing
+  // and the static export keep every region that has layers.
+  const recorded = await deps.store.getRegions();
+  const regions = [...new Set([...recorded, ...event.regions])];
+  if (regions.length !== recorded.length) await deps.store.putRegions(regions);
+  if (deps.exportListing) await deps.exportListing(regions);
+  deps.log?.(`run ${summary.runId}: ${describeCounts(counts)}`);
   return summary;
 }

@@ -1,5 +1,5 @@
 import type { Visibility } from '../catalog/settings';
-import type { BuildItem, RunOutcome } from '../../schema/table';
+import type { BuildItem, RunCounts, RunOutcome } from '../../schema/table';
 
 /** Input of a pipeline execution (the state machine's input): all optional. */
 export interface RunRequest {
@@ -101,7 +101,10 @@ export interface RunSummary {
   runId: string;
   startedAt: string;
   finishedAt: string;
-  counts: Record<RunOutcome['status'], number>;
+  /** One outcome per layer × region: the counts add up to `targets`. */
+  counts: RunCounts;
+  targets: number;
+  regions?: string[];
   /** The failures, up to RUN_FAILURES_KEPT (all outcomes are in the table: LayerStore.listOutcomes). */
   failures: RunOutcome[];
   /** True when any target or region failed. */

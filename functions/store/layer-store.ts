@@ -319,7 +319,7 @@ export class LayerStore {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
       ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
     });
-    return items.map(({ layerName, region, status, version, arn, error }) => ({ layerName, region, status, version, arn, error }));
+    return items.map(({ pk: _pk, sk: _sk, type: _type, runId: _runId, ...outcome }) => outcome);
   }
 
   getRun(runId: string): Promise<RunItem | undefined> {

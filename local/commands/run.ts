@@ -5,6 +5,7 @@ import { LAMBDA_REGIONS } from '../../functions/regions/lambda-regions';
 import { LayerStore } from '../../functions/store/layer-store';
 import type { RunSummary } from '../../functions/shared/pipeline-events';
 import type { LatestItem } from '../../schema/table';
+import { describeCounts, explainOutcome } from '../../functions/report/summary';
 import { runLocalPipeline } from '../runner';
 import { startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
@@ -27,12 +28,13 @@ export async function latestRows(store: LayerStore, layerNames: string[], region
   return rows.sort((a, b) => a.layerName.localeCompare(b.layerName) || a.region.localeCompare(b.region));
 }
 
-function describeOutcomes(summary: RunSummary): string {
+/** The run's totals for a person; every layer × region is counted once, so they add up. */
+export function describeOutcomes(summary: RunSummary): string {
   const { counts } = summary;
-  if (counts.published === 0 && counts.failed === 0) {
-    return `Nothing new to publish: every layer's content is already the latest version in its regions (${counts.unchanged} unchanged).`;
+  if (counts.unchanged === summary.targets) {
+    return `Nothing to change: every layer × region already matches the catalog in Lambda and in the records (${counts.unchanged} unchanged).`;
   }
-  return `${counts.published} published, ${counts.unchanged} unchanged, ${counts.failed} failed.`;
+  return `${describeCounts(counts)}.`;
 }
 
 export const runCommand: Command = {
@@ -78,18 +80,23 @@ export const runCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({ summary, outcomes, layers: rows.map(({ layerName, region, arn, version, status }) => ({ layerName, region, arn, version, status })) }, null, 2));
       } else {
-        const published = new Set(outcomes.filter((o) => o.status === 'published').map((o) => `${o.layerName} ${o.region}`));
+        const arns = new Map(rows.map((row) => [`${row.layerName} ${row.region}`, row.arn]));
         console.log(
           formatTable(
             ['LAYER', 'REGION', 'ARN', 'THIS RUN'],
-            rows.map((row) => [row.layerName, row.region, row.arn, published.has(`${row.layerName} ${row.region}`) ? 'published' : 'unchanged']),
+            outcomes.map((outcome) => [
+              outcome.layerName,
+              outcome.region ?? '',
+              outcome.arn ?? arns.get(`${outcome.layerName} ${outcome.region}`) ?? '-',
+              explainOutcome(outcome),
+            ]),
           ),
         );
         console.log('');
         console.log(describeOutcomes(summary));
         if (failures.length > 0) {
           console.log('\nFailed:');
-          for (const failure of failures) console.log(`  ${failure.layerName}${failure.region ? ` ${failure.region}` : ''}: ${failure.error}`);
+          for (const failure of failures) console.log(`  ${failure.layerName}${failure.region ? ` ${failure.region}` : ''}: ${explainOutcome(failure)}`);
         }
       }
       return failures.length > 0 ? EXIT.failed : EXIT.ok;

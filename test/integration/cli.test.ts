@@ -45,11 +45,11 @@ describe('lamina CLI', () => {
     for (const region of ['us-east-1', 'eu-west-1', 'ap-southeast-2']) {
       expect(first.stdout).toMatch(new RegExp(`lamina-bash\\s+${region}\\s+arn:aws:lambda:${region}:000000000000:layer:lamina-bash:1\\s+published`));
     }
-    expect(first.stdout).toContain('3 published, 0 unchanged, 0 failed.');
+    expect(first.stdout).toContain('3 published, 0 unchanged, 0 repaired, 0 failed, 0 skipped (of 3 layer × region).');
     expect(first.stderr).toContain('published version 1');
     const second = await lamina(['run'], dir);
     expect(second.code).toBe(0);
-    expect(second.stdout).toContain('Nothing new to publish');
+    expect(second.stdout).toContain('Nothing to change: every layer × region already matches the catalog');
     expect(second.stdout).toMatch(/lamina-bash\s+eu-west-1\s+arn:aws:lambda:eu-west-1:000000000000:layer:lamina-bash:1\s+unchanged/);
   });
 

@@ -1,4 +1,5 @@
 import { LayerStore, type NewVersion } from '../../functions/store/layer-store';
+import { emptyCounts } from '../../schema/table';
 import { expire } from '../../functions/expire/expire';
 import { startTestTable } from '../support/dynamo';
 
@@ -130,9 +131,9 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     expect(await store.getInput('lamina-bash', 'in1')).toMatchObject({ sha256: 'abc' });
     expect(await store.getBuild('lamina-bash', 'abc')).toMatchObject({ artifactKey: 'layers/lamina-bash/abc.zip' });
     expect(await store.getInput('lamina-bash', 'other')).toBeUndefined();
-    const counts = { published: 0, unchanged: 0, skipped: 0, failed: 0 };
-    await store.putRun({ runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: 'x', counts, failures: [] });
-    await store.putRun({ runId: 'r2', startedAt: '2026-01-02T00:00:00.000Z', finishedAt: 'x', counts, failures: [] });
+    const counts = emptyCounts();
+    await store.putRun({ runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: 'x', counts, targets: 0, failures: [] });
+    await store.putRun({ runId: 'r2', startedAt: '2026-01-02T00:00:00.000Z', finishedAt: 'x', counts, targets: 0, failures: [] });
     expect((await store.listRuns()).items.map((run) => run.runId)).toEqual(['r2', 'r1']);
   });
 });

@@ -62,7 +62,7 @@ ${extra}`;
   it('skips targets whose resolved set did not change', async () => {
     const { summary, outcomes } = await pipeline.run();
     expect(summary.counts).toMatchObject({ published: 0, failed: 0 });
-    expect(outcomes).toContainEqual({ layerName: 'lamina-py312-arm64-requests', status: 'unchanged' });
+    expect(outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-py312-arm64-requests', status: 'unchanged' }));
   });
 
   it('fails an unresolvable entry and a build with a bad hash alone, publishing nothing for them', async () => {
@@ -75,10 +75,10 @@ ${extra}`;
     harness.server.options = {};
     const ghost = outcomes.find((outcome) => outcome.layerName === 'lamina-py312-x86_64-ghost');
     expect(ghost).toMatchObject({ status: 'failed' });
-    expect(ghost!.error).toMatch(/^plan: .*no-such-package/);
+    expect(ghost).toMatchObject({ reason: 'plan', detail: expect.stringMatching(/no-such-package/) });
     const requests = outcomes.filter((outcome) => outcome.layerName.endsWith('-requests'));
     expect(requests.map((outcome) => outcome.status)).toEqual(['failed', 'failed']);
-    expect(requests[0].error).toMatch(/^build: .*(sha256|hash)/i);
+    expect(requests[0]).toMatchObject({ reason: 'build', detail: expect.stringMatching(/sha256|hash/i) });
     expect(outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-bash', status: 'unchanged' }));
     const lambda = new LambdaClient({ region: 'us-east-1', endpoint: pipeline.services.env.AWS_ENDPOINT_URL_LAMBDA });
     expect((await lambda.send(new ListLayerVersionsCommand({ LayerName: 'lamina-py312-x86_64-ghost' }))).LayerVersions).toEqual([]);
