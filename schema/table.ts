@@ -50,6 +50,28 @@ export interface LayerItem extends ItemBase {
 export const layerKey = (layerName: string) => ({ pk: `LAYER#${part('layer name', layerName)}`, sk: 'META' });
 
 // ---- Build: one zip, named by its content. -------------------------------------------------------------------
+/**
+ * How a layer was proven on one runtime × architecture before it was published (the Verify step): on AWS by a
+ * verify function of exactly that runtime × architecture, locally by a matching interpreter, or not at all.
+ */
+export interface Verification {
+  runtime: string;
+  architecture: string;
+  status: 'verified' | 'failed' | 'not verified';
+  where: 'aws' | 'local';
+  /** How it ran, for a person: `python3.11 (3.11.2 cpython) x86_64 on this machine`. */
+  how: string;
+  /** When (ISO 8601). */
+  at: string;
+  /** What was proven (verified). */
+  summary?: string;
+  /** What failed: a module, a package, the bootstrap (failed). */
+  subject?: string;
+  /** The error, with its traceback or the runtime's logs, cut to a few kB (failed). */
+  error?: string;
+  /** Why it could not be verified (not verified). */
+  reason?: string;
+}
 export interface BuildItem extends ItemBase {
   type: 'build';
   layerName: string;
@@ -65,6 +87,10 @@ export interface BuildItem extends ItemBase {
   manifest?: unknown;
   sbomKey?: string;
   builtAt: string;
+  /** The zip this one was made from by Verify (Python: plus bytecode), when Verify changed it. */
+  builtSha256?: string;
+  /** How the zip was verified, per runtime × architecture. */
+  verifications?: Verification[];
 }
 /** Every build of a layer: `pk = :pk AND begins_with(sk, :prefix)`. */
 export const buildPrefix = (layerName: string) => ({ pk: `LAYER#${part('layer name', layerName)}`, skPrefix: 'BUILD#' });
@@ -104,6 +130,8 @@ export interface VersionItem extends ItemBase {
   packageVersion?: string;
   size: number;
   publishedAt: string;
+  /** How the published zip was verified, per runtime × architecture (absent on versions published before Verify). */
+  verifications?: Verification[];
   status: VersionStatus;
   deprecatedAt?: string;
   expiresAt?: string;

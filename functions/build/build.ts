@@ -6,6 +6,9 @@ import { BuildError, type BuiltLayer, type KindContext, type ResolvedTarget } fr
 import { kindNamed } from '../layers/kinds';
 import type { BuildEvent, BuildResult, BuiltArtifact } from '../shared/pipeline-events';
 import type { LayerStore } from '../store/layer-store';
+import type { Verification } from '../../schema/table';
+import { hostEnvironment } from '../verify/environments';
+import { describeVerification, publishDecision, sealVerifiedZip, unpackForVerify, verifyOn, verifyTargetsOf, type EnvironmentOf } from '../verify/verify';
 
 /** Lambda's limit on a function and all its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;
@@ -37,31 +40,74 @@ export interface PackageOptions {
   zipFile: string;
   log: (message: string) => void;
   maxUnzippedBytes?: number;
+  /**
+   * Verify the zip before returning it (`lamina build`): each runtime × architecture in the environment
+   * `environmentOf` gives; the zip written is then the verified one (Python: with bytecode). A failure throws
+   * LayerVerificationFailed, an unverifiable target LayerNotVerified unless publishUnverified allows it.
+   */
+  verify?: { environmentOf: EnvironmentOf; publishUnverified?: boolean };
 }
 
-/**
- * Lays out a resolved target with its kind, zips it deterministically, checks it against Lambda's size limit and
- * runs the kind's smoke test: everything short of storing and publishing. `lamina build` uses it alone.
- */
-export async function packageLayer(target: ResolvedTarget, options: PackageOptions): Promise<{ built: BuiltLayer; zip: ZipResult }> {
-  await fs.mkdir(options.workDir, { recursive: true });
-  const ctx: KindContext = { workDir: options.workDir, cacheDir: options.cacheDir, log: options.log };
-  const kind = kindNamed(target.kind);
-  options.log('building');
-  const built = await kind.build(target, ctx);
-  const zip = await writeDeterministicZip(built.rootDir, options.zipFile, { rawEntries: built.rawEntries });
-  const limit = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
+export interface PackagedLayer {
+  built: BuiltLayer;
+  zip: ZipResult;
+  /** How each runtime × architecture was verified (empty when not asked to verify). */
+  verifications: Verification[];
+  /** Unverified targets that were let through, one line each. */
+  warnings: string[];
+}
+
+function checkSize(layerName: string, zip: ZipResult, limit: number): void {
   if (zip.unzippedSize > limit) {
     throw new BuildError(
-      `${target.layerName} is ${zip.unzippedSize} bytes unzipped, over Lambda's limit of ${limit} bytes for a function and its layers; ` +
+      `${layerName} is ${zip.unzippedSize} bytes unzipped, over Lambda's limit of ${limit} bytes for a function and its layers; ` +
         'split it into smaller layers or leave out what the runtime already ships',
     );
   }
-  if (kind.smokeTest) {
-    options.log('smoke test');
-    await kind.smokeTest(target, built.rootDir, ctx);
+}
+
+/**
+ * Lays out a resolved target with its kind, zips it deterministically, checks it against Lambda's size limit and,
+ * when asked, verifies it: everything short of storing and publishing. `lamina build` uses it alone.
+ */
+export async function packageLayer(target: ResolvedTarget, options: PackageOptions): Promise<PackagedLayer> {
+  await fs.mkdir(options.workDir, { recursive: true });
+  const ctx: KindContext = { workDir: options.workDir, cacheDir: options.cacheDir, log: options.log };
+  const kind = kindNamed(target.kind);
+  const limit = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
+  options.log('building');
+  const built = await kind.build(target, ctx);
+  if (!options.verify) {
+    const zip = await writeDeterministicZip(built.rootDir, options.zipFile, { rawEntries: built.rawEntries });
+    checkSize(target.layerName, zip, limit);
+    return { built, zip, verifications: [], warnings: [] };
   }
-  return { built, zip };
+  const builtZip = path.join(options.workDir, 'built.zip');
+  const base = await writeDeterministicZip(built.rootDir, builtZip, { rawEntries: built.rawEntries });
+  checkSize(target.layerName, base, limit);
+  // What is verified is the zip's content, exactly what would be published, not the build folder.
+  const layerDir = path.join(options.workDir, 'verify', 'layer');
+  const raws = await unpackForVerify(builtZip, layerDir);
+  const verifications: Verification[] = [];
+  let changed = false;
+  for (const check of verifyTargetsOf(target)) {
+    const run = await verifyOn(target, check, layerDir, options.verify.environmentOf, { ...ctx, workDir: path.join(options.workDir, 'verify', `${check.runtime}-${check.architecture}`) });
+    options.log(describeVerification(run.verification));
+    verifications.push(run.verification);
+    changed ||= run.changed;
+  }
+  const { warnings } = publishDecision(target.layerName, verifications, options.verify.publishUnverified);
+  for (const warning of warnings) options.log(`WARNING: ${warning}`);
+  let zip: ZipResult;
+  if (changed) {
+    zip = await sealVerifiedZip(builtZip, layerDir, options.zipFile, raws, limit, target.layerName);
+  } else {
+    await fs.mkdir(path.dirname(options.zipFile), { recursive: true });
+    await fs.copyFile(builtZip, options.zipFile);
+    zip = { ...base, path: options.zipFile };
+  }
+  await fs.rm(path.join(options.workDir, 'verify'), { recursive: true, force: true });
+  return { built, zip, verifications, warnings };
 }
 
 /**
@@ -106,6 +152,8 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
     zipFile: path.join(deps.tmpDir, 'layer.zip'),
     log,
     maxUnzippedBytes: deps.maxUnzippedBytes,
+    // Until the state machine's Verify step takes over: the layer is proven on this machine, as the smoke tests did.
+    verify: { environmentOf: (check) => hostEnvironment(check, { cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'), log }), publishUnverified: true },
   });
   const artifactKey = artifactKeyOf(target.layerName, zip.sha256);
   await deps.artifacts.putFile(artifactKey, zip.path);

@@ -42,5 +42,11 @@ export const settingsSchema = z.strictObject({
   pythonIndexUrl: z.url().optional().describe('Python package index (Simple API) for python entries; PyPI when unset'),
   nodeDistUrl: z.url().optional().describe('Node.js distribution site for node-runtime entries with source dist'),
   npmRegistryUrl: z.url().optional().describe('npm registry for node-runtime entries with source npm'),
+  publishUnverified: z
+    .boolean()
+    .optional()
+    .describe(
+      'Whether a layer that could not be verified on its runtime and architecture (no matching interpreter or emulator) may be published. Unset: yes for local runs (with a warning), no on AWS. A layer that fails verification is never published.',
+    ),
 });
 export type Settings = z.infer<typeof settingsSchema>;

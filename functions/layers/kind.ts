@@ -92,10 +92,60 @@ export interface LayerKind<Entry extends { name: string; kind: string } = { name
   /** Downloads (verified), installs and lays out the layer under ctx.workDir. */
   build(target: ResolvedTarget, ctx: KindContext): Promise<BuiltLayer>;
   /**
-   * Optional check of the finished layer before anything is published, e.g. invoking a function on a runtime
-   * layer. Throws when the layer is broken.
+   * How the finished layer is proven on its target runtime and architecture before anything is published (the
+   * pipeline's Verify step, and `lamina build`). A kind without one is published unverified: give every kind one.
    */
-  smokeTest?(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void>;
+  verify?: LayerVerifier;
+}
+
+/** One runtime × architecture a layer is proven on. */
+export interface VerifyTarget {
+  /** A Lambda runtime identifier: `python3.12`, `nodejs22.x`, `provided.al2023`. */
+  runtime: string;
+  architecture: Architecture;
+}
+
+/**
+ * Where a verification runs: a machine that runs the target runtime on the target architecture. On AWS that is a
+ * verify function of exactly that runtime × architecture; locally this machine, with a matching interpreter and,
+ * for arm64 on x86_64, qemu user-mode emulation (there is no binfmt: every arm64 binary is started through it).
+ */
+export interface VerifyEnvironment extends VerifyTarget {
+  where: 'aws' | 'local';
+  /** Prefix that runs a binary of the target architecture: `[]` natively, `['qemu-aarch64', '-L', sysroot]` emulated. */
+  emulator: string[];
+  /** Starts the target's Node.js (nodejs*.x targets): emulator included, ready for arguments. */
+  node?: string[];
+  /** Starts the target's Python (python3.X targets): emulator included, ready for arguments. */
+  python?: string[];
+  /** For a person: how this environment runs the target, e.g. `node v22.11.0 linux-arm64 under qemu-aarch64`. */
+  description: string;
+}
+
+export interface VerifyContext extends KindContext {
+  env: VerifyEnvironment;
+}
+
+/** What a verification proved, for the build record, the run summary and the listing. */
+export interface VerifyReport {
+  /** One line for a person: `imported 12 top-level modules (urllib3, requests, ...)`. */
+  summary: string;
+  /**
+   * True when the kind added files to the layer folder (Python: `__pycache__` bytecode for the target version):
+   * the published zip is the built zip plus these files, and its sha256 is the one recorded.
+   */
+  changed?: boolean;
+}
+
+/**
+ * A kind's verification. `run` is handed the layer unzipped (what lands in /opt) and an environment of the target
+ * runtime × architecture; it throws VerificationError when the layer does not work there, NotVerifiableError when
+ * this environment cannot tell.
+ */
+export interface LayerVerifier {
+  /** The runtime × architecture pairs to prove the layer on; every runtime × architecture of the target when absent. */
+  targets?(target: ResolvedTarget): VerifyTarget[];
+  run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport>;
 }
 
 /** Base class for errors a person can act on: the message names the thing and what to do. */
@@ -110,5 +160,25 @@ export class LaminaError extends Error {
 export class BuildError extends LaminaError {
   constructor(message: string) {
     super(message, 'BuildError');
+  }
+}
+
+/**
+ * A layer failed on its target: `subject` names what failed (a module, a package, the bootstrap) and the message
+ * carries the error (a traceback, the runtime's answer and logs).
+ */
+export class VerificationError extends LaminaError {
+  constructor(
+    readonly subject: string,
+    message: string,
+  ) {
+    super(message, 'VerificationError');
+  }
+}
+
+/** This environment cannot run the check (no matching interpreter, no emulator): the layer is "not verified". */
+export class NotVerifiableError extends LaminaError {
+  constructor(message: string) {
+    super(message, 'NotVerifiableError');
   }
 }

@@ -37,6 +37,11 @@ export interface InvokeOptions {
   region?: string;
   /** Folder in which to make the temporary /opt, /var/task and /tmp stand-ins (default: the OS temp folder). */
   workDir?: string;
+  /**
+   * What to start instead of the `bootstrap`, given the stand-ins for /opt and /var/task: e.g. a layer's arm64
+   * binary under qemu-aarch64, since with no binfmt the bootstrap's own `exec` of it cannot work.
+   */
+  command?: (dirs: { opt: string; task: string }) => string[];
   /** Receives the function's output (stdout and stderr) as it comes, e.g. to stream it to the terminal. */
   onLog?: (text: string) => void;
 }
@@ -197,9 +202,10 @@ export async function invokeFunction(options: InvokeOptions): Promise<InvokeRepo
       ...options.env,
     };
 
+    const [program, ...args] = options.command?.({ opt, task: taskRoot }) ?? [bootstrap];
     const start = (): RunningRuntime => {
       server!.resetRuntime();
-      const child = spawn(bootstrap, [], { cwd: taskRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(program, args, { cwd: taskRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       child.stdout!.setEncoding('utf8').on('data', log);
       child.stderr!.setEncoding('utf8').on('data', log);
       const running: RunningRuntime = {
@@ -255,7 +261,7 @@ export async function invokeFunction(options: InvokeOptions): Promise<InvokeRepo
         void running.exited.then(({ code, signal, spawnError }) => {
           if (done) return;
           if (warm && !taken) return finish({ ok: false, error: { errorType: 'Runtime.ExitError', errorMessage: 'runtime exited between invocations' } }, true, true);
-          if (spawnError) fail('Runtime.InvalidEntrypoint', `cannot start ${bootstrap}: ${spawnError.message}`);
+          if (spawnError) fail('Runtime.InvalidEntrypoint', `cannot start ${program}: ${spawnError.message}`);
           else fail('Runtime.ExitError', `RequestId: ${invocation.requestId} Error: Runtime exited ${signal ? `with signal: ${signal}` : `with error: exit status ${code}`}`);
         });
         server!.enqueue(invocation);

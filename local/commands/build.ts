@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { expandCatalog, loadCatalog } from '../../functions/catalog/catalog';
 import { packageLayer } from '../../functions/build/build';
 import { kindNamed } from '../../functions/layers/kinds';
+import { hostEnvironment } from '../../functions/verify/environments';
 import { EXIT, UsageError, type Command } from './command';
 import { DEFAULT_CATALOG, DEFAULT_STATE_DIR } from './run';
 import { formatTable, parseOptions } from './options';
@@ -28,6 +29,7 @@ export const buildCommand: Command = {
     const [entry] = positionals;
     if (!names.includes(entry)) throw new UsageError(`${catalog.file} has no layer named ${entry}; its layers are: ${names.join(', ')}`);
     const rows: string[][] = [];
+    const verified: string[][] = [];
     for (const target of expandCatalog(catalog, [entry])) {
       const log = (message: string) => console.error(`  ${target.layerName}: ${message}`);
       const workDir = await mkdtemp(path.join(tmpdir(), 'lamina-build-'));
@@ -35,13 +37,24 @@ export const buildCommand: Command = {
         const ctx = { workDir, cacheDir: path.resolve(values.state!, 'cache'), log };
         const resolved = await kindNamed(target.kind).resolve(target, ctx);
         const zipFile = path.resolve(values.out!, `${target.layerName}.zip`);
-        const { zip, built } = await packageLayer(resolved, { ...ctx, workDir: path.join(workDir, 'build'), zipFile });
+        const { zip, built, verifications } = await packageLayer(resolved, {
+          ...ctx,
+          workDir: path.join(workDir, 'build'),
+          zipFile,
+          verify: {
+            environmentOf: (check) => hostEnvironment(check, { cacheDir: ctx.cacheDir, npmRegistryUrl: catalog.settings.npmRegistryUrl, log }),
+            publishUnverified: catalog.settings.publishUnverified,
+          },
+        });
         rows.push([path.relative(process.cwd(), zipFile), String(zip.size), String(zip.unzippedSize), zip.sha256, built.description]);
+        for (const v of verifications) verified.push([target.layerName, `${v.runtime} ${v.architecture}`, v.status, v.status === 'verified' ? v.how : v.status === 'failed' ? `${v.subject}: ${v.error?.split('\n')[0]}` : (v.reason ?? '')]);
       } finally {
         await rm(workDir, { recursive: true, force: true });
       }
     }
     console.log(formatTable(['ZIP', 'BYTES', 'UNZIPPED', 'SHA256', 'DESCRIPTION'], rows));
+    console.log('');
+    console.log(formatTable(['LAYER', 'TARGET', 'VERIFIED', 'HOW'], verified));
     return EXIT.ok;
   },
 };

@@ -9,6 +9,7 @@ import { writeDeterministicZip } from '../../functions/archive/deterministic-zip
 import { listZip } from '../../functions/archive/extract-zip';
 import { BASH_BOOTSTRAP } from '../../functions/layers/bash-runtime/bootstrap';
 import { bashRuntimeKind, TUTORIAL_FUNCTION } from '../../functions/layers/bash-runtime/kind';
+import { hostEnvironment } from '../../functions/verify/environments';
 import { invokeFunction, type InvokeResult } from '../../functions/runtime-api/invoke';
 import { RuntimeApiServer, type FunctionError } from '../../functions/runtime-api/server';
 import { bashLayer, writeFiles } from './support/fixtures';
@@ -82,20 +83,20 @@ describe('bash-runtime kind', () => {
     expect(entries[0].mode & 0o777).toBe(0o755);
   });
 
-  test('smoke test passes on the built layer', async () => {
+  test('verification passes on the built layer', async () => {
     const dir = await bashLayer(path.join(scratch, 'smoke-layer'));
     const target = await bashRuntimeKind.resolve(bashRuntimeKind.expand({ name: 'bash', kind: 'bash-runtime' }, { prefix: 'lamina' })[0], {
       workDir: scratch,
       cacheDir: scratch,
       log: () => undefined,
     });
-    const lines: string[] = [];
-    await bashRuntimeKind.smokeTest!(target, dir, { workDir: path.join(scratch, 'smoke'), cacheDir: scratch, log: (line) => lines.push(line) });
-    // bash and curl are on this machine, so the smoke test must really run.
-    expect(lines.join('\n')).toContain('smoke test passed');
+    const env = await hostEnvironment({ runtime: 'provided.al2023', architecture: 'x86_64' }, { cacheDir: scratch });
+    const report = await bashRuntimeKind.verify!.run(target, dir, { workDir: path.join(scratch, 'smoke'), cacheDir: scratch, log: () => undefined, env });
+    // bash and curl are on this machine, so the verification must really run.
+    expect(report.summary).toContain('the tutorial function answered through the bootstrap');
   });
 
-  test('smoke test fails a layer whose bootstrap does not answer like the tutorial', async () => {
+  test('verification fails a layer whose bootstrap does not answer like the tutorial', async () => {
     const broken = await writeFiles(path.join(scratch, 'broken-layer'), {
       bootstrap: '#!/bin/sh\necho "broken runtime" >&2\nexit 3\n',
     });
@@ -104,9 +105,10 @@ describe('bash-runtime kind', () => {
       cacheDir: scratch,
       log: () => undefined,
     });
+    const env = await hostEnvironment({ runtime: 'provided.al2023', architecture: 'x86_64' }, { cacheDir: scratch });
     await expect(
-      bashRuntimeKind.smokeTest!(target, broken, { workDir: path.join(scratch, 'smoke-broken'), cacheDir: scratch, log: () => undefined }),
-    ).rejects.toThrow(/lamina-bash: smoke test failed: .*Runtime\.ExitError[\s\S]*broken runtime/);
+      bashRuntimeKind.verify!.run(target, broken, { workDir: path.join(scratch, 'smoke-broken'), cacheDir: scratch, log: () => undefined, env }),
+    ).rejects.toThrow(/lamina-bash: the tutorial function answered .*Runtime\.ExitError[\s\S]*broken runtime/);
   });
 });
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { KindContext, ResolvedTarget } from '../../functions/layers/kind';
 import { checkTar, extractTar } from '../../functions/layers/node-runtime/extract-tar';
 import { nodeRuntimeKind, type NodeRuntimeEntry } from '../../functions/layers/node-runtime/kind';
+import { hostEnvironment } from '../../functions/verify/environments';
 import { pickVersion } from '../../functions/layers/node-runtime/releases';
 import { invokeFunction } from '../../functions/runtime-api/invoke';
 import { serveFixtures, tarGz, writeFiles, type FixtureServer, type TarEntry } from './support/fixtures';
@@ -151,9 +152,10 @@ describe('node-runtime kind: the dist source, verified by SHASUMS256.txt', () =>
     expect(results[0]).toMatchObject({ ok: true, response: { node: process.version, e: { a: 1 } } });
   });
 
-  test('the smoke test fails a layer whose node is not the promised version', async () => {
-    await expect(nodeRuntimeKind.smokeTest!(resolved, layerDir, context('smoke'))).rejects.toThrow(
-      new RegExp(`expected Node.js v99\\.1\\.0 to answer, got .*"${process.version.replace(/\./g, '\\.')}"`),
+  test('verification fails a layer whose node is not the promised version', async () => {
+    const env = await hostEnvironment({ runtime: 'provided.al2023', architecture: 'x86_64' }, { cacheDir: scratch });
+    await expect(nodeRuntimeKind.verify!.run(resolved, layerDir, { ...context('smoke'), env })).rejects.toThrow(
+      new RegExp(`expected Node.js v99\\.1\\.0 x64 to answer, got .*"${process.version.replace(/\./g, '\\.')}"`),
     );
   });
 

@@ -3,7 +3,18 @@ import * as path from 'node:path';
 import { z } from 'zod';
 import { digestOf } from '../../archive/digest';
 import { invokeFunction } from '../../runtime-api/invoke';
-import { BuildError, type BuiltLayer, type KindContext, type KindSettings, type LayerKind, type LayerTarget, type ResolvedTarget } from '../kind';
+import {
+  NotVerifiableError,
+  VerificationError,
+  type BuiltLayer,
+  type KindContext,
+  type KindSettings,
+  type LayerKind,
+  type LayerTarget,
+  type ResolvedTarget,
+  type VerifyContext,
+  type VerifyReport,
+} from '../kind';
 import { BASH_BOOTSTRAP } from './bootstrap';
 
 /** Custom runtimes a bootstrap layer is compatible with. */
@@ -71,23 +82,29 @@ export const bashRuntimeKind: LayerKind<BashRuntimeEntry> = {
     return { rootDir, description: target.description, manifest: target.inputs };
   },
 
-  async smokeTest(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void> {
-    if (!onPath('bash') || !onPath('curl')) {
-      ctx.log('smoke test skipped: this machine has no bash or curl');
-      return;
-    }
-    const code = path.join(ctx.workDir, 'smoke-function');
-    await fs.mkdir(code, { recursive: true });
-    await fs.writeFile(path.join(code, 'function.sh'), TUTORIAL_FUNCTION);
-    const event = { text: 'Hello' };
-    const report = await invokeFunction({ layers: [layerDir], code, handler: 'function.handler', events: [event], timeoutSeconds: 10, workDir: ctx.workDir });
-    const result = report.results[0];
-    const expected = `Echoing request: '${JSON.stringify(event)}'`;
-    if (!result.ok || result.payload !== expected) {
-      throw new BuildError(
-        `${target.layerName}: smoke test failed: the tutorial function answered ${JSON.stringify(result.ok ? result.payload : result.error)}, expected ${JSON.stringify(expected)}; logs:\n${report.logs}`,
-      );
-    }
-    ctx.log('smoke test passed (tutorial function answered through the local Runtime API)');
+  verify: {
+    // A custom runtime layer is proven on the newest provided runtime of each architecture it declares.
+    targets: (target) => target.architectures.map((architecture) => ({ runtime: PROVIDED_RUNTIMES[0], architecture })),
+    async run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport> {
+      if (ctx.env.emulator.length > 0) {
+        throw new NotVerifiableError(`the bootstrap is a bash script that needs ${ctx.env.architecture} bash and curl, and this machine has neither (${ctx.env.description})`);
+      }
+      const missing = ['bash', 'curl'].filter((program) => !onPath(program));
+      if (missing.length > 0) throw new NotVerifiableError(`this machine has no ${missing.join(' or ')} to run the bootstrap with`);
+      const code = path.join(ctx.workDir, 'verify-function');
+      await fs.mkdir(code, { recursive: true });
+      await fs.writeFile(path.join(code, 'function.sh'), TUTORIAL_FUNCTION);
+      const event = { text: 'Hello' };
+      const report = await invokeFunction({ layers: [layerDir], code, handler: 'function.handler', events: [event], timeoutSeconds: 10, workDir: ctx.workDir });
+      const result = report.results[0];
+      const expected = `Echoing request: '${JSON.stringify(event)}'`;
+      if (!result.ok || result.payload !== expected) {
+        throw new VerificationError(
+          'bootstrap',
+          `${target.layerName}: the tutorial function answered ${JSON.stringify(result.ok ? result.payload : result.error)} through the bootstrap, expected ${JSON.stringify(expected)}; logs:\n${report.logs}`,
+        );
+      }
+      return { summary: 'the tutorial function answered through the bootstrap and the local Runtime API' };
+    },
   },
 };

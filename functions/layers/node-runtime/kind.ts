@@ -13,6 +13,9 @@ import {
   type LayerKind,
   type LayerTarget,
   type ResolvedTarget,
+  type VerifyContext,
+  type VerifyReport,
+  VerificationError,
 } from '../kind';
 import { PROVIDED_RUNTIMES } from '../bash-runtime/kind';
 import { NODE_BOOTSTRAP, NODE_RUNTIME_DIR } from './bootstrap';
@@ -60,12 +63,6 @@ function specOf(target: LayerTarget): NodeRuntimeSpec {
 
 function inputsOf(target: ResolvedTarget): NodeRuntimeInputs {
   return target.inputs as NodeRuntimeInputs;
-}
-
-/** The architecture of this machine in Lambda's terms, if Lambda has it. */
-export function hostArchitecture(): Architecture | undefined {
-  if (process.platform !== 'linux') return undefined;
-  return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'arm64' : undefined;
 }
 
 /**
@@ -147,26 +144,40 @@ export const nodeRuntimeKind: LayerKind<NodeRuntimeEntry> = {
     };
   },
 
-  async smokeTest(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void> {
-    const { release, architecture } = inputsOf(target);
-    if (hostArchitecture() !== architecture) {
-      ctx.log(`smoke test skipped: this machine (${process.platform} ${process.arch}) cannot run ${architecture} binaries`);
-      return;
-    }
-    const code = path.join(ctx.workDir, 'smoke-function');
-    await fs.mkdir(code, { recursive: true });
-    await fs.writeFile(
-      path.join(code, 'index.js'),
-      "exports.handler = async (event, context) => ({ version: process.version, arch: process.arch, echo: event, requestId: context.awsRequestId });\n",
-    );
-    const report = await invokeFunction({ layers: [layerDir], code, handler: 'index.handler', events: [{ smoke: true }], timeoutSeconds: 30, workDir: ctx.workDir });
-    const result = report.results[0];
-    const response = result.ok ? (result.response as { version?: string; echo?: unknown }) : undefined;
-    if (!result.ok || response?.version !== `v${release.version}` || JSON.stringify(response?.echo) !== '{"smoke":true}') {
-      throw new BuildError(
-        `${target.layerName}: smoke test failed: expected Node.js v${release.version} to answer, got ${JSON.stringify(result.ok ? result.response : result.error)}; logs:\n${report.logs}`,
+  verify: {
+    targets: (target) => target.architectures.map((architecture) => ({ runtime: PROVIDED_RUNTIMES[0], architecture })),
+    async run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport> {
+      const { release } = inputsOf(target);
+      const code = path.join(ctx.workDir, 'verify-function');
+      await fs.mkdir(code, { recursive: true });
+      await fs.writeFile(
+        path.join(code, 'index.js'),
+        "exports.handler = async (event, context) => ({ version: process.version, arch: process.arch, echo: event, requestId: context.awsRequestId });\n",
       );
-    }
-    ctx.log(`smoke test passed (Node.js ${response.version} answered through the local Runtime API)`);
+      const { emulator } = ctx.env;
+      const report = await invokeFunction({
+        layers: [layerDir],
+        code,
+        handler: 'index.handler',
+        events: [{ verify: true }],
+        timeoutSeconds: 60,
+        workDir: ctx.workDir,
+        // Emulated, the layer's node is started through qemu as the bootstrap would start it (no binfmt here).
+        command:
+          emulator.length > 0
+            ? ({ opt }) => [...emulator, path.join(opt, NODE_RUNTIME_DIR, 'bin', 'node'), path.join(opt, NODE_RUNTIME_DIR, 'runtime.js')]
+            : undefined,
+      });
+      const result = report.results[0];
+      const response = result.ok ? (result.response as { version?: string; arch?: string; echo?: unknown }) : undefined;
+      const arch = ctx.env.architecture === 'arm64' ? 'arm64' : 'x64';
+      if (!result.ok || response?.version !== `v${release.version}` || response.arch !== arch || JSON.stringify(response?.echo) !== '{"verify":true}') {
+        throw new VerificationError(
+          'bootstrap',
+          `${target.layerName}: expected Node.js v${release.version} ${arch} to answer, got ${JSON.stringify(result.ok ? result.response : result.error)}; logs:\n${report.logs}`,
+        );
+      }
+      return { summary: `Node.js ${response.version} ${response.arch} answered a function through ${emulator.length > 0 ? 'its node under qemu' : 'the bootstrap'} and the local Runtime API` };
+    },
   },
 };
