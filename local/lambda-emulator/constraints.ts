@@ -24,8 +24,6 @@ export const LIMITS = {
   action: 22,
   organizationId: 34,
   maxItems: 50,
-  /** ZipFile uploaded directly in the request. */
-  directZipBytes: 52428800,
   /** Unzipped size of one layer (the limit for a function and all its layers). */
   unzippedBytes: 262144000,
   /** Resource-based policy of one layer version. */

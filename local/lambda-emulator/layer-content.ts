@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { listZip } from '../../functions/archive/extract-zip';
 import { LIMITS } from './constraints';
-import { invalidParameter, requestTooLarge } from './errors';
+import { invalidParameter } from './errors';
 
 /** Reads an S3 object for PublishLayerVersion's S3Bucket/S3Key content (S3ObjectVersion passed when given). */
 export type ReadS3Object = (bucket: string, key: string, version?: string) => Promise<Buffer>;
@@ -24,7 +24,11 @@ export interface InspectedZip {
   unzippedSize: number;
 }
 
-/** Fetches the zip bytes a PublishLayerVersion request names, enforcing the direct-upload limit. */
+/**
+ * Fetches the zip bytes a PublishLayerVersion request names. The direct-upload limit is AWS's limit on the whole
+ * request (MAX_PUBLISH_REQUEST_BYTES, enforced on the body before it is parsed), not on the zip: a zip slightly over
+ * 50 MiB whose base64 request fits is accepted, as it is by AWS.
+ */
 export async function loadLayerContent(content: LayerContentInput, readS3Object?: ReadS3Object): Promise<Buffer> {
   const fromS3 = content.S3Bucket !== undefined || content.S3Key !== undefined;
   if (content.ZipFile !== undefined && fromS3) {
@@ -32,9 +36,7 @@ export async function loadLayerContent(content: LayerContentInput, readS3Object?
   }
   if (content.ZipFile !== undefined) {
     if (typeof content.ZipFile !== 'string') throw invalidParameter('Content.ZipFile must be base64-encoded zip bytes.');
-    const data = Buffer.from(content.ZipFile, 'base64');
-    if (data.length > LIMITS.directZipBytes) throw requestTooLarge('PublishLayerVersion');
-    return data;
+    return Buffer.from(content.ZipFile, 'base64');
   }
   if (!fromS3) throw invalidParameter('Please provide a source for the layer content: a ZipFile, or an S3Bucket and S3Key.');
   if (!content.S3Bucket || !content.S3Key) {
