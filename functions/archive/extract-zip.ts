@@ -2,7 +2,7 @@ import { createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import * as yauzl from 'yauzl';
-import { BuildError } from '../layers/kind';
+import { BuildError, LaminaError } from '../layers/kind';
 import type { RawZipEntry } from './raw-entry';
 import { assertLinkInside, resolveInside } from './safe-path';
 
@@ -44,7 +44,25 @@ function infoOf(entry: yauzl.Entry): ZipEntryInfo {
   };
 }
 
-/** Visits every entry of a zip (a file path or a buffer) in order; `visit` may read the entry's content. */
+/** A zip with two entries for one path: readers disagree on which wins, so lamina trusts neither. */
+export class DuplicateZipEntryError extends LaminaError {
+  constructor(
+    readonly label: string,
+    readonly entryName: string,
+  ) {
+    super(`${label} has two entries for ${JSON.stringify(entryName)}; a zip whose entries mean two things is refused: rebuild it so that each path appears once`, 'DuplicateZipEntryError');
+  }
+}
+
+/** The path an entry stands for: `a/b/` and `a/b` are one path, so are `./a` and `a`. */
+function entryPath(name: string): string {
+  return path.posix.normalize(name).replace(/\/+$/, '');
+}
+
+/**
+ * Visits every entry of a zip (a file path or a buffer) in order; `visit` may read the entry's content. A zip with
+ * two entries for one path fails with DuplicateZipEntryError before the second is visited.
+ */
 export async function forEachZipEntry(
   source: string | Buffer,
   visit: (info: ZipEntryInfo, openStream: () => Promise<NodeJS.ReadableStream>, dataOffset: () => Promise<number>) => Promise<void>,
@@ -60,7 +78,14 @@ export async function forEachZipEntry(
         } else reject(error);
       });
       zip.on('end', () => resolve());
+      const seen = new Set<string>();
       zip.on('entry', (entry: yauzl.Entry) => {
+        const key = entryPath(entry.fileName);
+        if (seen.has(key)) {
+          reject(new DuplicateZipEntryError(label, entry.fileName));
+          return;
+        }
+        seen.add(key);
         const openStream = () =>
           new Promise<NodeJS.ReadableStream>((res, rej) =>
             zip.openReadStream(entry, (error, stream) => (error || !stream ? rej(error) : res(stream))),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { listZip } from '../../functions/archive/extract-zip';
+import { DuplicateZipEntryError, listZip } from '../../functions/archive/extract-zip';
 import { LIMITS } from './constraints';
 import { invalidParameter } from './errors';
 
@@ -60,7 +60,9 @@ export async function inspectLayerZip(data: Buffer): Promise<InspectedZip> {
   let unzippedSize = 0;
   try {
     for (const entry of await listZip(data)) unzippedSize += entry.uncompressedSize;
-  } catch {
+  } catch (error) {
+    // lamina refuses what AWS may take: a layer whose entries mean two things is not one to publish.
+    if (error instanceof DuplicateZipEntryError) throw invalidParameter(`Could not unzip uploaded file: it has two entries for ${JSON.stringify(error.entryName)}. Rebuild the zip so that each path appears once.`);
     throw invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
   }
   if (unzippedSize > LIMITS.unzippedBytes) {

@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLambdaEmulator, type LambdaEmulator, type LambdaEmulatorOptions } from '../../local/lambda-emulator';
 import { createLimiter } from '../../local/lambda-emulator/limiter';
+import { writeZip } from '../support/zip-writer';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 const ACCOUNT = '000000000000';
@@ -293,6 +294,21 @@ describe('Lambda layer-API emulator against @aws-sdk/client-lambda', () => {
         'RequestEntityTooLargeException',
         413,
         'Request must be smaller than 70167211 bytes for the PublishLayerVersion operation',
+      );
+      expect(await emulator.snapshot()).toEqual([]);
+    });
+
+    it('refuses a zip with two entries for one path, keeping nothing', async () => {
+      const file = path.join(dataDir, 'duplicate.zip');
+      await writeZip(file, [
+        { name: 'python/mod.py', data: 'x = 1\n' },
+        { name: 'python/mod.py', data: 'x = 2\n' },
+      ]);
+      await expectAwsError(
+        publish('eu-west-1', { LayerName: 'dup', Content: { ZipFile: await fs.readFile(file) } }),
+        'InvalidParameterValueException',
+        400,
+        'Could not unzip uploaded file: it has two entries for "python/mod.py"',
       );
       expect(await emulator.snapshot()).toEqual([]);
     });

@@ -8,6 +8,7 @@ import { TUTORIAL_FUNCTION } from '../../functions/layers/bash-runtime/kind';
 import { startLambdaEmulator } from '../../local/lambda-emulator';
 import { invokeFunction, parseHandler } from '../../functions/runtime-api/invoke';
 import { bashLayer, hostNodeLayer, writeFiles } from './support/fixtures';
+import { writeZip } from '../support/zip-writer';
 
 const CLI = path.join(__dirname, 'support', 'lamina-cli.cjs');
 
@@ -86,6 +87,11 @@ describe('lamina invoke', () => {
   });
 
   test('bad input → exit 2 with a clear message, before anything runs', async () => {
+    const duplicateZip = path.join(scratch, 'two-bootstraps.zip');
+    await writeZip(duplicateZip, [
+      { name: 'bootstrap', data: '#!/bin/sh\necho first\n', mode: 0o100755 },
+      { name: 'bootstrap', data: '#!/bin/sh\necho second\n', mode: 0o100755 },
+    ]);
     const cases: [string[], RegExp][] = [
       [['--handler', 'nodot'], /handler "nodot" does not parse/],
       [['--handler', 'index. handler'], /does not parse/],
@@ -99,6 +105,7 @@ describe('lamina invoke', () => {
       [['--handler', 'index.handler', '--layer', 'no-such.zip'], /--layer no-such\.zip is neither an existing zip or folder nor a layer ARN/],
       [['--handler', 'index.handler', '--event', '{}', '--events', 'x.json'], /give --event or --events, not both/],
       [['--layer', nodeLayer], /--handler <file.function> is required/],
+      [['--handler', 'function.handler', '--layer', duplicateZip], /two-bootstraps\.zip has two entries for "bootstrap"; a zip whose entries mean two things is refused/],
     ];
     const results = await Promise.all(cases.map(([args]) => lamina(['invoke', '--code', code, ...args])));
     results.forEach((result, index) => {

@@ -1,7 +1,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { extractZip } from '../../functions/archive/extract-zip';
+import { DuplicateZipEntryError, extractZip, listZip } from '../../functions/archive/extract-zip';
 import { resolveInside } from '../../functions/archive/safe-path';
 import { writeZip, type ZipInput } from '../support/zip-writer';
 
@@ -41,5 +41,14 @@ describe('safe extraction', () => {
   it('refuses a link that points outside the folder', async () => {
     const zip = await rawZip([{ name: 'lib/link', data: '../../../etc/passwd', mode: 0o120777 }]);
     await expect(extractZip(zip, path.join(dir, 'out'))).rejects.toThrow(/points outside/);
+  });
+
+  it('refuses a zip with two entries for one path, whichever way the path is spelled', async () => {
+    for (const [first, second] of [['bootstrap', 'bootstrap'], ['lib/', 'lib'], ['./bin/tool', 'bin/tool']]) {
+      const zip = await rawZip([{ name: first, data: 'echo one' }, { name: second, data: 'echo two' }]);
+      const out = path.join(dir, `out-${Math.random().toString(36).slice(2)}`);
+      await expect(extractZip(zip, out, { label: 'layer.zip' })).rejects.toThrow(`layer.zip has two entries for ${JSON.stringify(second)}`);
+      await expect(listZip(zip)).rejects.toBeInstanceOf(DuplicateZipEntryError);
+    }
   });
 });
