@@ -1,12 +1,15 @@
 import { App } from 'aws-cdk-lib';
 import * as path from 'node:path';
-import { LaminaStack } from './lamina-stack';
+import { createLaminaDeployment } from './lamina-app';
+import { parseRegionList } from './staging-regions';
 
 /**
  * The CDK app (`cdk.json` runs it with tsx, no build step). Context:
  *   catalog         the catalog file (default: catalog.yaml at the repository root)
  *   stackName       the stack's name (default: Lamina)
- *   stagingBuckets  JSON object region → bucket, for layers over 50 MB outside the stack's region
+ *   stagingBuckets  JSON object region → bucket: buckets you own for layers over 50 MB, instead of the staging stacks'
+ *   excludeRegions  regions (a,b or a JSON list) that get no staging stack with `regions: all` (opt-in regions not enabled)
+ *   deploymentId    1-12 lowercase letters/digits in every staging bucket's name (default: from the stack name)
  */
 const app = new App();
 const context = (key: string): string | undefined => {
@@ -28,8 +31,10 @@ function parseStagingBuckets(text: string | undefined): Record<string, string> {
   return parsed as Record<string, string>;
 }
 
-new LaminaStack(app, context('stackName') ?? 'Lamina', {
+createLaminaDeployment(app, context('stackName') ?? 'Lamina', {
   catalogFile: path.resolve(context('catalog') ?? path.join(__dirname, '..', 'catalog.yaml')),
   stagingBuckets: parseStagingBuckets(context('stagingBuckets')),
+  excludeRegions: parseRegionList(context('excludeRegions'), 'excludeRegions'),
+  deploymentId: context('deploymentId'),
   description: 'lamina: builds AWS Lambda layers, publishes them to every region and lists their ARNs',
 });

@@ -11,17 +11,23 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Catalog } from '../functions/catalog/catalog';
 import { DEFINITION_FILE, TASK_FUNCTIONS } from '../statemachine/definition';
+import { checkDeploymentId, deploymentIdOf, stagingBucketName } from '../functions/publish/staging';
 import { createArtifactBucket } from './artifact-bucket';
 import { readCatalogFile } from './catalog-file';
 import { createLaminaFunction, FUNCTION_NAMES, type FunctionName } from './functions';
 import { functionPolicies } from './permissions';
+import { stagingRegions } from './staging-regions';
 import { createLaminaTable } from './table';
 
 export interface LaminaStackProps extends StackProps {
   /** The catalog file: read and validated at synth time, and deployed beside the Plan handler. */
   catalogFile: string;
-  /** Buckets PublishLayerVersion reads zips over 50 MB from in regions other than the stack's (region → bucket). */
+  /** Buckets the operator owns that PublishLayerVersion reads zips over 50 MB from (region → bucket): they win over the staging stacks'. */
   stagingBuckets?: Record<string, string>;
+  /** Regions left out of `regions: all` for staging (opt-in regions the account has not enabled). */
+  excludeRegions?: string[];
+  /** Part of every staging bucket's name (default: from the stack name), so two deployments in one account differ. */
+  deploymentId?: string;
   /** Handler entry overrides by function name (tests); `functions/<name>/handler.ts` otherwise. */
   entries?: Partial<Record<FunctionName, string>>;
 }
@@ -49,6 +55,8 @@ export class LaminaStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: events.Rule;
   readonly api: apigwv2.HttpApi;
+  /** Where the staging stacks go (infra/lamina-app.ts creates one per region) and the id in their buckets' names. */
+  readonly staging: { deploymentId: string; regions: string[] };
 
   constructor(scope: Construct, id: string, props: LaminaStackProps) {
     super(scope, id, props);
@@ -56,6 +64,14 @@ export class LaminaStack extends Stack {
     this.catalog = catalogFile.catalog;
     const { settings } = this.catalog;
     const stagingBuckets = props.stagingBuckets ?? {};
+    this.staging = {
+      deploymentId: checkDeploymentId(props.deploymentId ?? deploymentIdOf(id)),
+      regions: stagingRegions(this.catalog, props.excludeRegions),
+    };
+    const stagingBucketNames = [
+      ...this.staging.regions.map((region) => stagingBucketName(this.staging.deploymentId, Aws.ACCOUNT_ID, region)),
+      ...Object.values(stagingBuckets),
+    ];
 
     this.table = createLaminaTable(this, 'Table');
     this.bucket = createArtifactBucket(this, 'ArtifactBucket');
@@ -70,6 +86,9 @@ export class LaminaStack extends Stack {
         ...bucket,
         LAMINA_BUCKET_REGION: Aws.REGION,
         LAMINA_STAGING_BUCKETS: JSON.stringify(stagingBuckets),
+        LAMINA_ACCOUNT_ID: Aws.ACCOUNT_ID,
+        LAMINA_DEPLOYMENT_ID: this.staging.deploymentId,
+        LAMINA_STAGING_REGIONS: this.staging.regions.join(','),
       },
       failure: { ...table },
       report: { ...table, ...bucket },
@@ -77,7 +96,7 @@ export class LaminaStack extends Stack {
       // Identical listing requests within 5 s share one DynamoDB read (the API says max-age=60 anyway).
       api: { ...table, ...bucket, LAMINA_LISTING_CACHE_SECONDS: '5' },
     };
-    const policies = functionPolicies({ scope: this, table: this.table, bucket: this.bucket, prefix: settings.prefix, stagingBuckets });
+    const policies = functionPolicies({ scope: this, table: this.table, bucket: this.bucket, prefix: settings.prefix, stagingBuckets: stagingBucketNames });
 
     const functions = {} as Record<FunctionName, nodejs.NodejsFunction>;
     for (const name of FUNCTION_NAMES) {

@@ -37,8 +37,8 @@ export interface PermissionContext {
   table: dynamodb.ITable;
   bucket: s3.IBucket;
   prefix: string;
-  /** Buckets in other regions PublishLayerVersion reads zips over 50 MB from (region → bucket name). */
-  stagingBuckets: Record<string, string>;
+  /** The staging buckets (one per region, and any the operator named) Publish copies zips over 50 MB into. */
+  stagingBuckets: string[];
 }
 
 /**
@@ -54,7 +54,7 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
   const runs = `${bucket.bucketArn}/${ARTIFACT_PREFIXES.runs}*`;
   const { layer, layerVersion } = layerArns(scope, prefix);
   const regionsParameter = Stack.of(scope).formatArn({ service: 'ssm', account: '', resource: 'parameter', resourceName: LAMBDA_REGIONS_PARAMETER_PATH, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-  const stagingObjects = Object.values(context.stagingBuckets).map(
+  const stagingObjects = context.stagingBuckets.map(
     (name) => `arn:${Aws.PARTITION}:s3:::${name}/${ARTIFACT_PREFIXES.layers}*`,
   );
 
@@ -81,9 +81,10 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
         [layerVersion],
       ),
       // PublishLayerVersion with S3 content reads the object with the caller's permissions; zips over 50 MB are
-      // first copied into the staging bucket of the layer's region.
+      // first copied (CopyObject: read the source, write the copy) into the staging bucket of the layer's region, and
+      // the copy is deleted once published.
       allow(['s3:GetObject'], [layers, ...stagingObjects]),
-      ...(stagingObjects.length > 0 ? [allow(['s3:PutObject'], stagingObjects)] : []),
+      ...(stagingObjects.length > 0 ? [allow(['s3:PutObject', 's3:DeleteObject'], stagingObjects)] : []),
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
     ],
     failure: [allow(['dynamodb:PutItem'], [tableArn])],

@@ -1,5 +1,4 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { promises as fs } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import { ArtifactStore } from '../functions/aws/artifacts';
 import { resetDocumentClient } from '../functions/aws/dynamodb';
 import { createTableInput } from '../schema/table';
 import { startLambdaEmulator, type LambdaEmulator } from './lambda-emulator';
+import { createLocalStagingBuckets, ensureBucketInRegion } from './s3-regions/staging-buckets';
 
 // dynalite and s3rver ship no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -65,17 +65,6 @@ async function ensureTable(name: string): Promise<void> {
   }
 }
 
-async function ensureBucket(name: string): Promise<void> {
-  const client = new S3Client({ forcePathStyle: true });
-  try {
-    await client.send(new HeadBucketCommand({ Bucket: name }));
-  } catch {
-    await client.send(new CreateBucketCommand({ Bucket: name }));
-  } finally {
-    client.destroy();
-  }
-}
-
 /**
  * Starts the embedded default in this process: dynalite, an S3 stand-in and the Lambda layer-API emulator, each
  * on 127.0.0.1 with state under `stateDir`, and points the AWS SDK at them through its standard endpoint
@@ -92,7 +81,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     LAMINA_TABLE: process.env.LAMINA_TABLE ?? LOCAL_TABLE,
     LAMINA_BUCKET: process.env.LAMINA_BUCKET ?? LOCAL_BUCKET,
     LAMINA_REGIONS_SOURCE: 'builtin',
-    LAMINA_ARTIFACTS_ANY_REGION: '1',
+    LAMINA_BUCKET_REGION: LOCAL_REGION,
     LAMINA_LISTING_DIR: path.join(options.stateDir, 'listing'),
   };
   const previous = { ...process.env };
@@ -114,7 +103,8 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       closers.push(() => new Promise((resolve) => server.close(() => resolve())));
       started.push(`DynamoDB (dynalite) at ${env.AWS_ENDPOINT_URL_DYNAMODB}`);
     }
-    if (configured('S3')) reused.push(`S3 at ${configured('S3')}`);
+    const embeddedS3 = !configured('S3');
+    if (!embeddedS3) reused.push(`S3 at ${configured('S3')}`);
     else {
       const directory = path.join(options.stateDir, 's3');
       await fs.mkdir(directory, { recursive: true });
@@ -142,7 +132,10 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       apply();
     }
     await ensureTable(env.LAMINA_TABLE);
-    await ensureBucket(env.LAMINA_BUCKET);
+    await ensureBucketInRegion(env.LAMINA_BUCKET, LOCAL_REGION);
+    // The embedded S3 gets a staging bucket per region, as `cdk deploy --all` makes them; a configured S3 is the user's.
+    if (embeddedS3) Object.assign(env, await createLocalStagingBuckets());
+    apply();
     return {
       env,
       emulator,

@@ -1,21 +1,25 @@
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CLIENT_RETRY, usesCustomEndpoint } from './endpoints';
 
+/** S3 stand-ins speak path-style addressing and no aws-chunked checksum trailers. */
+function s3StandInSettings() {
+  const custom = usesCustomEndpoint('S3');
+  return {
+    forcePathStyle: custom,
+    requestChecksumCalculation: custom ? ('WHEN_REQUIRED' as const) : ('WHEN_SUPPORTED' as const),
+    responseChecksumValidation: custom ? ('WHEN_REQUIRED' as const) : ('WHEN_SUPPORTED' as const),
+  };
+}
+
 /** The artifact store: the S3 bucket that holds built zips, their SBOMs and the static listing export. */
 export class ArtifactStore {
   constructor(
     readonly bucket: string,
-    private readonly s3: S3Client = new S3Client({
-      ...CLIENT_RETRY,
-      // S3 stand-ins speak path-style addressing and no aws-chunked checksum trailers.
-      forcePathStyle: usesCustomEndpoint('S3'),
-      requestChecksumCalculation: usesCustomEndpoint('S3') ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-      responseChecksumValidation: usesCustomEndpoint('S3') ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED',
-    }),
+    private readonly s3: S3Client = new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings() }),
   ) {}
 
   static fromEnvironment(): ArtifactStore {
@@ -65,16 +69,38 @@ export class ArtifactStore {
   }
 
   /**
-   * Copies an object into a bucket of another region (PublishLayerVersion reads S3 only in the layer's region).
-   * The request goes to the destination's region, as S3 wants for a cross-region copy.
+   * Copies an object server-side into a bucket of a region (PublishLayerVersion reads S3 only in the layer's
+   * region). The request goes to the destination's region, as S3 wants for a cross-region copy; `expectedOwner`
+   * makes S3 refuse a bucket of the same name that another account owns (deterministic names can be taken).
    */
-  async copyTo(bucket: string, region: string, key: string): Promise<void> {
-    const destination = new S3Client({ ...CLIENT_RETRY, region, forcePathStyle: usesCustomEndpoint('S3') });
+  async copyTo(destination: { bucket: string; region: string; key: string; expectedOwner?: string }, key: string): Promise<void> {
+    const client = this.regionalClient(destination.region);
     try {
-      await destination.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}` }));
+      await client.send(
+        new CopyObjectCommand({
+          Bucket: destination.bucket,
+          Key: destination.key,
+          CopySource: `${this.bucket}/${encodeURIComponent(key).replace(/%2F/g, '/')}`,
+          ExpectedBucketOwner: destination.expectedOwner,
+        }),
+      );
     } finally {
-      destination.destroy();
+      client.destroy();
     }
+  }
+
+  /** Deletes an object of a bucket in a region (a staged copy, once Lambda has taken its content). */
+  async deleteIn(target: { bucket: string; region: string; key: string; expectedOwner?: string }): Promise<void> {
+    const client = this.regionalClient(target.region);
+    try {
+      await client.send(new DeleteObjectCommand({ Bucket: target.bucket, Key: target.key, ExpectedBucketOwner: target.expectedOwner }));
+    } finally {
+      client.destroy();
+    }
+  }
+
+  private regionalClient(region: string): S3Client {
+    return new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings(), region });
   }
 
   /** Streams an object down to a local file. */

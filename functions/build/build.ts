@@ -10,8 +10,9 @@ import type { Verification } from '../../schema/table';
 import { hostEnvironment } from '../verify/environments';
 import { describeVerification, publishDecision, sealVerifiedZip, unpackForVerify, verifyOn, verifyTargetsOf, type EnvironmentOf } from '../verify/verify';
 
-/** Lambda's limit on a function and all its layers, unzipped. */
-export const MAX_UNZIPPED_BYTES = 262_144_000;
+import { MAX_UNZIPPED_BYTES } from '../layers/limits';
+
+export { MAX_UNZIPPED_BYTES };
 export const MAX_DESCRIPTION = 256;
 export const MAX_LICENSE_INFO = 512;
 

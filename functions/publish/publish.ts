@@ -1,22 +1,20 @@
-import type { ArtifactStore } from '../aws/artifacts';
 import type { LayerApi, PublishRequest } from '../aws/lambda-layers';
 import { BuildError } from '../layers/kind';
+import { MAX_DIRECT_UPLOAD_BYTES } from '../layers/limits';
+import type { ArtifactStore } from '../aws/artifacts';
 import type { PublishEvent } from '../shared/pipeline-events';
 import type { LayerStore } from '../store/layer-store';
 import type { RunOutcome } from '../../schema/table';
+import { checkUnzippedSize, needsStaging, stageLayer, type StageDeps, type StagedContent } from './staging';
 
-/** Lambda's limit on a zip uploaded directly in the request (larger ones go through S3). */
-export const MAX_DIRECT_UPLOAD_BYTES = 52_428_800;
+export { MAX_DIRECT_UPLOAD_BYTES };
 
 export interface PublishDeps {
   api: Pick<LayerApi, 'newestVersion' | 'publish' | 'applyVisibility'>;
   store: Pick<LayerStore, 'recordPublished' | 'putOutcome'>;
-  artifacts: Pick<ArtifactStore, 'getBuffer' | 'bucket' | 'copyTo'>;
-  /**
-   * The S3 bucket PublishLayerVersion may read in this region (it must be in the layer's region), or undefined
-   * when there is none; only zips over 50 MB need one.
-   */
-  bucketInRegion?: (region: string) => string | undefined;
+  artifacts: Pick<ArtifactStore, 'getBuffer' | 'copyTo' | 'deleteIn'>;
+  /** Where zips over 50 MB are staged in each region (functions/publish/staging.ts). */
+  staging: StageDeps['staging'];
   log?: (message: string) => void;
   now?: () => Date;
 }
@@ -33,31 +31,28 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
   let version = newest;
   let status: RunOutcome['status'] = 'unchanged';
   if (!newest || newest.codeSha256 !== layer.codeSha256) {
+    checkUnzippedSize(layer, region);
+    let staged: StagedContent | undefined;
     let content: PublishRequest['content'];
-    if (layer.size <= MAX_DIRECT_UPLOAD_BYTES) {
+    if (!needsStaging(layer)) {
       content = { zipFile: await deps.artifacts.getBuffer(layer.artifactKey) };
     } else {
-      const bucket = deps.bucketInRegion?.(region);
-      if (!bucket) {
-        throw new BuildError(
-          `${layer.layerName} is ${layer.size} bytes zipped, over the ${MAX_DIRECT_UPLOAD_BYTES}-byte direct upload limit, and ${region} has no ` +
-            'staging bucket; list the region under stagingBuckets in the deployment (see README: large layers)',
-        );
-      }
-      if (bucket !== deps.artifacts.bucket) {
-        log(`copying ${layer.artifactKey} to ${bucket} (${layer.size} bytes is over the direct upload limit)`);
-        await deps.artifacts.copyTo(bucket, region, layer.artifactKey);
-      }
-      content = { s3Bucket: bucket, s3Key: layer.artifactKey };
+      staged = await stageLayer(event.runId, layer, region, { artifacts: deps.artifacts, staging: deps.staging, log });
+      content = { s3Bucket: staged.s3Bucket, s3Key: staged.s3Key };
     }
-    version = await deps.api.publish({
-      layerName: layer.layerName,
-      description: layer.description,
-      licenseInfo: layer.licenseInfo,
-      runtimes: layer.runtimes,
-      architectures: layer.architectures,
-      content,
-    });
+    try {
+      version = await deps.api.publish({
+        layerName: layer.layerName,
+        description: layer.description,
+        licenseInfo: layer.licenseInfo,
+        runtimes: layer.runtimes,
+        architectures: layer.architectures,
+        content,
+      });
+    } finally {
+      // Lambda has its own copy once PublishLayerVersion answers; after a failure a retry stages again.
+      await staged?.release();
+    }
     if (version.codeSha256 !== layer.codeSha256) {
       throw new BuildError(
         `${layer.layerName} ${region}: Lambda reports CodeSha256 ${version.codeSha256} for version ${version.version}, but the built zip is ${layer.codeSha256}; the artifact changed in transit`,

@@ -25,7 +25,14 @@ function event(overrides: Partial<PublishEvent['layer']> = {}): PublishEvent {
 }
 
 function fakes(newest?: Partial<LayerVersionRef>) {
-  const calls = { published: [] as PublishRequest[], visibility: [] as number[], recorded: [] as number[], copied: [] as string[], outcomes: [] as string[] };
+  const calls = {
+    published: [] as PublishRequest[],
+    visibility: [] as number[],
+    recorded: [] as number[],
+    copied: [] as string[],
+    deleted: [] as string[],
+    outcomes: [] as string[],
+  };
   const ref = (version: number, codeSha256: string): LayerVersionRef => ({
     layerArn: 'arn:aws:lambda:eu-west-1:1:layer:lamina-bash',
     arn: `arn:aws:lambda:eu-west-1:1:layer:lamina-bash:${version}`,
@@ -51,10 +58,11 @@ function fakes(newest?: Partial<LayerVersionRef>) {
       putOutcome: async (runId, outcome) => void calls.outcomes.push(`${runId} ${outcome.region} ${outcome.status} ${outcome.version}`),
     },
     artifacts: {
-      bucket: 'b',
       getBuffer: async () => Buffer.from('zip'),
-      copyTo: async (bucket, region, key) => void calls.copied.push(`${bucket} ${region} ${key}`),
+      copyTo: async (to, key) => void calls.copied.push(`${key} -> ${to.region} s3://${to.bucket}/${to.key} owner ${to.expectedOwner}`),
+      deleteIn: async (target) => void calls.deleted.push(`${target.region} s3://${target.bucket}/${target.key}`),
     },
+    staging: { overrides: {}, artifactBucket: 'b' },
   };
   return { deps, calls };
 }
@@ -92,13 +100,70 @@ describe('publish (one region)', () => {
     const { deps, calls } = fakes();
     await expect(publish(big, deps)).rejects.toThrow(/over the 52428800-byte direct upload limit, and eu-west-1 has no staging bucket/);
     expect(calls.published).toEqual([]);
-    await publish(big, { ...deps, bucketInRegion: (region) => `stage-${region}` });
-    expect(calls.copied).toEqual(['stage-eu-west-1 eu-west-1 layers/lamina-bash/aa.zip']);
-    expect(calls.published[0].content).toEqual({ s3Bucket: 'stage-eu-west-1', s3Key: 'layers/lamina-bash/aa.zip' });
-    // The artifact bucket itself (its own region, or the local stand-in) needs no copy.
-    await publish(big, { ...deps, bucketInRegion: () => 'b' });
+    // An override names the bucket; the copy is staged under a per-run key and deleted once Lambda has it.
+    await publish(big, { ...deps, staging: { overrides: { 'eu-west-1': 'mine-eu' }, artifactBucket: 'b' } });
+    expect(calls.copied).toEqual(['layers/lamina-bash/aa.zip -> eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/aa.zip owner undefined']);
+    expect(calls.published[0].content).toEqual({ s3Bucket: 'mine-eu', s3Key: 'layers/staged/r/lamina-bash/aa.zip' });
+    expect(calls.deleted).toEqual(['eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/aa.zip']);
+    // The artifact bucket in its own region needs no copy, and is never deleted from.
+    await publish(big, { ...deps, staging: { overrides: {}, artifactBucket: 'b', artifactRegion: 'eu-west-1' } });
     expect(calls.copied).toHaveLength(1);
+    expect(calls.deleted).toHaveLength(1);
     expect(calls.published[1].content).toEqual({ s3Bucket: 'b', s3Key: 'layers/lamina-bash/aa.zip' });
+  });
+
+  it("finds the deployment's staging bucket from account, deployment id and region, owned by this account", async () => {
+    const big = event({ size: MAX_DIRECT_UPLOAD_BYTES + 1 });
+    const { deps, calls } = fakes();
+    const staging = { overrides: {}, artifactBucket: 'b', artifactRegion: 'eu-west-1', deployment: { account: '123456789012', deploymentId: 'lamina', regions: ['eu-west-1'] } };
+    await publish(big, { ...deps, staging });
+    expect(calls.copied).toEqual([
+      'layers/lamina-bash/aa.zip -> eu-west-1 s3://lamina-stage-lamina-123456789012-eu-west-1/layers/staged/r/lamina-bash/aa.zip owner 123456789012',
+    ]);
+  });
+
+  it('deletes the staged copy when the publish fails too, so a retry starts clean', async () => {
+    const big = event({ size: MAX_DIRECT_UPLOAD_BYTES + 1 });
+    const { deps, calls } = fakes();
+    deps.api.publish = async () => {
+      throw Object.assign(new Error('boom'), { name: 'ServiceException' });
+    };
+    await expect(publish(big, { ...deps, staging: { overrides: { 'eu-west-1': 'mine-eu' }, artifactBucket: 'b' } })).rejects.toThrow('boom');
+    expect(calls.deleted).toHaveLength(1);
+  });
+
+  it('names the bucket, the region and the remedy when a staging bucket is missing or refuses writes', async () => {
+    const big = event({ size: MAX_DIRECT_UPLOAD_BYTES + 1 });
+    const staging = { overrides: {}, artifactBucket: 'b', deployment: { account: '123456789012', deploymentId: 'lamina', regions: ['eu-west-1'] } };
+    for (const [code, pattern] of [
+      ['NoSuchBucket', /staging bucket lamina-stage-lamina-123456789012-eu-west-1 of eu-west-1 does not exist \(NoSuchBucket\); deploy the staging stack of eu-west-1/],
+      ['AccessDenied', /may not write to the staging bucket lamina-stage-lamina-123456789012-eu-west-1 of eu-west-1 \(AccessDenied\).*s3:PutObject/],
+    ] as const) {
+      const { deps, calls } = fakes();
+      deps.artifacts.copyTo = async () => {
+        throw Object.assign(new Error('s3 said no'), { name: code, Code: code });
+      };
+      const failure = publish(big, { ...deps, staging });
+      await expect(failure).rejects.toThrow(pattern);
+      await expect(failure).rejects.toMatchObject({ name: 'StagingBucketError' });
+      expect(calls.published).toEqual([]);
+    }
+  });
+
+  it("checks Lambda's 250 MB unzipped limit before anything is copied or uploaded", async () => {
+    const { deps, calls } = fakes();
+    let read = 0;
+    deps.artifacts.getBuffer = async () => {
+      read++;
+      return Buffer.from('zip');
+    };
+    for (const size of [10, MAX_DIRECT_UPLOAD_BYTES + 1]) {
+      const huge = event({ size, unzippedSize: 262_144_001 });
+      await expect(publish(huge, { ...deps, staging: { overrides: { 'eu-west-1': 'mine-eu' }, artifactBucket: 'b' } })).rejects.toThrow(
+        /262144001 bytes unzipped, over Lambda's 262144000-byte limit.*nothing was copied/,
+      );
+    }
+    expect({ copied: calls.copied, read, published: calls.published }).toEqual({ copied: [], read: 0, published: [] });
   });
 
   it('refuses to record a version whose CodeSha256 differs from the built zip', async () => {
