@@ -74,6 +74,22 @@ async function fetchedNode(major: number, architecture: Architecture, options: H
 }
 
 /**
+ * `3.11.2 cpython` when `python<version>` on PATH runs and is that version; undefined otherwise (absent, or a
+ * version manager's shim that refuses to run it).
+ */
+export async function localPython(version: string): Promise<string | undefined> {
+  const program = `python${version}`;
+  if (!onPath(program)) return undefined;
+  try {
+    const { stdout } = await run(program, ['-c', 'import platform, sys; print("%d.%d" % sys.version_info[:2], platform.python_version(), sys.implementation.name)'], { timeout: 30_000 });
+    const [minor, full, implementation] = stdout.trim().split(' ');
+    return minor === version && implementation === 'cpython' ? `${full} ${implementation}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * This machine as an environment of the target runtime × architecture, or NotVerifiableError saying what is
  * missing: Python needs a `python3.X` of exactly the target version on PATH (and is never emulated: no arm64 Python
  * exists here); Node.js targets use this process's node when it is the target major natively, else a Node.js
@@ -87,9 +103,9 @@ export async function hostEnvironment(target: VerifyTarget, options: HostOptions
       throw new NotVerifiableError(`no ${target.architecture} Python ${family.version} on this machine (${process.platform} ${process.arch}); it is verified on AWS`);
     }
     const program = `python${family.version}`;
-    if (!onPath(program)) throw new NotVerifiableError(`no ${program} on PATH; install Python ${family.version} to verify ${target.runtime} layers locally`);
-    const { stdout } = await run(program, ['-c', 'import platform, sys; print(platform.python_version(), sys.implementation.name)']);
-    return { ...base, emulator: [], python: [program], description: `${program} (${stdout.trim()}) ${target.architecture} on this machine` };
+    const found = await localPython(family.version);
+    if (!found) throw new NotVerifiableError(`no ${program} on PATH; install Python ${family.version} to verify ${target.runtime} layers locally`);
+    return { ...base, emulator: [], python: [program], description: `${program} (${found}) ${target.architecture} on this machine` };
   }
   const emulator = emulatorFor(target.architecture);
   const how = emulator.length > 0 ? `${target.architecture} under qemu-aarch64` : `${target.architecture} on this machine`;

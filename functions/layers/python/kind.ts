@@ -24,6 +24,7 @@ import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
 import { mapLimit } from '../../shared/handler-runtime';
 import type { RawZipEntry } from '../../archive/raw-entry';
+import { pythonVerifier } from './verify';
 
 /** Lambda's limit on a function and its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;
@@ -238,6 +239,7 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
   return {
     kind: 'python',
     entrySchema: pythonEntrySchema,
+    verify: pythonVerifier,
 
     expand(entry: PythonEntry, settings: KindSettings): LayerTarget[] {
       const targets: LayerTarget[] = [];
