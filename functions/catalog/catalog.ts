@@ -15,6 +15,8 @@ export interface CatalogEntry {
 
 export interface Catalog {
   file: string;
+  /** The folder the catalog file is in, when it was read from disk: entries' repository paths are relative to it. */
+  dir?: string;
   settings: Settings;
   layers: CatalogEntry[];
 }
@@ -130,11 +132,12 @@ export async function loadCatalog(file: string): Promise<Catalog> {
       { where: 'file', message: `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); pass a catalog path with --catalog` },
     ]);
   }
-  return parseCatalog(text, displayPath(file));
+  return { ...parseCatalog(text, displayPath(file)), dir: path.dirname(path.resolve(file)) };
 }
 
-export function kindSettings(settings: Settings): KindSettings {
+export function kindSettings(settings: Settings, catalogDir?: string): KindSettings {
   return {
+    ...(catalogDir ? { catalogDir } : {}),
     prefix: settings.prefix,
     pythonIndexUrl: settings.pythonIndexUrl,
     nodeDistUrl: settings.nodeDistUrl,
@@ -152,7 +155,7 @@ export function expandCatalog(catalog: Catalog, only?: string[]): LayerTarget[] 
   const owners = new Map<string, string>();
   for (const entry of entries) {
     const kind = LAYER_KINDS.find((candidate) => candidate.kind === entry.kind)!;
-    for (const target of kind.expand(entry, kindSettings(catalog.settings))) {
+    for (const target of kind.expand(entry, kindSettings(catalog.settings, catalog.dir))) {
       if (!LAYER_NAME.test(target.layerName)) {
         problems.push({ where: `layers (${entry.name})`, message: `layer name ${target.layerName} is not 1-140 of [a-zA-Z0-9-_]; shorten the entry name or the prefix` });
       }

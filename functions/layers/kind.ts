@@ -15,6 +15,8 @@ export interface KindSettings {
   nodeDistUrl?: string;
   /** npm registry for `node-runtime` entries with source `npm`; https://registry.npmjs.org when unset. */
   npmRegistryUrl?: string;
+  /** The folder of the catalog file: repository paths in entries (an npm lockfile, a files folder) are relative to it. */
+  catalogDir?: string;
 }
 
 /**

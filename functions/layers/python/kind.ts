@@ -23,6 +23,7 @@ import { isDisagreement, resolve, ResolutionImpossible } from './resolver';
 import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
 import { mapLimit } from '../../shared/handler-runtime';
+import { assertNativeFilesFit } from '../elf/native-check';
 import type { RawZipEntry } from '../../archive/raw-entry';
 import { pythonVerifier } from './verify';
 
@@ -374,6 +375,7 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         const freed = await stripSitePackages(sitePackages);
         ctx.log(`${label}: strip removed ${formatBytes(freed)} of __pycache__ and test folders`);
       }
+      await assertNativeFilesFit(sitePackages, { architecture: spec.architecture, glibc: spec.glibc, runtime: spec.runtime }, label, 'Pin a version whose wheels are built for this target, or drop this runtime/architecture from the entry');
       const unzippedBytes = await directorySize(rootDir);
       if (unzippedBytes > maxBytes) throw tooBig(label, unzippedBytes, maxBytes, await largestItems(sitePackages));
 

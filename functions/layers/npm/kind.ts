@@ -1,0 +1,313 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { z } from 'zod';
+import {
+  ARCHITECTURES,
+  BuildError,
+  LaminaError,
+  type Architecture,
+  type BuiltLayer,
+  type KindContext,
+  type KindSettings,
+  type LayerKind,
+  type LayerTarget,
+  type ResolvedTarget,
+} from '../kind';
+import { assertNativeFilesFit } from '../elf/native-check';
+import { glibcText } from '../elf/elf';
+import { DEFAULT_NPM_REGISTRY_URL, NODE_ARCH, resolveNodeRelease, type NodeRelease } from '../node-runtime/releases';
+import { directorySize, formatBytes } from '../python/installer';
+import { fetchTree } from './fetch';
+import { checkInstallScripts } from './install-scripts';
+import { NODE_RUNTIME_IDS, nodeLambdaRuntime } from './lambda-node-runtimes';
+import { checkPackagesLoad } from './load-check';
+import { npmSbom } from './sbom';
+import { STRIP_ALL, STRIP_NONE, stripPackages, type NpmStrip } from './strip';
+import { resolveTree, type NpmTarget, type TreePackage } from './tree';
+
+const unique = <T>(list: T[]) => new Set(list).size === list.length;
+
+const stripSchema = z
+  .union([
+    z.boolean(),
+    z
+      .strictObject({
+        docs: z.boolean().optional(),
+        tests: z.boolean().optional(),
+        typescript: z.boolean().optional(),
+        sourceMaps: z.boolean().optional(),
+        otherPlatforms: z.boolean().optional(),
+      })
+      .describe('Turn single categories off (each is on by default)'),
+  ])
+  .describe('Leave out what a function never loads: docs, tests, TypeScript sources and declarations, source maps, prebuilds for other platforms (default true)');
+
+/** An `npm` catalog entry: one layer per Node.js runtime x architecture with these packages in nodejs/node_modules. */
+export const npmEntrySchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name')
+      .describe('Entry name; layers are named <prefix>-node22-arm64-<name>'),
+    kind: z.literal('npm'),
+    packages: z
+      .array(z.string().min(1, 'a package spec is a name, name@version or name@range'))
+      .min(1, 'list at least one package, e.g. ["express@^4"]')
+      .refine(unique, 'packages are listed twice')
+      .optional()
+      .describe('npm specs from the registry: express, sharp@^0.34, @aws-sdk/client-s3@3'),
+    lockfile: z
+      .string()
+      .regex(/^[^/].*\.json$/, 'lockfile is a package-lock.json path relative to the catalog file')
+      .optional()
+      .describe('A package-lock.json (relative to the catalog file) whose tree is installed exactly'),
+    runtimes: z
+      .array(z.enum(NODE_RUNTIME_IDS, { error: `runtime must be one of ${NODE_RUNTIME_IDS.join(', ')}` }))
+      .min(1, `list at least one runtime (${NODE_RUNTIME_IDS.join(', ')})`)
+      .refine(unique, 'runtimes are listed twice')
+      .describe('Lambda Node.js runtimes; one layer each'),
+    architectures: z
+      .array(z.enum(ARCHITECTURES, { error: 'architecture must be x86_64 or arm64' }))
+      .min(1, 'list at least one architecture (x86_64, arm64)')
+      .refine(unique, 'architectures are listed twice')
+      .describe('Architectures; one layer each'),
+    registry: z.url().optional().describe('npm registry for this entry; settings.npmRegistryUrl or registry.npmjs.org when unset'),
+    strip: stripSchema.optional(),
+    description: z.string().max(200, 'description must be at most 200 characters (AWS allows 256 with the version lamina adds)').optional(),
+  })
+  .strict()
+  .refine((entry) => (entry.packages === undefined) !== (entry.lockfile === undefined), {
+    message: 'give either packages (npm specs) or lockfile (a package-lock.json path), not both and not neither',
+  });
+
+export type NpmEntry = z.output<typeof npmEntrySchema>;
+
+/** What an npm target carries from Plan to Build (plain JSON). */
+interface NpmSpec {
+  packages?: string[];
+  lockfile?: string;
+  catalogDir?: string;
+  runtime: string;
+  major: number;
+  architecture: Architecture;
+  glibc: [number, number];
+  registry: string;
+  strip: NpmStrip;
+  userDescription?: string;
+  /** Set by Resolve, outside the hashed inputs: the Node.js engines are checked against and the load check runs. */
+  node?: NodeRelease;
+}
+
+/** What Plan hashes: the resolved tree (the lock lamina installs), so a layer is rebuilt only when the tree changed. */
+interface NpmInputs {
+  registry: string;
+  runtime: string;
+  architecture: Architecture;
+  strip: NpmStrip;
+  direct: string[];
+  packages: TreePackage[];
+}
+
+/** What an npm layer's manifest records. */
+export interface NpmManifest {
+  runtime: string;
+  architecture: Architecture;
+  registry: string;
+  node?: string;
+  unzippedBytes: number;
+  packages: Array<{ location: string; name: string; version: string; integrity: string; license?: string; optional: boolean }>;
+  installScriptsSkipped: string[];
+  nativeFiles: Array<{ file: string; machine: string; glibc?: string }>;
+  stripped: Record<string, number>;
+}
+
+export interface NpmKindOptions {
+  /** Runs the load check (default true); the Verify step's hook will own it. */
+  loadCheck?: boolean;
+  /** Packages fetched at once (default 8). */
+  concurrency?: number;
+}
+
+function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function specOf(target: LayerTarget): NpmSpec {
+  return target.spec as unknown as NpmSpec;
+}
+
+function labelOf(target: LayerTarget): string {
+  const spec = specOf(target);
+  return `npm layer ${target.layerName} (${spec.runtime} ${spec.architecture})`;
+}
+
+function npmTargetOf(spec: NpmSpec, node: NodeRelease, ctx: KindContext): NpmTarget {
+  return {
+    os: 'linux',
+    cpu: NODE_ARCH[spec.architecture],
+    libc: 'glibc',
+    nodeVersion: node.version,
+    registry: spec.registry.endsWith('/') ? spec.registry : `${spec.registry}/`,
+    cache: path.join(ctx.cacheDir, 'npm', '_cacache'),
+  };
+}
+
+function runtimeText(spec: NpmSpec): string {
+  const facts = nodeLambdaRuntime(spec.runtime);
+  return `${spec.runtime} (${facts.os}, glibc ${glibcText(facts.glibc)})`;
+}
+
+/** The newest Node.js of the runtime's line on the registry: what engines are checked against and the check runs on. */
+async function nodeOf(spec: NpmSpec, label: string): Promise<NodeRelease> {
+  try {
+    return await resolveNodeRelease('npm', String(spec.major), spec.architecture, { npmRegistryUrl: spec.registry });
+  } catch (error) {
+    throw new BuildError(`${label}: cannot find Node.js ${spec.major} for the engines check and the load check: ${(error as Error).message}`);
+  }
+}
+
+/** Builds the npm layer kind; `npmKind` is the default one. */
+export function createNpmKind(options: NpmKindOptions = {}): LayerKind<NpmEntry> {
+  async function resolveInputs(target: LayerTarget, spec: NpmSpec, node: NodeRelease, ctx: KindContext): Promise<NpmInputs> {
+    const label = labelOf(target);
+    let source: { specs: string[] } | { lockfile: string };
+    if (spec.lockfile) {
+      const file = path.resolve(spec.catalogDir ?? '.', spec.lockfile);
+      let text: string;
+      try {
+        text = await fs.readFile(file, 'utf8');
+      } catch (error) {
+        throw new BuildError(`${label}: cannot read the lockfile ${file} (${(error as NodeJS.ErrnoException).code}); lockfile is a package-lock.json path relative to the catalog file`);
+      }
+      source = { lockfile: text };
+    } else source = { specs: spec.packages ?? [] };
+    const tree = await resolveTree(source, npmTargetOf(spec, node, ctx), ctx.workDir, label);
+    return { registry: spec.registry, runtime: spec.runtime, architecture: spec.architecture, strip: spec.strip, direct: tree.direct, packages: tree.packages };
+  }
+
+  const topOf = (inputs: NpmInputs) => inputs.packages.find((p) => p.location === `node_modules/${inputs.direct[0]}`);
+
+  return {
+    kind: 'npm',
+    entrySchema: npmEntrySchema as unknown as z.ZodType<NpmEntry>,
+
+    expand(entry: NpmEntry, settings: KindSettings): LayerTarget[] {
+      const targets: LayerTarget[] = [];
+      const strip: NpmStrip = entry.strip === undefined || entry.strip === true ? STRIP_ALL : entry.strip === false ? STRIP_NONE : { ...STRIP_ALL, ...entry.strip };
+      for (const runtime of entry.runtimes) {
+        const facts = nodeLambdaRuntime(runtime);
+        for (const architecture of entry.architectures) {
+          const layerName = `${settings.prefix}-node${facts.major}-${architecture}-${entry.name}`;
+          if (!/^[a-zA-Z0-9_-]{1,140}$/.test(layerName)) {
+            throw new LaminaError(`layer name ${JSON.stringify(layerName)} of entry ${entry.name} is not 1-140 of [a-zA-Z0-9-_]; shorten the entry name or the prefix`);
+          }
+          const spec: NpmSpec = {
+            ...(entry.packages ? { packages: entry.packages } : {}),
+            ...(entry.lockfile ? { lockfile: entry.lockfile, ...(settings.catalogDir ? { catalogDir: settings.catalogDir } : {}) } : {}),
+            runtime,
+            major: facts.major,
+            architecture,
+            glibc: [facts.glibc[0], facts.glibc[1]],
+            registry: entry.registry ?? settings.npmRegistryUrl ?? DEFAULT_NPM_REGISTRY_URL,
+            strip,
+            ...(entry.description ? { userDescription: entry.description } : {}),
+          };
+          const what = entry.packages ? entry.packages.join(', ') : `the packages of ${entry.lockfile}`;
+          targets.push({
+            entry: entry.name,
+            kind: 'npm',
+            layerName,
+            runtimes: [runtime],
+            architectures: [architecture],
+            description: cut(entry.description ?? `${what} for ${runtime} ${architecture}`, 256),
+            spec: { ...spec },
+          });
+        }
+      }
+      return targets;
+    },
+
+    async resolve(target: LayerTarget, ctx: KindContext): Promise<ResolvedTarget> {
+      const spec = specOf(target);
+      const label = labelOf(target);
+      const node = await nodeOf(spec, label);
+      const inputs = await resolveInputs(target, spec, node, ctx);
+      const directs = inputs.packages.filter((p) => inputs.direct.some((name) => p.location === `node_modules/${name}`));
+      ctx.log(`${label}: resolved ${inputs.packages.length} packages for ${directs.map((p) => `${p.name}@${p.version}`).join(', ')} (engines checked against Node.js ${node.version})`);
+      const top = topOf(inputs);
+      return { ...target, spec: { ...spec, node }, inputs, packageVersion: top ? `${top.name} ${top.version}` : undefined };
+    },
+
+    async build(target: ResolvedTarget, ctx: KindContext): Promise<BuiltLayer> {
+      const spec = specOf(target);
+      const label = labelOf(target);
+      const node = spec.node ?? (await nodeOf(spec, label));
+      const inputs = (target.inputs as NpmInputs | undefined)?.packages ? (target.inputs as NpmInputs) : await resolveInputs(target, spec, node, ctx);
+      const npmTarget = npmTargetOf(spec, node, ctx);
+      const rootDir = path.join(ctx.workDir, 'layer');
+      const nodejsDir = path.join(rootDir, 'nodejs');
+      await fs.rm(rootDir, { recursive: true, force: true });
+      await fs.mkdir(path.join(nodejsDir, 'node_modules'), { recursive: true });
+      await fetchTree(inputs.packages, nodejsDir, npmTarget, label, options.concurrency ?? 8);
+      ctx.log(`${label}: fetched ${inputs.packages.length} packages (integrity verified)`);
+
+      const stripped = await stripPackages(nodejsDir, inputs.packages, inputs.strip, `linux-${NODE_ARCH[spec.architecture]}`);
+      const freed = Object.values(stripped).reduce((a, b) => a + b, 0);
+      if (freed > 0) ctx.log(`${label}: strip removed ${formatBytes(freed)} (${Object.entries(stripped).map(([k, v]) => `${k} ${formatBytes(v)}`).join(', ')})`);
+
+      const nativeTarget = { architecture: spec.architecture, glibc: spec.glibc, runtime: runtimeText(spec) };
+      const nativeFiles = await assertNativeFilesFit(
+        nodejsDir,
+        nativeTarget,
+        label,
+        'Pin a version that ships a prebuilt binary for this target, or drop this runtime/architecture from the entry',
+      );
+      const scripts = await checkInstallScripts(nodejsDir, inputs.packages, nativeFiles);
+      if (scripts.broken.length > 0) {
+        throw new BuildError(
+          `${label}: ${scripts.broken.map((b) => `${b.id} needs its install script (${b.script}) to build or download native code, and ships no prebuilt binary for linux ${NODE_ARCH[spec.architecture]}`).join('; ')}. lamina runs no install scripts: use a package with prebuilt binaries for Linux (e.g. bcryptjs for bcrypt), a version that ships them, or a files layer with the built module`,
+        );
+      }
+      if (scripts.skipped.length > 0) ctx.log(`${label}: install scripts not run (not needed: no native build): ${scripts.skipped.join('; ')}`);
+
+      const unzippedBytes = await directorySize(rootDir);
+      const top = topOf(inputs);
+      const others = inputs.packages.length - 1;
+      const topText = top ? `${top.name} ${top.version}` : (spec.packages ?? []).join(', ');
+      const summary = `${topText}${others > 0 ? ` (+${others} packages)` : ''} for ${spec.runtime} ${spec.architecture}`;
+      const description = cut(spec.userDescription ? `${spec.userDescription} - ${summary}` : summary, 256);
+      const directs = inputs.packages.filter((p) => inputs.direct.some((name) => p.location === `node_modules/${name}`));
+      const licenseInfo = directs.length === 1 ? directs[0].license : directs.filter((p) => p.license).map((p) => `${p.name}: ${p.license}`).join('; ') || undefined;
+      const manifest: NpmManifest = {
+        runtime: spec.runtime,
+        architecture: spec.architecture,
+        registry: inputs.registry,
+        node: node.version,
+        unzippedBytes,
+        packages: inputs.packages.map((p) => ({ location: p.location, name: p.name, version: p.version, integrity: p.integrity, optional: p.optional, ...(p.license ? { license: p.license } : {}) })),
+        installScriptsSkipped: scripts.skipped,
+        nativeFiles: nativeFiles.map((f) => ({ file: `nodejs/${f.file}`, machine: f.machine, ...(f.maxGlibc ? { glibc: glibcText(f.maxGlibc) } : {}) })),
+        stripped,
+      };
+      ctx.log(`${label}: ${inputs.packages.length} packages, ${nativeFiles.length} native files checked, ${formatBytes(unzippedBytes)} unzipped`);
+      return {
+        rootDir,
+        description,
+        licenseInfo: licenseInfo ? cut(licenseInfo, 512) : undefined,
+        packageVersion: top ? `${top.name} ${top.version}` : undefined,
+        manifest,
+        attachments: { 'sbom.cdx.json': npmSbom({ name: target.layerName, version: top?.version ?? '0', description }, inputs.packages, inputs.direct) },
+      };
+    },
+
+    async smokeTest(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void> {
+      if (options.loadCheck === false) return;
+      const spec = specOf(target);
+      const inputs = target.inputs as NpmInputs;
+      await checkPackagesLoad(inputs.direct, layerDir, { major: spec.major, architecture: spec.architecture, registry: spec.registry, release: spec.node }, ctx, labelOf(target));
+    },
+  };
+}
+
+/** The `npm` layer kind. */
+export const npmKind: LayerKind<NpmEntry> = createNpmKind();
