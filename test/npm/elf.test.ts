@@ -24,7 +24,7 @@ describe('ELF reader', () => {
     expect(() => readElf(whole.subarray(0, whole.length - 40))).toThrow(/truncated/);
   });
 
-  it('reads a real prebuilt: the node binary running this test is read as this machine's architecture, needing glibc 2.x', () => {
+  it('reads a real prebuilt: the node binary running this test, with the architecture of this machine and a glibc 2.x need', () => {
     const info = readElf(require('node:fs').readFileSync(process.execPath));
     expect(info.machine).toBe(process.arch === 'arm64' ? 'arm64' : 'x86_64');
     expect(info.maxGlibc![0]).toBe(2);

@@ -12,6 +12,8 @@ import {
   type LayerKind,
   type LayerTarget,
   type ResolvedTarget,
+  type VerifyContext,
+  type VerifyReport,
 } from '../kind';
 import { assertNativeFilesFit } from '../elf/native-check';
 import { glibcText } from '../elf/elf';
@@ -122,8 +124,6 @@ export interface NpmManifest {
 }
 
 export interface NpmKindOptions {
-  /** Runs the load check (default true); the Verify step's hook will own it. */
-  loadCheck?: boolean;
   /** Packages fetched at once (default 8). */
   concurrency?: number;
 }
@@ -300,11 +300,10 @@ export function createNpmKind(options: NpmKindOptions = {}): LayerKind<NpmEntry>
       };
     },
 
-    async smokeTest(target: ResolvedTarget, layerDir: string, ctx: KindContext): Promise<void> {
-      if (options.loadCheck === false) return;
-      const spec = specOf(target);
-      const inputs = target.inputs as NpmInputs;
-      await checkPackagesLoad(inputs.direct, layerDir, { major: spec.major, architecture: spec.architecture, registry: spec.registry, release: spec.node }, ctx, labelOf(target));
+    verify: {
+      async run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport> {
+        return checkPackagesLoad((target.inputs as NpmInputs).direct, layerDir, ctx, labelOf(target));
+      },
     },
   };
 }

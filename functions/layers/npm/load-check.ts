@@ -1,9 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { invokeFunction } from '../../runtime-api/invoke';
-import { BuildError, type Architecture, type KindContext, type ResolvedTarget } from '../kind';
-import { hostArchitecture, nodeRuntimeKind } from '../node-runtime/kind';
-import { resolveNodeRelease, type NodeRelease } from '../node-runtime/releases';
+import { NotVerifiableError, VerificationError, type VerifyContext, type VerifyReport } from '../kind';
+import { NODE_RUNTIME_CLIENT } from '../node-runtime/runtime-client';
 
 /**
  * The function the check invokes: `require()` of each package from the layer's `nodejs/node_modules` (found as Lambda
@@ -57,76 +56,43 @@ exports.handler = async (event) => {
 };
 `;
 
-export interface LoadCheckOptions {
-  /** Node.js major line to load the packages with. */
-  major: number;
-  architecture: Architecture;
-  /** Registry the node-linux-<arch> package comes from (as the node-runtime kind fetches it). */
-  registry: string;
-  /** The Node.js release to use; resolved from the registry when unset. */
-  release?: NodeRelease;
-}
-
-/** Lays out a node-runtime layer of the target's Node.js line under workDir, with the node-runtime kind's own build. */
-async function nodeRuntimeLayer(options: LoadCheckOptions, ctx: KindContext): Promise<{ dir: string; version: string }> {
-  const release = options.release ?? (await resolveNodeRelease('npm', String(options.major), options.architecture, { npmRegistryUrl: options.registry }));
-  const workDir = path.join(ctx.workDir, 'load-check-node');
-  const target: ResolvedTarget = {
-    entry: 'load-check',
-    kind: 'node-runtime',
-    layerName: `load-check-node${options.major}`,
-    runtimes: [],
-    architectures: [options.architecture],
-    description: '',
-    spec: {},
-    inputs: { release, architecture: options.architecture },
-  };
-  const built = await nodeRuntimeKind.build(target, { ...ctx, workDir });
-  return { dir: built.rootDir, version: release.version };
-}
-
 /**
- * Proves an npm layer before it is published: each top-level package is loaded by a Node.js of the target's line
- * through lamina's Runtime API (as Lambda would run a function on the layer), where this machine can run the
- * target's architecture. Returns what was loaded how; throws a BuildError naming each package that fails to load.
+ * Proves an npm layer on its target: each top-level package is loaded by the verify environment's Node.js (the
+ * target's line, under qemu for arm64 on x86_64) running lamina's Runtime API client, as Lambda would run a function
+ * on the layer. Throws a VerificationError naming each package that fails to load, with its error.
  */
-export async function checkPackagesLoad(
-  packages: string[],
-  layerDir: string,
-  options: LoadCheckOptions,
-  ctx: KindContext,
-  label: string,
-): Promise<{ verified: boolean; node?: string; results: Record<string, { how?: string; error?: string }> }> {
-  if (hostArchitecture() !== options.architecture) {
-    ctx.log(`${label}: load check skipped: this machine (${process.platform} ${process.arch}) cannot run ${options.architecture} code; the layer is not verified here`);
-    return { verified: false, results: {} };
-  }
-  const node = await nodeRuntimeLayer(options, ctx);
+export async function checkPackagesLoad(packages: string[], layerDir: string, ctx: VerifyContext, label: string): Promise<VerifyReport> {
+  const { node } = ctx.env;
+  if (!node) throw new NotVerifiableError(`${label}: the verify environment ${ctx.env.description} has no Node.js`);
   const code = path.join(ctx.workDir, 'load-check-function');
   await fs.rm(code, { recursive: true, force: true });
   await fs.mkdir(code, { recursive: true });
   await fs.writeFile(path.join(code, 'index.js'), LOAD_CHECK_FUNCTION);
+  await fs.writeFile(path.join(code, 'runtime.js'), NODE_RUNTIME_CLIENT);
+  // What Lambda's managed runtime would start; the command below starts the same through the environment's node.
+  await fs.writeFile(path.join(code, 'bootstrap'), `#!/bin/sh\nexec node "$LAMBDA_TASK_ROOT/runtime.js"\n`, { mode: 0o755 });
   const report = await invokeFunction({
-    layers: [node.dir, layerDir],
+    layers: [layerDir],
     code,
     handler: 'index.handler',
     events: [{ packages }],
-    timeoutSeconds: 120,
+    timeoutSeconds: 300,
     memoryMb: 1024,
     workDir: ctx.workDir,
+    command: ({ task }) => [...node, path.join(task, 'runtime.js')],
   });
   const result = report.results[0];
   if (!result.ok) {
-    throw new BuildError(`${label}: loading ${packages.join(', ')} on Node.js ${node.version} failed: ${result.error.errorType}: ${result.error.errorMessage}; logs:\n${report.logs.slice(-4000)}`);
+    throw new VerificationError(packages.join(', '), `${label}: loading ${packages.join(', ')} with ${ctx.env.description} failed: ${result.error.errorType}: ${result.error.errorMessage}; logs:\n${report.logs.slice(-4000)}`);
   }
-  const response = result.response as { node: string; results: Record<string, { how?: string; error?: string }> };
+  const response = result.response as { node: string; arch: string; results: Record<string, { how?: string; error?: string }> };
   const failed = Object.entries(response.results).filter(([, r]) => r.error);
   if (failed.length > 0) {
-    throw new BuildError(
-      `${label}: ${failed.map(([name, r]) => `${name} does not load on Node.js ${response.node} ${options.architecture}: ${(r.error ?? '').split('\n').slice(0, 4).join(' | ')}`).join('; ')}. Nothing was published; pin a version that works on this runtime, or report it to the package's maintainers`,
+    throw new VerificationError(
+      failed.map(([name]) => name).join(', '),
+      `${label}: ${failed.map(([name, r]) => `${name} does not load on Node.js ${response.node} ${response.arch}: ${(r.error ?? '').split('\n').slice(0, 4).join(' | ')}`).join('; ')}. Nothing was published; pin a version that works on this runtime, or report it to the package's maintainers`,
     );
   }
-  const summary = Object.entries(response.results).map(([name, r]) => `${name} (${r.how === 'none' ? 'no entry point to load' : r.how})`);
-  ctx.log(`${label}: load check passed on Node.js ${response.node}: ${summary.join(', ')}`);
-  return { verified: true, node: response.node, results: response.results };
+  const loaded = Object.entries(response.results).map(([name, r]) => `${name} (${r.how === 'none' ? 'no entry point to load' : r.how})`);
+  return { summary: `loaded ${loaded.length} top-level package(s) on Node.js ${response.node} ${response.arch}: ${loaded.join(', ')}` };
 }
