@@ -26,7 +26,11 @@ export interface LocalServicesOptions {
   stateDir: string;
   /** Keep DynamoDB in memory instead of on disk (tests). */
   inMemory?: boolean;
+  /** The services the caller needs (all three when absent): `lamina list` reads the table and nothing else. */
+  needs?: readonly LocalService[];
 }
+
+export type LocalService = 'dynamodb' | 's3' | 'lambda';
 
 export interface LocalServices {
   /** The environment the handlers need, as it was set on process.env. */
@@ -92,8 +96,9 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       else process.env[name] = previous[name];
     }
   };
+  const needed = (service: LocalService) => !options.needs || options.needs.includes(service);
   try {
-    await fs.mkdir(options.stateDir, { recursive: true });
+    // No folder is made for state unless a service that keeps some is started here.
     if (configured('DYNAMODB')) reused.push(`DynamoDB at ${configured('DYNAMODB')}`);
     else {
       const dynamoPath = path.join(options.stateDir, 'dynamodb');
@@ -103,8 +108,10 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       closers.push(() => new Promise((resolve) => server.close(() => resolve())));
       started.push(`DynamoDB (dynalite) at ${env.AWS_ENDPOINT_URL_DYNAMODB}`);
     }
-    const embeddedS3 = !configured('S3');
-    if (!embeddedS3) reused.push(`S3 at ${configured('S3')}`);
+    const embeddedS3 = needed('s3') && !configured('S3');
+    if (!needed('s3')) {
+      // Not used by the caller.
+    } else if (!embeddedS3) reused.push(`S3 at ${configured('S3')}`);
     else {
       const directory = path.join(options.stateDir, 's3');
       await fs.mkdir(directory, { recursive: true });
@@ -120,7 +127,9 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     apply();
     resetDocumentClient();
     let emulator: LambdaEmulator | undefined;
-    if (configured('LAMBDA')) reused.push(`Lambda at ${configured('LAMBDA')}`);
+    if (!needed('lambda')) {
+      // Not used by the caller.
+    } else if (configured('LAMBDA')) reused.push(`Lambda at ${configured('LAMBDA')}`);
     else {
       emulator = await startLambdaEmulator({
         dataDir: path.join(options.stateDir, 'lambda'),
@@ -132,7 +141,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       apply();
     }
     await ensureTable(env.LAMINA_TABLE);
-    await ensureBucketInRegion(env.LAMINA_BUCKET, LOCAL_REGION);
+    if (needed('s3')) await ensureBucketInRegion(env.LAMINA_BUCKET, LOCAL_REGION);
     // The embedded S3 gets a staging bucket per region, as `cdk deploy --all` makes them; a configured S3 is the user's.
     if (embeddedS3) Object.assign(env, await createLocalStagingBuckets());
     apply();

@@ -1,17 +1,32 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { expandCatalog, loadCatalog } from '../../functions/catalog/catalog';
 import { packageLayer } from '../../functions/build/build';
+import type { BuiltLayer } from '../../functions/layers/kind';
 import { kindNamed } from '../../functions/layers/kinds';
 import { hostEnvironment } from '../../functions/verify/environments';
 import { EXIT, UsageError, type Command } from './command';
 import { DEFAULT_CATALOG, DEFAULT_STATE_DIR } from './run';
 import { formatTable, parseOptions } from './options';
 
+/**
+ * Writes what the pipeline stores beside a zip (the kind's manifest, and its attachments such as the CycloneDX
+ * SBOM) beside the zip in the output folder: `<layer>.manifest.json`, `<layer>.cdx.json`. Returns the files written.
+ */
+async function writeBesideZip(zipFile: string, built: BuiltLayer): Promise<string[]> {
+  const base = zipFile.replace(/\.zip$/, '');
+  const files: Array<[string, string]> = [];
+  if (built.manifest !== undefined) files.push([`${base}.manifest.json`, `${JSON.stringify(built.manifest, null, 2)}\n`]);
+  // The artifact store names the SBOM `sbom.cdx.json` inside the layer's folder; beside a zip the layer names it.
+  for (const [name, body] of Object.entries(built.attachments ?? {})) files.push([`${base}.${name.replace(/^sbom\./, '')}`, body]);
+  for (const [file, body] of files) await writeFile(file, body);
+  return files.map(([file]) => file);
+}
+
 export const buildCommand: Command = {
   name: 'build',
-  summary: 'Build the zips of one catalog entry (every target of it) into ./dist; nothing is published.',
+  summary: 'Build the zips of one catalog entry (every target of it) into ./dist, each with its manifest and SBOM; nothing is published.',
   usage: 'lamina build <entry> [--catalog catalog.yaml] [--out dist] [--state .lamina]',
   async run(args) {
     const { values, positionals } = parseOptions(
@@ -46,6 +61,8 @@ export const buildCommand: Command = {
             publishUnverified: catalog.settings.publishUnverified,
           },
         });
+        const beside = await writeBesideZip(zipFile, built);
+        if (beside.length > 0) log(`wrote ${beside.map((file) => path.relative(process.cwd(), file)).join(', ')} beside the zip`);
         rows.push([path.relative(process.cwd(), zipFile), String(zip.size), String(zip.unzippedSize), zip.sha256, built.description]);
         for (const v of verifications) verified.push([target.layerName, `${v.runtime} ${v.architecture}`, v.status, v.status === 'verified' ? v.how : v.status === 'failed' ? `${v.subject}: ${v.error?.split('\n')[0]}` : (v.reason ?? '')]);
       } finally {

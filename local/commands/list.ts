@@ -134,7 +134,7 @@ export const listCommand: Command = {
       throw new UsageError(`no local store in ${stateDir}: run \`lamina run\` first, or give --state or --api`);
     }
     process.env.LAMINA_LOG_FORMAT ??= 'text';
-    const services = await startLocalServices({ stateDir });
+    const services = await startLocalServices({ stateDir, needs: ['dynamodb'] });
     try {
       console.log(renderItems(await collectListing(inProcessListing(), filters), values.format!));
     } finally {

@@ -1,26 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-
-const ROOT = path.resolve(__dirname, '..', '..');
-
-/** Runs the real `lamina` binary as a person would, in `cwd`. */
-function lamina(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'lamina.cjs'), ...args], {
-      cwd,
-      env: { ...process.env, LAMINA_LOG_FORMAT: 'text' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+import { lamina } from '../support/cli';
 
 const CATALOG = `
 settings:

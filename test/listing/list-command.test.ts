@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -73,6 +74,24 @@ describe('lamina list', () => {
     await expect(list(['--state', stateDir, '--format', 'yaml'])).rejects.toThrow(/table, json, csv/);
     await expect(list(['--api', 'not a url'])).rejects.toThrow(/not a URL/);
     await expect(list(['--state', path.join(stateDir, 'missing')])).rejects.toThrow(/run `lamina run` first/);
+  });
+
+  test('with DynamoDB elsewhere it reads the table there and makes no state folder', async () => {
+    const services = await startLocalServices({ stateDir });
+    const saved = { s3: process.env.AWS_ENDPOINT_URL_S3, lambda: process.env.AWS_ENDPOINT_URL_LAMBDA };
+    // Only DynamoDB is configured, as a user pointing lamina at a remote table would have it.
+    delete process.env.AWS_ENDPOINT_URL_S3;
+    delete process.env.AWS_ENDPOINT_URL_LAMBDA;
+    const nowhere = path.join(stateDir, 'not-a-state-folder');
+    try {
+      const remote = JSON.parse((await list(['--state', nowhere, '--format', 'json'])).out) as ListingItem[];
+      expect(remote).toEqual(JSON.parse((await list(['--state', stateDir, '--format', 'json'])).out));
+      expect(remote).toHaveLength(3);
+      expect(existsSync(nowhere)).toBe(false);
+    } finally {
+      Object.assign(process.env, { AWS_ENDPOINT_URL_S3: saved.s3, AWS_ENDPOINT_URL_LAMBDA: saved.lambda });
+      await services.close();
+    }
   });
 
   test('--api reads a served listing API and gives what the local store gives', async () => {
