@@ -6,6 +6,7 @@ import { ArtifactStore } from '../functions/aws/artifacts';
 import { resetDocumentClient } from '../functions/aws/dynamodb';
 import { createTableInput } from '../schema/table';
 import { startLambdaEmulator, type LambdaEmulator } from './lambda-emulator';
+import { BucketRegions, type KoaMiddleware } from './s3-regions/bucket-regions';
 import { createLocalStagingBuckets, ensureBucketInRegion } from './s3-regions/staging-buckets';
 
 // dynalite and s3rver ship no types.
@@ -15,6 +16,8 @@ const dynalite = require('dynalite') as (options: Record<string, unknown>) => im
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  /** Koa's middleware chain (s3rver is a Koa application), composed when the server starts listening. */
+  middleware: KoaMiddleware[];
 };
 
 export const LOCAL_TABLE = 'lamina';
@@ -116,12 +119,18 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       const directory = path.join(options.stateDir, 's3');
       await fs.mkdir(directory, { recursive: true });
       const s3 = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, allowMismatchedSignatures: true, vhostBuckets: false });
+      // s3rver has no regions: lamina records each bucket's at CreateBucket and answers GetBucketLocation.
+      const regions = await BucketRegions.open(path.join(options.stateDir, 's3-regions.json'));
+      s3.middleware.unshift(regions.middleware());
       const address = await s3.run();
       env.AWS_ENDPOINT_URL_S3 = `http://127.0.0.1:${address.port}`;
       // s3rver knows one access key; dynalite and the layer emulator accept any.
       env.AWS_ACCESS_KEY_ID = 'S3RVER';
       env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-      closers.push(() => s3.close());
+      closers.push(async () => {
+        await s3.close();
+        await regions.idle();
+      });
       started.push(`S3 (s3rver) at ${env.AWS_ENDPOINT_URL_S3}`);
     }
     apply();
@@ -134,6 +143,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       emulator = await startLambdaEmulator({
         dataDir: path.join(options.stateDir, 'lambda'),
         readS3Object: (bucket, key) => new ArtifactStore(bucket).getBuffer(key),
+        s3BucketRegion: (bucket) => new ArtifactStore(bucket).region(),
       });
       env.AWS_ENDPOINT_URL_LAMBDA = emulator.url;
       closers.push(() => emulator!.close());

@@ -1,4 +1,4 @@
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, GetBucketLocationCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -97,6 +97,13 @@ export class ArtifactStore {
     } finally {
       client.destroy();
     }
+  }
+
+  /** The region this bucket is in (GetBucketLocation: empty means us-east-1, and the legacy `EU` eu-west-1). */
+  async region(): Promise<string> {
+    const { LocationConstraint } = await this.s3.send(new GetBucketLocationCommand({ Bucket: this.bucket }));
+    if (!LocationConstraint) return 'us-east-1';
+    return LocationConstraint === 'EU' ? 'eu-west-1' : LocationConstraint;
   }
 
   private regionalClient(region: string): S3Client {

@@ -5,7 +5,7 @@ import { LambdaApiError, requestTooLarge, sendError } from './errors';
 import { FaultInjector, faultsFromEnvironment, type EmulatorFault } from './faults';
 import { readBody, sendJson } from './http-io';
 import { createLimiter } from './limiter';
-import type { ReadS3Object } from './layer-content';
+import type { ReadS3Object, S3BucketRegion } from './layer-content';
 import { renderPolicy } from './policy';
 import type { OperationResult } from './operations';
 import { matchRoute, type Route } from './routes';
@@ -13,7 +13,7 @@ import { regionFromRequest } from './sigv4-region';
 import { LayerStore } from './store';
 
 export type { EmulatorFault } from './faults';
-export type { ReadS3Object } from './layer-content';
+export type { ReadS3Object, S3BucketRegion } from './layer-content';
 
 export interface LambdaEmulatorOptions {
   /** Folder holding the emulator's state (JSON metadata and content-addressed zips); reused across restarts. */
@@ -26,6 +26,8 @@ export interface LambdaEmulatorOptions {
   accountId?: string;
   /** Reads S3 content for PublishLayerVersion with S3Bucket/S3Key. */
   readS3Object?: ReadS3Object;
+  /** The region of an S3 bucket; when given, content from a bucket of another region is refused as Lambda does. */
+  s3BucketRegion?: S3BucketRegion;
 }
 
 /** One live layer version, as the emulator holds it. */
@@ -141,6 +143,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
       baseUrl,
       store,
       readS3Object: options.readS3Object,
+      s3BucketRegion: options.s3BucketRegion,
       params,
       query: url.searchParams,
       body,

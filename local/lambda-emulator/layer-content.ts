@@ -6,6 +6,15 @@ import { invalidParameter } from './errors';
 /** Reads an S3 object for PublishLayerVersion's S3Bucket/S3Key content (S3ObjectVersion passed when given). */
 export type ReadS3Object = (bucket: string, key: string, version?: string) => Promise<Buffer>;
 
+/** The region an S3 bucket is in (GetBucketLocation), or undefined when S3 does not say. */
+export type S3BucketRegion = (bucket: string) => Promise<string | undefined>;
+
+/** Where the request is served, and how to find a bucket's region: Lambda reads S3 only in its own region. */
+export interface S3ReadContext {
+  region: string;
+  bucketRegion?: S3BucketRegion;
+}
+
 /** The Content member of a PublishLayerVersion request, as the SDK serializes it. */
 export interface LayerContentInput {
   ZipFile?: string;
@@ -29,7 +38,7 @@ export interface InspectedZip {
  * request (MAX_PUBLISH_REQUEST_BYTES, enforced on the body before it is parsed), not on the zip: a zip slightly over
  * 50 MiB whose base64 request fits is accepted, as it is by AWS.
  */
-export async function loadLayerContent(content: LayerContentInput, readS3Object?: ReadS3Object): Promise<Buffer> {
+export async function loadLayerContent(content: LayerContentInput, readS3Object?: ReadS3Object, where?: S3ReadContext): Promise<Buffer> {
   const fromS3 = content.S3Bucket !== undefined || content.S3Key !== undefined;
   if (content.ZipFile !== undefined && fromS3) {
     throw invalidParameter('Please provide either a ZipFile or an S3Bucket and S3Key as the layer content, not both.');
@@ -48,6 +57,13 @@ export async function loadLayerContent(content: LayerContentInput, readS3Object?
     );
   }
   try {
+    const bucketRegion = await where?.bucketRegion?.(content.S3Bucket);
+    if (bucketRegion && where && bucketRegion !== where.region) {
+      // What Lambda answers when the bucket is in another region (S3 redirects its GetObject).
+      throw Object.assign(new Error(`The bucket is in this region: ${bucketRegion}. Please use this region to retry the request`), {
+        Code: 'PermanentRedirect',
+      });
+    }
     return await readS3Object(content.S3Bucket, content.S3Key, content.S3ObjectVersion);
   } catch (error) {
     const code = (error as { Code?: string; name?: string }).Code ?? (error as Error).name ?? 'InternalError';

@@ -17,7 +17,7 @@ import {
   type LayerReference,
 } from './constraints';
 import { LambdaApiError, conflict, invalidParameter, notFound, preconditionFailed } from './errors';
-import { inspectLayerZip, loadLayerContent, type LayerContentInput, type ReadS3Object } from './layer-content';
+import { inspectLayerZip, loadLayerContent, type LayerContentInput, type ReadS3Object, type S3BucketRegion } from './layer-content';
 import { decodeMarker, page } from './paging';
 import { renderPolicy, renderStatement, type PolicyStatementRecord } from './policy';
 import type { LayerStore, VersionRecord } from './store';
@@ -30,6 +30,8 @@ export interface OperationContext {
   baseUrl: string;
   store: LayerStore;
   readS3Object?: ReadS3Object;
+  /** Where an S3 bucket is: content from a bucket of another region is refused, as Lambda refuses it. */
+  s3BucketRegion?: S3BucketRegion;
   /** Decoded path parameters by name (LayerName, VersionNumber, StatementId). */
   params: Record<string, string>;
   query: URLSearchParams;
@@ -129,7 +131,7 @@ export async function publishLayerVersion(ctx: OperationContext): Promise<Operat
       `The layer ARN ${ctx.params.LayerName} is not in this region (${ctx.region}) and account (${ctx.accountId}); publish with the layer name or an ARN of this region and account.`,
     );
   }
-  const data = await loadLayerContent(body.Content as LayerContentInput, ctx.readS3Object);
+  const data = await loadLayerContent(body.Content as LayerContentInput, ctx.readS3Object, { region: ctx.region, bucketRegion: ctx.s3BucketRegion });
   const zip = await inspectLayerZip(data);
   const record = await ctx.store.publish(
     ctx.region,
