@@ -8,6 +8,9 @@ import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { noticeConfigOf } from '../functions/notices/environment';
 import type { Construct } from 'constructs';
 import type { Catalog } from '../functions/catalog/catalog';
 import { DEFINITION_FILE, TASK_FUNCTIONS } from '../statemachine/definition';
@@ -57,6 +60,7 @@ export class LaminaStack extends Stack {
   readonly api: apigwv2.HttpApi;
   /** Where the staging stacks go (infra/lamina-app.ts creates one per region) and the id in their buckets' names. */
   readonly staging: { deploymentId: string; regions: string[] };
+  readonly topic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: LaminaStackProps) {
     super(scope, id, props);
@@ -76,6 +80,11 @@ export class LaminaStack extends Stack {
     this.table = createLaminaTable(this, 'Table');
     this.bucket = createArtifactBucket(this, 'ArtifactBucket');
 
+    // Notices for people: failed runs, superseded versions, coming deletions (functions/notices).
+    this.topic = new sns.Topic(this, 'Notices', { displayName: `lamina (${settings.prefix}) notices`, enforceSSL: true });
+    for (const email of settings.notifications.emails) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
+    const notices = { LAMINA_NOTICES: JSON.stringify(noticeConfigOf(settings)), LAMINA_TOPIC_ARN: this.topic.topicArn };
+
     const table = { LAMINA_TABLE: this.table.tableName };
     const bucket = { LAMINA_BUCKET: this.bucket.bucketName };
     const environments: Record<FunctionName, Record<string, string>> = {
@@ -89,14 +98,22 @@ export class LaminaStack extends Stack {
         LAMINA_ACCOUNT_ID: Aws.ACCOUNT_ID,
         LAMINA_DEPLOYMENT_ID: this.staging.deploymentId,
         LAMINA_STAGING_REGIONS: this.staging.regions.join(','),
+        ...notices,
       },
       failure: { ...table },
-      report: { ...table, ...bucket },
-      expire: { ...table },
+      report: { ...table, ...bucket, ...notices },
+      expire: { ...table, ...notices },
       // Identical listing requests within 5 s share one DynamoDB read (the API says max-age=60 anyway).
       api: { ...table, ...bucket, LAMINA_LISTING_CACHE_SECONDS: '5' },
     };
-    const policies = functionPolicies({ scope: this, table: this.table, bucket: this.bucket, prefix: settings.prefix, stagingBuckets: stagingBucketNames });
+    const policies = functionPolicies({
+      scope: this,
+      table: this.table,
+      bucket: this.bucket,
+      prefix: settings.prefix,
+      stagingBuckets: stagingBucketNames,
+      topicArns: [this.topic.topicArn, ...settings.notifications.topics],
+    });
 
     const functions = {} as Record<FunctionName, nodejs.NodejsFunction>;
     for (const name of FUNCTION_NAMES) {

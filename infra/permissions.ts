@@ -39,6 +39,8 @@ export interface PermissionContext {
   prefix: string;
   /** The staging buckets (one per region, and any the operator named) Publish copies zips over 50 MB into. */
   stagingBuckets: string[];
+  /** SNS topics notices go to: lamina's own and the catalog's `settings.notifications.topics`. */
+  topicArns: string[];
 }
 
 /**
@@ -57,6 +59,13 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
   const stagingObjects = context.stagingBuckets.map(
     (name) => `arn:${Aws.PARTITION}:s3:::${name}/${ARTIFACT_PREFIXES.layers}*`,
   );
+
+  // The lookups: `/<prefix>/layers/<layer>/latest`, in every region a layer is published in.
+  const lookups = Stack.of(scope).formatArn({ service: 'ssm', region: '*', resource: 'parameter', resourceName: `${prefix}/layers/*`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  // Events go to the default bus of the stack's region.
+  const defaultBus = Stack.of(scope).formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default', arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+  const putEvents = allow(['events:PutEvents'], [defaultBus]);
+  const publishNotices = allow(['sns:Publish'], context.topicArns);
 
   return {
     plan: [
@@ -86,10 +95,15 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       allow(['s3:GetObject'], [layers, ...stagingObjects]),
       ...(stagingObjects.length > 0 ? [allow(['s3:PutObject', 's3:DeleteObject'], stagingObjects)] : []),
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
+      allow(['ssm:GetParameter', 'ssm:PutParameter'], [lookups]),
+      putEvents,
     ],
     failure: [allow(['dynamodb:PutItem'], [tableArn])],
     report: [
-      allow(['dynamodb:PutItem'], [tableArn]),
+      // PutItem: the summary and the notices sent; GetItem: whether a notice was sent already.
+      allow(['dynamodb:PutItem', 'dynamodb:GetItem'], [tableArn]),
+      putEvents,
+      publishNotices,
       // The run's outcomes, and for the static listing export the latest pointers per region and the expiry index.
       allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI2.name}`]),
       allow(['s3:PutObject'], [listing]),
@@ -98,6 +112,11 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       allow(['lambda:DeleteLayerVersion'], [layerVersion]),
       allow(['dynamodb:Query'], [`${table.tableArn}/index/${GSI2.name}`]),
       allow(['dynamodb:UpdateItem'], [tableArn]),
+      // The latest pointers (is the layer gone from a region?) and the notices sent.
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [tableArn]),
+      allow(['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter'], [lookups]),
+      putEvents,
+      publishNotices,
     ],
     api: [
       allow(['dynamodb:GetItem', 'dynamodb:Query'], [tableArn, indexArns]),

@@ -8,6 +8,7 @@ import { createTableInput } from '../schema/table';
 import { startLambdaEmulator, type LambdaEmulator } from './lambda-emulator';
 import { BucketRegions, type KoaMiddleware } from './s3-regions/bucket-regions';
 import { createLocalStagingBuckets, ensureBucketInRegion } from './s3-regions/staging-buckets';
+import { ensureTopic, startStandIns, type StandIns } from './aws-stand-ins';
 
 // dynalite and s3rver ship no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,6 +41,8 @@ export interface LocalServices {
   env: Record<string, string>;
   /** The layer-API emulator when this process started it (not when an endpoint was given). */
   emulator?: LambdaEmulator;
+  /** The SSM, EventBridge and SNS stand-ins this process started (notices and lookups). */
+  standIns: StandIns;
   /** Which services this process started, and which it found configured. */
   started: string[];
   reused: string[];
@@ -150,6 +153,14 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       started.push(`Lambda layer API (lamina emulator) at ${emulator.url}`);
       apply();
     }
+    const standIns = await startStandIns(options.stateDir);
+    closers.push(standIns.close);
+    Object.assign(env, standIns.env);
+    started.push(...standIns.started);
+    reused.push(...standIns.reused);
+    apply();
+    env.LAMINA_TOPIC_ARN = process.env.LAMINA_TOPIC_ARN ?? (await ensureTopic());
+    apply();
     await ensureTable(env.LAMINA_TABLE);
     if (needed('s3')) await ensureBucketInRegion(env.LAMINA_BUCKET, LOCAL_REGION);
     // The embedded S3 gets a staging bucket per region, as `cdk deploy --all` makes them; a configured S3 is the user's.
@@ -158,6 +169,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     return {
       env,
       emulator,
+      standIns: standIns.standIns,
       started,
       reused,
       close: async () => {

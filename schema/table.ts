@@ -33,7 +33,7 @@ export function padVersion(version: number): string {
 export interface ItemBase {
   pk: string;
   sk: string;
-  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions';
+  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions' | 'notice';
 }
 
 // ---- Layer: what a layer is, independent of region. ----------------------------------------------------------
@@ -272,6 +272,31 @@ export interface RegionsItem extends ItemBase {
   updatedAt: string;
 }
 export const regionsKey = () => ({ pk: 'CATALOG', sk: 'REGIONS' });
+
+// ---- Notice: one notice for people (SNS, the Atom feed), newest last in its partition. -------------------------
+/** All notices: `pk = NOTICES`, sorted by time; one layer's notices: GSI1 `NOTICES#<layer>`. */
+export const NOTICES_PARTITION = 'NOTICES';
+export interface NoticeItem extends ItemBase {
+  type: 'notice';
+  noticeId: string;
+  noticeType: string;
+  time: string;
+  layerName?: string;
+  title: string;
+  summary: string;
+  detail: Record<string, unknown>;
+  gsi1pk?: string;
+  gsi1sk?: string;
+}
+export const noticeKey = (time: string, noticeId: string) => ({
+  pk: NOTICES_PARTITION,
+  sk: `${part('notice time', time)}#${part('notice id', noticeId)}`,
+});
+export const noticeByLayerIndex = (layerName: string) => ({ gsi1pk: `NOTICES#${part('layer name', layerName)}` });
+export const noticeIndexKey = (layerName: string, time: string, noticeId: string) => ({
+  ...noticeByLayerIndex(layerName),
+  gsi1sk: noticeKey(time, noticeId).sk,
+});
 
 /**
  * The table's key schema and indexes, in CreateTable's shape: CDK's stack and the local services both create

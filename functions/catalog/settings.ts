@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
+import { notificationsSchema } from '../notices/settings';
 
 /** Who may use a published layer version (AddLayerVersionPermission). */
 export const visibilitySchema = z.union([
@@ -48,5 +49,6 @@ export const settingsSchema = z.strictObject({
     .describe(
       'Whether a layer that could not be verified on its runtime and architecture (no matching interpreter or emulator) may be published. Unset: yes for local runs (with a warning), no on AWS. A layer that fails verification is never published.',
     ),
+  notifications: notificationsSchema,
 });
 export type Settings = z.infer<typeof settingsSchema>;

@@ -7,15 +7,20 @@ import { LayerStore } from '../store/layer-store';
 import { publish } from './publish';
 import { stagingConfigFromEnvironment } from './staging';
 import type { RunOutcome } from '../../schema/table';
+import { noticeDeps } from '../notices/environment';
+import { afterPublish } from '../notices/pipeline-notices';
 
-export function run(event: PublishEvent): Promise<RunOutcome> {
-  return publish(event, {
+export async function run(event: PublishEvent): Promise<RunOutcome> {
+  const outcome = await publish(event, {
     api: new LayerApi(event.region),
     store: new LayerStore(),
     artifacts: ArtifactStore.fromEnvironment(),
     staging: stagingConfigFromEnvironment(),
     log,
   });
+  // The SSM lookup and the EventBridge events of this region (functions/notices).
+  await afterPublish(event, outcome, await noticeDeps());
+  return outcome;
 }
 
 export const handler = lambdaHandler(run);

@@ -5,17 +5,20 @@ import { lambdaHandler } from '../shared/handler-runtime';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
 import { report } from './report';
+import { noticeDeps } from '../notices/environment';
+import { afterReport } from '../notices/pipeline-notices';
 
-export function run(event: ReportEvent): Promise<RunSummary> {
+export async function run(event: ReportEvent): Promise<RunSummary> {
   const store = new LayerStore();
-  return report(event, {
-    store,
-    log,
-    // The static listing: under listing/ in the artifact store, and in LAMINA_LISTING_DIR when the runner sets one.
-    exportListing: async (regions) => {
-      await exportListing(regions, { store, artifacts: ArtifactStore.fromEnvironment(), localDir: process.env.LAMINA_LISTING_DIR || undefined });
-    },
-  });
+  // Report names the regions to export (every region with layers); the export waits until the notices are in.
+  let exportRegions = event.regions;
+  const summary = await report(event, { store, log, exportListing: async (regions) => void (exportRegions = regions) });
+  // What the run published and superseded, and its failures, told to people (functions/notices), before the
+  // static listing is written, so that its feeds list them.
+  await afterReport(event, summary, await noticeDeps());
+  // The static listing: under listing/ in the artifact store, and in LAMINA_LISTING_DIR when the runner sets one.
+  await exportListing(exportRegions, { store, artifacts: ArtifactStore.fromEnvironment(), localDir: process.env.LAMINA_LISTING_DIR || undefined });
+  return summary;
 }
 
 export const handler = lambdaHandler(run);

@@ -8,6 +8,7 @@ import type { LatestItem } from '../../schema/table';
 import { describeCounts, explainOutcome } from '../../functions/report/summary';
 import { runLocalPipeline } from '../runner';
 import { startLocalServices } from '../services';
+import { applyNotificationSettings } from '../aws-stand-ins';
 import { EXIT, UsageError, type Command } from './command';
 import { formatTable, listOption, parseOptions } from './options';
 
@@ -68,6 +69,7 @@ export const runCommand: Command = {
     const services = await startLocalServices({ stateDir: path.resolve(values.state!) });
     try {
       for (const line of [...services.started, ...services.reused.map((line) => `${line} (configured)`)]) console.error(`· ${line}`);
+      await applyNotificationSettings(services.standIns, services.env.LAMINA_TOPIC_ARN, catalog.settings.notifications);
       const { summary, outcomes } = await runLocalPipeline({ only, regions, force: values.force }, {
         stateDir: path.resolve(values.state!),
         catalogFile,

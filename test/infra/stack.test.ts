@@ -27,6 +27,10 @@ const CATALOG = `settings:
   prefix: ${PREFIX}
   regions: [us-east-1, eu-west-1]
   schedule: ${SCHEDULE}
+  notifications:
+    emails: [ops@acme.example]
+    topics: [arn:aws:sns:eu-west-1:123456789012:acme-platform]
+    reminderDays: 5
 layers:
   - name: bash
     kind: bash-runtime
@@ -333,7 +337,7 @@ describe('IAM', () => {
     expect([...allowedActions(roleId('failure')).keys()]).toEqual(['dynamodb:PutItem']);
     expect(allowedActions(roleId('plan')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('api')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
-    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Query', 's3:PutObject']);
+    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'events:PutEvents', 's3:PutObject', 'sns:Publish']);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
     expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
     expect(allowedActions(roleId('plan')).get('ssm:GetParametersByPath')).toEqual(
@@ -347,6 +351,48 @@ describe('IAM', () => {
       .flatMap((policy) => (policy.Properties.PolicyDocument.Statement as Statement[]).flatMap((statement) => asList(statement.Action)));
     expect(actions.length).toBeGreaterThan(0);
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('notices and lookups', () => {
+  const topicId = () => logicalIdOf(stack.topic);
+  const lookups = new RegExp(`^arn:\\$\\{AWS::Partition\\}:ssm:\\*:\\$\\{AWS::AccountId\\}:parameter/${PREFIX}/layers/\\*$`);
+  const defaultBus = 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default';
+
+  test('a topic for people, SSL only, with the catalog\'s emails subscribed', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'ops@acme.example', TopicArn: { Ref: topicId() } });
+    template.resourceCountIs('AWS::SNS::Subscription', 1);
+    const policy = Object.values(template.findResources('AWS::SNS::TopicPolicy'))[0].Properties.PolicyDocument.Statement as Statement[];
+    expect(policy).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
+  });
+
+  test('publish, report and expire learn the prefix, the topics and the reminder days', () => {
+    for (const name of ['publish', 'report', 'expire'] as FunctionName[]) {
+      const variables = resources[functionId(name)].Properties.Environment.Variables;
+      expect(JSON.parse(variables.LAMINA_NOTICES)).toEqual({ prefix: PREFIX, reminderDays: 5, topics: ['arn:aws:sns:eu-west-1:123456789012:acme-platform'] });
+      expect(variables.LAMINA_TOPIC_ARN).toEqual({ Ref: topicId() });
+    }
+  });
+
+  test('events go to the default bus only, from the steps that send them', () => {
+    for (const name of ['publish', 'report', 'expire'] as FunctionName[]) expect(allowedActions(roleId(name)).get('events:PutEvents')).toEqual([defaultBus]);
+    for (const name of ['plan', 'build', 'failure', 'api'] as FunctionName[]) expect(allowedActions(roleId(name)).has('events:PutEvents')).toBe(false);
+  });
+
+  test("SNS messages go to lamina's topic and the catalog's, from report and expire only", () => {
+    for (const name of ['report', 'expire'] as FunctionName[]) {
+      expect(allowedActions(roleId(name)).get('sns:Publish')?.sort()).toEqual([`\${${topicId()}}`, 'arn:aws:sns:eu-west-1:123456789012:acme-platform'].sort());
+    }
+    for (const name of ['plan', 'build', 'publish', 'failure', 'api'] as FunctionName[]) expect(allowedActions(roleId(name)).has('sns:Publish')).toBe(false);
+  });
+
+  test('SSM lookups are written only under /<prefix>/layers/*: publish puts, expire also deletes', () => {
+    expect(allowedActions(roleId('publish')).get('ssm:PutParameter')).toEqual([expect.stringMatching(lookups)]);
+    expect(allowedActions(roleId('publish')).get('ssm:GetParameter')).toEqual([expect.stringMatching(lookups)]);
+    expect(allowedActions(roleId('publish')).has('ssm:DeleteParameter')).toBe(false);
+    for (const action of ['ssm:GetParameter', 'ssm:PutParameter', 'ssm:DeleteParameter']) expect(allowedActions(roleId('expire')).get(action)).toEqual([expect.stringMatching(lookups)]);
+    for (const name of ['plan', 'build', 'failure', 'report', 'api'] as FunctionName[]) expect(allowedActions(roleId(name)).has('ssm:PutParameter')).toBe(false);
   });
 });
 
