@@ -201,7 +201,7 @@ describe('notices and lookups on the embedded default (real handlers, SSM, Event
       expect((failed[0].detail as { failures: { detail: string }[] }).failures[0].detail).toContain('Lambda is down here');
       const failure = mailed.filter((m) => m.Subject === `lamina: run ${summary.runId} failed for 1 target`);
       expect(failure).toHaveLength(2);
-      expect(failure[0].Message).toContain('lamina-tools eu-west-1: publish:');
+      expect(failure[0].Message).toContain('lamina-tools eu-west-1: ServiceException: Lambda is down here');
       expect(await parameter('us-east-1', '/lamina/layers/lamina-tools/latest')).toMatchObject({ Value: 'arn:aws:lambda:us-east-1:000000000000:layer:lamina-tools:1' });
       expect(await parameter('eu-west-1', '/lamina/layers/lamina-tools/latest')).toBe('ParameterNotFound');
     } finally {
