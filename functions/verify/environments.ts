@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { NotVerifiableError, type Architecture, type VerifyEnvironment, type VerifyTarget } from '../layers/kind';
 import { onPath } from '../layers/bash-runtime/kind';
 import { downloadVerified } from '../layers/node-runtime/download';
-import { extractTar } from '../layers/node-runtime/extract-tar';
+import { extractTar } from '../archive/extract-tar';
 import { NODE_ARCH, resolveNodeRelease } from '../layers/node-runtime/releases';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { KindContext, ResolvedTarget } from '../../functions/layers/kind';
-import { checkTar, extractTar } from '../../functions/layers/node-runtime/extract-tar';
+import { checkTar, extractTar } from '../../functions/archive/extract-tar';
 import { nodeRuntimeKind, type NodeRuntimeEntry } from '../../functions/layers/node-runtime/kind';
 import { hostEnvironment } from '../../functions/verify/environments';
 import { pickVersion } from '../../functions/layers/node-runtime/releases';

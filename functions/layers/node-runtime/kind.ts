@@ -20,7 +20,7 @@ import {
 import { PROVIDED_RUNTIMES } from '../bash-runtime/kind';
 import { NODE_BOOTSTRAP, NODE_RUNTIME_DIR } from './bootstrap';
 import { downloadVerified } from './download';
-import { extractTar } from './extract-tar';
+import { extractTar } from '../../archive/extract-tar';
 import { NODE_ARCH, resolveNodeRelease, type NodeRelease, type NodeSource } from './releases';
 import { NODE_RUNTIME_CLIENT } from './runtime-client';
 

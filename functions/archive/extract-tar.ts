@@ -1,8 +1,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as tar from 'tar';
-import { assertLinkInside, resolveInside } from '../../archive/safe-path';
-import { BuildError } from '../kind';
+import { assertLinkInside, resolveInside } from './safe-path';
+import { BuildError } from '../layers/kind';
 
 export interface TarExtractOptions {
   /** Name used in error messages, e.g. the archive's file name. */
