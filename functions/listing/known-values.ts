@@ -39,7 +39,7 @@ export const LISTING_RUNTIMES: readonly string[] = [
  * Layer kinds, by name. The API bundle does not import the kinds themselves (they carry the build code); a unit
  * test keeps this list equal to functions/layers/kinds.ts.
  */
-export const LISTING_KINDS: readonly string[] = ['bash-runtime', 'node-runtime', 'python'];
+export const LISTING_KINDS: readonly string[] = ['bash-runtime', 'files', 'node-runtime', 'npm', 'python'];
 
 export const LISTING_FORMATS = ['json', 'csv', 'html'] as const;
 export type ListingFormat = (typeof LISTING_FORMATS)[number];

@@ -77,7 +77,13 @@ ${extra}`;
     expect(ghost).toMatchObject({ status: 'failed' });
     expect(ghost).toMatchObject({ reason: 'plan', detail: expect.stringMatching(/no-such-package/) });
     const requests = outcomes.filter((outcome) => outcome.layerName.endsWith('-requests'));
-    expect(requests.map((outcome) => outcome.status)).toEqual(['failed', 'failed']);
+    // One outcome per layer × region: both targets failed their build, so neither region got either.
+    expect(requests.map((outcome) => `${outcome.layerName} ${outcome.region} ${outcome.status}`).sort()).toEqual([
+      'lamina-py312-arm64-requests eu-west-1 failed',
+      'lamina-py312-arm64-requests us-east-1 failed',
+      'lamina-py312-x86_64-requests eu-west-1 failed',
+      'lamina-py312-x86_64-requests us-east-1 failed',
+    ]);
     expect(requests[0]).toMatchObject({ reason: 'build', detail: expect.stringMatching(/sha256|hash/i) });
     expect(outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-bash', status: 'unchanged' }));
     const lambda = new LambdaClient({ region: 'us-east-1', endpoint: pipeline.services.env.AWS_ENDPOINT_URL_LAMBDA });
