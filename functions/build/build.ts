@@ -141,13 +141,14 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
           size: known.size,
           unzippedSize: known.unzippedSize,
           artifactKey: known.artifactKey,
+          verifications: known.verifications,
         },
         true,
       );
     }
   }
 
-  const { built, zip } = await packageLayer(target, {
+  const { built, zip, verifications } = await packageLayer(target, {
     workDir: path.join(deps.tmpDir, 'build'),
     cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'),
     zipFile: path.join(deps.tmpDir, 'layer.zip'),
@@ -179,6 +180,7 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
     size: zip.size,
     unzippedSize: zip.unzippedSize,
     artifactKey,
+    verifications,
   };
   await deps.store.putLayer({
     layerName: target.layerName,
@@ -203,6 +205,7 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
     manifest: built.manifest,
     sbomKey,
     builtAt,
+    verifications,
   });
   log(`built ${zip.size} bytes zipped, ${zip.unzippedSize} unzipped, sha256 ${zip.sha256.slice(0, 12)}`);
   return result(layer, false);

@@ -1,4 +1,4 @@
-import type { LatestItem, VersionItem, VersionStatus } from '../../schema/table';
+import type { LatestItem, Verification, VersionItem, VersionStatus } from '../../schema/table';
 
 /** One layer version as the listing shows it: the same fields in JSON, CSV and HTML. */
 export interface ListingItem {
@@ -20,6 +20,8 @@ export interface ListingItem {
   expiresAt: string | null;
   deletedAt: string | null;
   description: string;
+  /** How this version was verified before it was published, per runtime × architecture. */
+  verifications: Array<Pick<Verification, 'runtime' | 'architecture' | 'status' | 'where' | 'at'>>;
 }
 
 /** The listing's view of a stored version or latest pointer. */
@@ -40,6 +42,7 @@ export function toListingItem(item: LatestItem | VersionItem): ListingItem {
     expiresAt: item.expiresAt ?? null,
     deletedAt: item.deletedAt ?? null,
     description: item.description ?? '',
+    verifications: (item.verifications ?? []).map(({ runtime, architecture, status, where, at }) => ({ runtime, architecture, status, where, at })),
   };
 }
 
@@ -67,6 +70,11 @@ export const LAYER_COLUMNS: Column<ListingItem>[] = [
   { key: 'publishedAt', title: 'Published', value: (i) => i.publishedAt },
   { key: 'status', title: 'Status', value: (i) => i.status },
   { key: 'expiresAt', title: 'Expires', value: (i) => i.expiresAt ?? '' },
+  {
+    key: 'verified',
+    title: 'Verified',
+    value: (i) => i.verifications.map((v) => `${v.runtime} ${v.architecture}: ${v.status} (${v.where === 'aws' ? 'on AWS' : 'locally'}, ${v.at})`).join('; '),
+  },
 ];
 
 export interface RegionEntry {

@@ -4,7 +4,8 @@ import { MAX_DIRECT_UPLOAD_BYTES } from '../layers/limits';
 import type { ArtifactStore } from '../aws/artifacts';
 import type { PublishEvent } from '../shared/pipeline-events';
 import type { LayerStore } from '../store/layer-store';
-import type { RunOutcome } from '../../schema/table';
+import type { RunOutcome, Verification } from '../../schema/table';
+import { describeVerification } from '../verify/verify';
 import { checkUnzippedSize, needsStaging, stageLayer, type StageDeps, type StagedContent } from './staging';
 
 export { MAX_DIRECT_UPLOAD_BYTES };
@@ -84,11 +85,19 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
       packageVersion: layer.packageVersion,
       size: layer.size,
       publishedAt: version!.createdDate,
+      ...(layer.verifications ? { verifications: layer.verifications } : {}),
     },
     settings.expiryDays,
     deps.now?.(),
   );
-  const outcome: RunOutcome = { layerName: layer.layerName, region, status, version: version!.version, arn: version!.arn };
+  const outcome: RunOutcome = { layerName: layer.layerName, region, status, version: version!.version, arn: version!.arn, ...unverifiedNote(layer.verifications) };
   await deps.store.putOutcome(event.runId, outcome);
   return outcome;
+}
+
+/** A layer let through unverified says so in its outcome, so the run summary shows it (never silently). */
+function unverifiedNote(verifications: Verification[] | undefined): Pick<RunOutcome, 'reason' | 'detail'> {
+  const unverified = (verifications ?? []).filter((v) => v.status === 'not verified');
+  if (unverified.length === 0) return {};
+  return { reason: 'not-verified', detail: `published NOT VERIFIED: ${unverified.map(describeVerification).join('; ')}` };
 }

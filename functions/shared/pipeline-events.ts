@@ -57,7 +57,7 @@ export interface BuildEvent {
 /** The artifact Build stored, as Publish needs it: the build record's content fields and the layer's metadata. */
 export type BuiltArtifact = Pick<
   BuildItem,
-  'layerName' | 'description' | 'licenseInfo' | 'packageVersion' | 'sha256' | 'codeSha256' | 'size' | 'unzippedSize' | 'artifactKey'
+  'layerName' | 'description' | 'licenseInfo' | 'packageVersion' | 'sha256' | 'codeSha256' | 'size' | 'unzippedSize' | 'artifactKey' | 'verifications'
 > & {
   entry: string;
   kind: string;

@@ -149,7 +149,7 @@ describe('formats', () => {
     expect(response.headers.get('content-type')).toMatch(/^text\/csv/);
     expect(response.headers.get('content-disposition')).toBe('attachment; filename="lamina-eu-west-1-layers.csv"');
     const lines = response.text.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('name,kind,package,packageVersion,runtimes,architectures,region,arn,version,sha256,publishedAt,status,expiresAt');
+    expect(lines[0]).toBe('name,kind,package,packageVersion,runtimes,architectures,region,arn,version,sha256,publishedAt,status,expiresAt,verified');
     expect(lines).toHaveLength(4);
     expect(lines.some((line) => line.startsWith(`${PY312_ARM},python,requests,2.32.3,python3.12,arm64,eu-west-1,`))).toBe(true);
   });
