@@ -2,7 +2,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { BuildError } from '../layers/kind';
+import { BuildError, type BuiltLayer } from '../layers/kind';
+import { ArchiveSources, type ArchivedEntry } from './archived-entry';
 import { digestFile, type Digest } from './digest';
 import type { RawZipEntry } from './raw-entry';
 import { METHOD_DEFLATED, METHOD_STORED, ZipWriter, type ZipWriterOptions } from './zip-format';
@@ -23,6 +24,8 @@ interface Entry {
   kind: 'file' | 'dir';
   mode: number;
   size: number;
+  /** Set when the bytes come from an archive rather than from `absolute`. */
+  archived?: ArchivedEntry;
 }
 
 /** Files keep only "executable or not": 0755 or 0644; folders are 0755. */
@@ -31,8 +34,13 @@ export function normalizedMode(kind: Entry['kind'], mode: number): number {
   return mode & 0o111 ? 0o755 : 0o644;
 }
 
-async function collect(root: string): Promise<Entry[]> {
+async function collect(root: string, archived: readonly ArchivedEntry[] = []): Promise<Entry[]> {
   const entries: Entry[] = [];
+  if (archived.length > 0) {
+    // The tree may add to archived entries, or replace some (what a later step wrote wins); it may also not exist.
+    const exists = await fs.stat(root).then((s) => s.isDirectory(), () => false);
+    if (!exists) await fs.mkdir(root, { recursive: true });
+  }
   let linkDepth = 0;
   async function walk(dir: string): Promise<void> {
     const names = (await fs.readdir(dir)).sort();
@@ -65,8 +73,32 @@ async function collect(root: string): Promise<Entry[]> {
     }
   }
   await walk(root);
+  if (archived.length > 0) mergeArchived(entries, archived);
   // Byte order, not locale order: the same on every machine.
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Adds archived entries to the tree's, with every folder above them, exactly as the tree would hold them had they
+ * been extracted into it: the same names, modes and folders give the same zip bytes.
+ */
+function mergeArchived(entries: Entry[], archived: readonly ArchivedEntry[]): void {
+  const names = new Set(entries.map((entry) => entry.name));
+  const addFolder = (name: string) => {
+    if (names.has(name)) return;
+    if (names.has(name.slice(0, -1))) throw new BuildError(`layer content: ${name.slice(0, -1)} is both a file and a folder; build the layer again`);
+    names.add(name);
+    entries.push({ name, absolute: '', kind: 'dir', mode: 0o755, size: 0 });
+  };
+  for (const entry of archived) {
+    const parts = entry.name.split('/');
+    for (let i = 1; i < parts.length; i++) if (parts[i - 1] !== '') addFolder(`${parts.slice(0, i).join('/')}/`);
+    if (entry.name.endsWith('/')) continue;
+    if (names.has(entry.name)) continue;
+    if (names.has(`${entry.name}/`)) throw new BuildError(`layer content: ${entry.name} is both a file and a folder; build the layer again`);
+    names.add(entry.name);
+    entries.push({ name: entry.name, absolute: '', kind: 'file', mode: normalizedMode('file', entry.executable ? 0o755 : 0o644), size: entry.uncompressedSize, archived: entry });
+  }
 }
 
 /** The zlib level of every entry lamina compresses itself; fixed, since it is part of the bytes. */
@@ -87,6 +119,11 @@ export interface DeterministicZipOptions {
    * The same tree with the same raw entries always gives the same bytes.
    */
   rawEntries?: readonly RawZipEntry[];
+  /**
+   * Entries copied from archives as they are, never read from the tree (e.g. a python layer streamed from its
+   * wheels). The tree adds to them; a tree file of the same name replaces the archived one.
+   */
+  archived?: readonly ArchivedEntry[];
   /** Passed to the zip writer (tests). */
   writer?: ZipWriterOptions;
 }
@@ -151,7 +188,7 @@ async function prepare(entry: Entry, raw: RawZipEntry | undefined): Promise<Prep
  * whatever the size of the layer.
  */
 export async function writeDeterministicZip(rootDir: string, outFile: string, options: DeterministicZipOptions = {}): Promise<ZipResult> {
-  const entries = await collect(rootDir);
+  const entries = await collect(rootDir, options.archived);
   if (!entries.some((entry) => entry.kind === 'file')) {
     throw new BuildError(`layer content at ${rootDir} is empty; a layer needs at least one file`);
   }
@@ -159,6 +196,7 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
   for (const raw of options.rawEntries ?? []) raws.set(raw.name, raw);
   await fs.mkdir(path.dirname(outFile), { recursive: true });
   const writer = await ZipWriter.create(outFile, options.writer);
+  const sources = new ArchiveSources();
   let finished: { sha256?: Buffer; size: number };
   try {
     // Entries are prepared several at a time but written strictly in sorted order.
@@ -167,8 +205,23 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
     let next = 0;
     let held = 0;
     for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const mode = entry.kind === 'dir' ? 0o40000 | entry.mode : 0o100000 | entry.mode;
+      if (entry.archived) {
+        // Read synchronously in turn: a memory copy from the page cache, no lookahead needed.
+        const a = entry.archived;
+        const header = { name: entry.name, mode, method: a.method as 0 | 8, crc32: a.crc32, compressedSize: a.compressedSize, uncompressedSize: a.uncompressedSize };
+        const found = sources.bytes(a);
+        if ('data' in found) await writer.addBuffer(header, found.data);
+        else await writer.addRange(header, a.source!, found.dataOffset);
+        continue;
+      }
       while (next < entries.length && next < i + LOOKAHEAD && (next === i || held + cost(entries[next]) <= LOOKAHEAD_BYTES)) {
         const entry = entries[next];
+        if (entry.archived) {
+          next++;
+          continue;
+        }
         const job = prepare(entry, entry.kind === 'file' ? raws.get(entry.name) : undefined);
         job.catch(() => undefined); // awaited in turn; this only keeps an early failure from being "unhandled"
         jobs[next++] = job;
@@ -176,8 +229,6 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
       }
       const prepared = await jobs[i]!;
       jobs[i] = undefined;
-      const entry = entries[i];
-      const mode = entry.kind === 'dir' ? 0o40000 | entry.mode : 0o100000 | entry.mode;
       if (prepared.how === 'raw') {
         const { raw } = prepared;
         const header = { name: entry.name, mode, method: raw.method as 0 | 8, crc32: raw.crc32, compressedSize: raw.compressedSize, uncompressedSize: raw.uncompressedSize };
@@ -195,6 +246,8 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
     await writer.abort();
     await fs.rm(outFile, { force: true });
     throw error;
+  } finally {
+    sources.close();
   }
   const digest: Digest = finished.sha256
     ? { sha256: finished.sha256.toString('hex'), codeSha256: finished.sha256.toString('base64'), size: finished.size }
@@ -205,4 +258,9 @@ export async function writeDeterministicZip(rootDir: string, outFile: string, op
     unzippedSize: entries.reduce((sum, entry) => sum + entry.size, 0),
     entries: entries.length,
   };
+}
+
+/** Zips what a kind built: its folder, the compressed bytes it has at hand, and its archived entries. */
+export function zipBuiltLayer(built: Pick<BuiltLayer, 'rootDir' | 'rawEntries' | 'archived'>, outFile: string, options: Pick<DeterministicZipOptions, 'writer'> = {}): Promise<ZipResult> {
+  return writeDeterministicZip(built.rootDir, outFile, { ...options, rawEntries: built.rawEntries, archived: built.archived });
 }

@@ -5,6 +5,7 @@ import * as yauzl from 'yauzl';
 import { BuildError, LaminaError } from '../layers/kind';
 import type { RawZipEntry } from './raw-entry';
 import { assertLinkInside, resolveInside } from './safe-path';
+import { ChunkedZipReader } from './zip-file-reader';
 
 export interface ZipEntryInfo {
   name: string;
@@ -18,14 +19,26 @@ export interface ZipEntryInfo {
   compressionMethod: number;
   crc32: number;
   isEncrypted: boolean;
+  /** Where the entry's local header starts in the archive. */
+  localHeaderOffset: number;
 }
 
 function open(source: string | Buffer): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) => {
     const options = { lazyEntries: true, autoClose: false, validateEntrySizes: true, strictFileNames: false };
     const callback = (error: Error | null, zip?: yauzl.ZipFile) => (error || !zip ? reject(error) : resolve(zip));
-    if (typeof source === 'string') yauzl.open(source, options, callback);
-    else yauzl.fromBuffer(source, options, callback);
+    if (typeof source !== 'string') return yauzl.fromBuffer(source, options, callback);
+    let reader: ChunkedZipReader;
+    try {
+      reader = new ChunkedZipReader(source);
+    } catch (error) {
+      return reject(error);
+    }
+    yauzl.fromRandomAccessReader(reader, reader.size, options, (error, zip) => {
+      // yauzl closes the reader with the zip, but not when it cannot open it.
+      if (error || !zip) reader.close(() => undefined);
+      callback(error, zip);
+    });
   });
 }
 
@@ -41,6 +54,7 @@ function infoOf(entry: yauzl.Entry): ZipEntryInfo {
     compressionMethod: entry.compressionMethod,
     crc32: entry.crc32,
     isEncrypted: entry.isEncrypted(),
+    localHeaderOffset: entry.relativeOffsetOfLocalHeader,
   };
 }
 

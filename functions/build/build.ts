@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeDeterministicZip, type ZipResult } from '../archive/deterministic-zip';
+import { zipBuiltLayer, type ZipResult } from '../archive/deterministic-zip';
 import type { ArtifactStore } from '../aws/artifacts';
 import { BuildError, type BuiltLayer, type KindContext, type ResolvedTarget } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
@@ -79,12 +79,12 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
   options.log('building');
   const built = await kind.build(target, ctx);
   if (!options.verify) {
-    const zip = await writeDeterministicZip(built.rootDir, options.zipFile, { rawEntries: built.rawEntries });
+    const zip = await zipBuiltLayer(built, options.zipFile);
     checkSize(target.layerName, zip, limit);
     return { built, zip, verifications: [], warnings: [] };
   }
   const builtZip = path.join(options.workDir, 'built.zip');
-  const base = await writeDeterministicZip(built.rootDir, builtZip, { rawEntries: built.rawEntries });
+  const base = await zipBuiltLayer(built, builtZip);
   checkSize(target.layerName, base, limit);
   // What is verified is the zip's content, exactly what would be published, not the build folder.
   const layerDir = path.join(options.workDir, 'verify', 'layer');

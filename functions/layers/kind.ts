@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ArchivedEntry } from '../archive/archived-entry';
 import type { RawZipEntry } from '../archive/raw-entry';
 
 /** Instruction set architectures Lambda layers declare (CompatibleArchitectures). */
@@ -78,6 +79,12 @@ export interface BuiltLayer {
    * writer copies instead of deflating again when the file is unchanged. Names are relative to rootDir.
    */
   rawEntries?: RawZipEntry[];
+  /**
+   * Files of the layer that stay in the archives they were downloaded as (e.g. verified wheels): the zip writer
+   * copies their compressed bytes straight into the layer zip; they are not in rootDir (which may add to them). A
+   * step that needs some of them on disk takes them out with `extractArchived` (functions/archive/archived-entry.ts).
+   */
+  archived?: ArchivedEntry[];
 }
 
 /**

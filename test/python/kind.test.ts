@@ -3,7 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { extractZip, listZip } from '../../functions/archive/extract-zip';
-import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
+import { writeDeterministicZip, zipBuiltLayer } from '../../functions/archive/deterministic-zip';
 import { BuildError, type KindContext } from '../../functions/layers/kind';
 import { createPythonKind, pythonKind, type PythonInputs, type PythonManifest } from '../../functions/layers/python/kind';
 import { PYPI_SIMPLE_URL } from '../../functions/layers/python/index-client';
@@ -108,16 +108,18 @@ describe('python layers from a local index', () => {
     const ctx = harness.context(name);
     const target = await kind.resolve(targetFor(fields), ctx);
     const built = await kind.build(target, ctx);
-    // As packageLayer does: the wheels' compressed bytes are reused where the files are unchanged.
-    const zip = await writeDeterministicZip(built.rootDir, path.join(ctx.workDir, 'layer.zip'), { rawEntries: built.rawEntries });
-    return { ctx, target, built, zip };
+    // As packageLayer does: the wheels' compressed bytes are copied (streamed) or reused where unchanged (tree).
+    const zip = await zipBuiltLayer(built, path.join(ctx.workDir, 'layer.zip'));
+    // The layer as it lands in /opt, whatever the layout.
+    const opt = path.join(ctx.workDir, 'opt');
+    await extractZip(zip.path, opt);
+    return { ctx, target, built, zip, opt };
   }
+  const treeKind = createPythonKind({ layout: 'tree' });
 
   const pythonMissing = pipUnavailable();
   (pythonMissing ? test.skip : test)('a built layer imports with python3 (python3.11 x86_64, pure-Python fixtures)', async () => {
-    const { ctx, built, zip } = await buildAndZip({ name: 'requests', requirements: ['requests[socks]', 'hasdata'] }, 'imports');
-    const opt = path.join(ctx.workDir, 'opt');
-    await extractZip(zip.path, opt);
+    const { ctx, built, opt } = await buildAndZip({ name: 'requests', requirements: ['requests[socks]', 'hasdata'] }, 'imports');
     const site = path.join(opt, 'python');
     const modules = (await fs.readdir(site)).filter((n) => !n.includes('.')).concat(['hasdata_pure', 'hasdata_plat']);
     expect(modules).toEqual(expect.arrayContaining(['requests', 'urllib3', 'idna', 'certifi', 'charset_normalizer', 'pysocks', 'hasdata']));
@@ -173,15 +175,17 @@ describe('python layers from a local index', () => {
     expect(overFile.zip.sha256).toBe(overHttp.zip.sha256);
   });
 
-  test('wheels that write the same file are installed in order, whatever the download timing', async () => {
-    const { ctx, built } = await buildAndZip({ requirements: ['overlap-b', 'overlap-a'] }, 'overlap');
-    expect(await fs.readFile(path.join(built.rootDir, 'python', 'common_file.py'), 'utf8')).toBe('WHO = "b"\n');
-    expect(ctx.lines.some((line) => line.includes('installing them again in order'))).toBe(true);
-    expect(existsSync(path.join(built.rootDir, 'python', 'overlap_a', '__init__.py'))).toBe(true);
+  test.each([
+    ['streamed', pythonKind],
+    ['tree', treeKind],
+  ])('wheels that write the same file are installed in order, whatever the download timing (%s)', async (layout, kind) => {
+    const { opt } = await buildAndZip({ requirements: ['overlap-b', 'overlap-a'] }, `overlap-${layout}`, kind);
+    expect(await fs.readFile(path.join(opt, 'python', 'common_file.py'), 'utf8')).toBe('WHO = "b"\n');
+    expect(existsSync(path.join(opt, 'python', 'overlap_a', '__init__.py'))).toBe(true);
   });
 
   test('the zip reuses the wheels\' compressed bytes for unchanged files and extracts to the installed tree', async () => {
-    const { ctx, built, zip } = await buildAndZip({ requirements: ['overlap-b', 'overlap-a', 'testsy'], strip: true }, 'raw-reuse');
+    const { ctx, built, zip } = await buildAndZip({ requirements: ['overlap-b', 'overlap-a', 'testsy'], strip: true }, 'raw-reuse', treeKind);
     const raw = built.rawEntries ?? [];
     expect(raw.length).toBeGreaterThan(0);
     expect(raw.every((r) => r.name.startsWith('python/') && path.isAbsolute(r.source) && r.source.endsWith('.whl'))).toBe(true);
@@ -190,7 +194,7 @@ describe('python layers from a local index', () => {
     expect(common).toHaveLength(1);
     expect(path.basename(common[0].source)).toMatch(/^overlap_b-/);
     expect(existsSync(path.join(built.rootDir, 'python', 'testsy', 'tests'))).toBe(false);
-    const opt = path.join(ctx.workDir, 'opt');
+    const opt = path.join(ctx.workDir, 'opt-again');
     const files = await extractZip(zip.path, opt);
     const differing: string[] = [];
     for (const file of files) {
@@ -222,11 +226,11 @@ describe('python layers from a local index', () => {
 
   test('strip drops __pycache__ and test folders; excludeRuntimeProvided leaves out what Lambda ships unless asked for', async () => {
     const plain = await buildAndZip({ requirements: ['testsy', 'requests'] }, 'plain');
-    const site = path.join(plain.built.rootDir, 'python');
+    const site = path.join(plain.opt, 'python');
     expect(existsSync(path.join(site, 'testsy', 'tests', 'test_basic.py'))).toBe(true);
     expect(existsSync(path.join(site, 'testsy', '__pycache__'))).toBe(true);
     const stripped = await buildAndZip({ requirements: ['testsy', 'requests'], strip: true, excludeRuntimeProvided: true }, 'stripped');
-    const site2 = path.join(stripped.built.rootDir, 'python');
+    const site2 = path.join(stripped.opt, 'python');
     expect(existsSync(path.join(site2, 'testsy', '__init__.py'))).toBe(true);
     expect(existsSync(path.join(site2, 'testsy', 'tests'))).toBe(false);
     expect(existsSync(path.join(site2, 'testsy', '__pycache__'))).toBe(false);
@@ -235,7 +239,7 @@ describe('python layers from a local index', () => {
     expect(manifest.excluded).toEqual([{ name: 'urllib3', version: '2.2.3' }]);
     expect(stripped.zip.unzippedSize).toBeLessThan(plain.zip.unzippedSize);
     const direct = await buildAndZip({ requirements: ['urllib3'], excludeRuntimeProvided: true }, 'direct');
-    expect(existsSync(path.join(direct.built.rootDir, 'python', 'urllib3'))).toBe(true);
+    expect(existsSync(path.join(direct.opt, 'python', 'urllib3'))).toBe(true);
   });
 
   describe('bad input fails with the package, the target and what to do', () => {

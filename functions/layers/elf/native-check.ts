@@ -73,11 +73,14 @@ export function mismatchOf(file: NativeFile, target: NativeTarget): string | und
 /** Checks every ELF file of a folder against the target; returns the files found and the ones that do not fit. */
 export async function checkNativeFiles(root: string, target: NativeTarget): Promise<{ files: NativeFile[]; mismatches: NativeMismatch[] }> {
   const files = await findNativeFiles(root);
-  const mismatches = files.flatMap((file) => {
+  return { files, mismatches: mismatchesOf(files, target) };
+}
+
+function mismatchesOf(files: NativeFile[], target: NativeTarget): NativeMismatch[] {
+  return files.flatMap((file) => {
     const reason = mismatchOf(file, target);
     return reason ? [{ file: file.file, reason }] : [];
   });
-  return { files, mismatches };
 }
 
 /**
@@ -85,7 +88,12 @@ export async function checkNativeFiles(root: string, target: NativeTarget): Prom
  * architecture, or the glibc it needs against the runtime's), and `advice` saying what to do.
  */
 export async function assertNativeFilesFit(root: string, target: NativeTarget, label: string, advice: string): Promise<NativeFile[]> {
-  const { files, mismatches } = await checkNativeFiles(root, target);
+  return assertNativeFit(await findNativeFiles(root), target, label, advice);
+}
+
+/** The same check on native files found some other way (e.g. read from the archives of a streamed layer). */
+export function assertNativeFit(files: NativeFile[], target: NativeTarget, label: string, advice: string): NativeFile[] {
+  const mismatches = mismatchesOf(files, target);
   if (mismatches.length > 0) {
     const listed = mismatches.slice(0, 10).map((m) => `${m.file} ${m.reason}`);
     const more = mismatches.length > 10 ? ` (and ${mismatches.length - 10} more)` : '';

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { extractZip, listZip } from '../../archive/extract-zip';
+import { extractZip } from '../../archive/extract-zip';
 import type { RawZipEntry } from '../../archive/raw-entry';
 
 /**
@@ -18,45 +18,6 @@ export function installedName(entry: string): string | null {
   if (!match) return entry;
   if (match[1] === 'purelib' || match[1] === 'platlib') return match[2] ? match[2] : null;
   return null;
-}
-
-export interface WheelInstallPlan {
-  /** Bytes the wheel will take once installed. */
-  bytes: number;
-  /** Entries left out (scripts, headers, data). */
-  skipped: number;
-  /** Where the files will land, relative to the site-packages folder. */
-  paths: string[];
-}
-
-/** Reads the wheel's central directory to tell what installing it will take, before extracting anything. */
-export async function planWheelInstall(wheelPath: string): Promise<WheelInstallPlan> {
-  let bytes = 0;
-  let skipped = 0;
-  const paths: string[] = [];
-  for (const entry of await listZip(wheelPath)) {
-    if (entry.isDirectory) continue;
-    const name = installedName(entry.name);
-    if (name === null) skipped++;
-    else {
-      bytes += entry.uncompressedSize;
-      paths.push(name);
-    }
-  }
-  return { bytes, skipped, paths };
-}
-
-/** True when two of the planned wheels would write the same file (then only an ordered install is deterministic). */
-export function plansOverlap(plans: WheelInstallPlan[]): boolean {
-  const seen = new Set<string>();
-  for (const plan of plans) {
-    for (const name of plan.paths) {
-      const key = name.replace(/\\/g, '/').replace(/\/+$/, '');
-      if (seen.has(key)) return true;
-    }
-    for (const name of plan.paths) seen.add(name.replace(/\\/g, '/').replace(/\/+$/, ''));
-  }
-  return false;
 }
 
 export interface InstalledWheel {
@@ -106,7 +67,7 @@ export function formatBytes(bytes: number): string {
 }
 
 // Not `testing`: packages such as numpy.testing are imported at run time.
-const TEST_FOLDERS = new Set(['tests', 'test']);
+export const TEST_FOLDERS: ReadonlySet<string> = new Set(['tests', 'test']);
 
 /**
  * Removes what a layer does not need at run time: `__pycache__` folders (Lambda cannot write its own cache to /opt

@@ -15,7 +15,8 @@ import {
 import { parseCoreMetadata } from './core-metadata';
 import { HashMismatchError, IndexClient, PYPI_SIMPLE_URL, type IndexClientOptions } from './index-client';
 import { fetchWheel, IndexProvider, type PythonTargetEnv } from './index-provider';
-import { directorySize, formatBytes, installWheel, largestItems, planWheelInstall, plansOverlap, stripSitePackages, type WheelInstallPlan } from './installer';
+import { directorySize, formatBytes, installWheel, largestItems, stripSitePackages } from './installer';
+import { largestLaidOut, layWheels, listWheel, metadataOf, nativeFilesOf, SITE_PACKAGES, strippedName, type WheelListing } from './wheel-layout';
 import { markerEnvironment, PYTHON_RUNTIME_IDS, pythonRuntime, RUNTIME_PROVIDED } from './lambda-runtimes';
 import { parseRequirement, RequirementSyntaxError } from './pep508';
 import { lambdaTags } from './platform-tags';
@@ -23,9 +24,10 @@ import { isDisagreement, resolve, ResolutionImpossible } from './resolver';
 import { cycloneDx, type InstalledDistribution } from './sbom';
 import type { IndexFile } from './simple-api';
 import { mapLimit } from '../../shared/handler-runtime';
-import { assertNativeFilesFit } from '../elf/native-check';
+import { assertNativeFilesFit, assertNativeFit } from '../elf/native-check';
 import type { RawZipEntry } from '../../archive/raw-entry';
 import { pythonVerifier } from './verify';
+import { ArchiveSources, type ArchivedEntry } from '../../archive/archived-entry';
 
 /** Lambda's limit on a function and its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;
@@ -144,8 +146,14 @@ export interface PythonKindOptions {
   maxUnzippedBytes?: number;
   /** Retry/timeout settings of the index client. */
   client?: Omit<IndexClientOptions, 'indexUrl'>;
-  /** Wheels downloaded at once (default 4). */
+  /** Wheels downloaded at once (default 8). */
   downloadConcurrency?: number;
+  /**
+   * `streamed` (default): the layer's files stay in their verified wheels and are copied into the zip as they
+   * are; `tree`: the wheels are extracted into the layer folder first (the reference the streamed layout is tested
+   * against; also what wheels with links, or whose files clash with another's folders, always get).
+   */
+  layout?: 'streamed' | 'tree';
 }
 
 function cut(text: string, max: number): string {
@@ -322,62 +330,62 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         }
       };
       const wheels: string[] = [];
-      const plans: WheelInstallPlan[] = [];
-      // Where each installed file's compressed bytes are in its wheel, for the zip writer; the last wheel to write a
-      // file wins, as on disk (the zip writer checks the file still matches before using them).
-      const raw = new Map<string, RawZipEntry>();
-      const install = async (i: number): Promise<InstalledDistribution> => {
-        const d = toInstall[i];
-        let distInfo: string | undefined;
-        try {
-          const result = await installWheel(wheels[i], sitePackages, d.wheel);
-          distInfo = result.distInfo;
-          for (const entry of result.raw) raw.set(`python/${entry.name}`, { ...entry, name: `python/${entry.name}` });
-        } catch (error) {
-          unsafe(d, error);
-        }
-        let license: string | undefined;
-        if (distInfo) {
-          const text = await fs.readFile(path.join(sitePackages, distInfo, 'METADATA'), 'utf8').catch(() => undefined);
-          if (text) license = parseCoreMetadata(text).license;
-        }
-        return { name: d.name, version: d.version, wheel: d.wheel, url: d.url, sha256: d.sha256, license, dependencies: d.dependencies, direct: d.direct };
-      };
-
-      // Each wheel is installed as soon as it is downloaded and verified, so downloads overlap with extraction; the
-      // running size total stops the build as soon as the layer cannot fit.
+      const listings: WheelListing[] = [];
+      // Every wheel is downloaded (verified against the index's sha256 before it appears in the cache) and listed
+      // from its central directory, concurrently; the running size total stops the build as soon as the layer
+      // cannot fit.
       let planned = 0;
-      let installed = await mapLimit([...toInstall.keys()], options.downloadConcurrency ?? 4, async (i) => {
+      await mapLimit([...toInstall.keys()], options.downloadConcurrency ?? 8, async (i) => {
         wheels[i] = await download(toInstall[i]);
-        plans[i] = await planWheelInstall(wheels[i]).catch((error: unknown) => unsafe(toInstall[i], error));
-        planned += plans[i].bytes;
+        listings[i] = await listWheel(wheels[i], toInstall[i].wheel).catch((error: unknown) => unsafe(toInstall[i], error));
+        planned += listings[i].bytes;
         if (!spec.strip && planned > maxBytes) {
           const biggest = toInstall
-            .map((d, j) => ({ d, bytes: plans[j]?.bytes ?? 0 }))
+            .map((d, j) => ({ d, bytes: listings[j]?.bytes ?? 0 }))
             .filter(({ bytes }) => bytes > 0)
             .sort((a, b) => b.bytes - a.bytes)
             .slice(0, 5)
             .map(({ d, bytes }) => `${d.name} ${d.version} (${formatBytes(bytes)})`);
           throw tooBig(label, planned, maxBytes, biggest, true);
         }
-        return install(i);
       });
-      if (plansOverlap(plans)) {
-        // Two wheels write the same file: install again one after the other, in order, so that the last one wins
-        // (as with pip) whatever the timing of the downloads.
-        ctx.log(`${label}: some wheels share files; installing them again in order`);
-        await fs.rm(sitePackages, { recursive: true, force: true });
-        await fs.mkdir(sitePackages, { recursive: true });
-        raw.clear();
-        installed = await mapLimit([...toInstall.keys()], 1, install);
+      const laidOut = options.layout === 'tree' || !listings.every((l) => l.streamable) ? undefined : layWheels(listings);
+      let installed: InstalledDistribution[];
+      let archived: ArchivedEntry[] | undefined;
+      let rawEntries: RawZipEntry[] | undefined;
+      let unzippedBytes: number;
+      const native = { architecture: spec.architecture, glibc: spec.glibc, runtime: spec.runtime };
+      if (laidOut) {
+        // Streamed: nothing is extracted; the zip writer copies each file's compressed bytes from its wheel.
+        const sources = new ArchiveSources();
+        try {
+          installed = toInstall.map((d, i) => {
+            let text: string | undefined;
+            try {
+              text = metadataOf(listings[i], sources);
+            } catch (error) {
+              unsafe(d, error);
+            }
+            return distributionOf(d, text ? parseCoreMetadata(text).license : undefined);
+          });
+        } finally {
+          sources.close();
+        }
+        archived = spec.strip ? laidOut.filter((e) => !strippedName(e.name.slice(SITE_PACKAGES.length + 1))) : laidOut;
+        unzippedBytes = filesSize(archived);
+        if (spec.strip) ctx.log(`${label}: strip removed ${formatBytes(filesSize(laidOut) - unzippedBytes)} of __pycache__ and test folders`);
+        assertNativeFit(nativeFilesOf(archived), native, label, NATIVE_ADVICE);
+        if (unzippedBytes > maxBytes) throw tooBig(label, unzippedBytes, maxBytes, largestLaidOut(archived, formatBytes));
+      } else {
+        ({ installed, rawEntries } = await installTree(toInstall, wheels, sitePackages, unsafe));
+        if (spec.strip) {
+          const freed = await stripSitePackages(sitePackages);
+          ctx.log(`${label}: strip removed ${formatBytes(freed)} of __pycache__ and test folders`);
+        }
+        await assertNativeFilesFit(sitePackages, native, label, NATIVE_ADVICE);
+        unzippedBytes = await directorySize(rootDir);
+        if (unzippedBytes > maxBytes) throw tooBig(label, unzippedBytes, maxBytes, await largestItems(sitePackages));
       }
-      if (spec.strip) {
-        const freed = await stripSitePackages(sitePackages);
-        ctx.log(`${label}: strip removed ${formatBytes(freed)} of __pycache__ and test folders`);
-      }
-      await assertNativeFilesFit(sitePackages, { architecture: spec.architecture, glibc: spec.glibc, runtime: spec.runtime }, label, 'Pin a version whose wheels are built for this target, or drop this runtime/architecture from the entry');
-      const unzippedBytes = await directorySize(rootDir);
-      if (unzippedBytes > maxBytes) throw tooBig(label, unzippedBytes, maxBytes, await largestItems(sitePackages));
 
       const top = topPackage(spec, inputs);
       const topText = top ? `${top.name} ${top.version}` : spec.requirements.join(', ');
@@ -408,16 +416,56 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         packageVersion: top ? `${top.name} ${top.version}` : undefined,
         manifest,
         attachments: { 'sbom.cdx.json': cycloneDx({ name: target.layerName, version: top?.version ?? '0', description }, installed) },
-        rawEntries: [...raw.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+        ...(rawEntries ? { rawEntries } : {}),
+        ...(archived ? { archived } : {}),
       };
     },
   };
 }
 
+const NATIVE_ADVICE = 'Pin a version whose wheels are built for this target, or drop this runtime/architecture from the entry';
+
 function tooBig(label: string, bytes: number, maxBytes: number, biggest: string[], atLeast = false): BuildError {
   return new BuildError(
     `${label}: the layer would be ${atLeast ? 'at least ' : ''}${bytes} bytes (${formatBytes(bytes)}) unzipped, over the limit of ${maxBytes} bytes (${formatBytes(maxBytes)}; Lambda allows 262144000 for a function and all its layers). Largest: ${biggest.join(', ')}. Split the entry into several layers, set strip: true, or set excludeRuntimeProvided: true`,
   );
+}
+
+function distributionOf(d: ResolvedDistribution, license: string | undefined): InstalledDistribution {
+  return { name: d.name, version: d.version, wheel: d.wheel, url: d.url, sha256: d.sha256, license, dependencies: d.dependencies, direct: d.direct };
+}
+
+/** Bytes the files among `entries` take unzipped. */
+function filesSize(entries: readonly ArchivedEntry[]): number {
+  return entries.reduce((sum, e) => sum + (e.name.endsWith('/') ? 0 : e.uncompressedSize), 0);
+}
+
+/**
+ * Extracts the wheels into `sitePackages`, in order (the last wheel to write a file wins, as with pip), and says
+ * where each file's compressed bytes are in its wheel for the zip writer (which checks the file still matches).
+ * The way for wheels the streamed layout cannot take (links, a file of one wheel that is a folder of another).
+ */
+async function installTree(
+  toInstall: ResolvedDistribution[],
+  wheels: string[],
+  sitePackages: string,
+  unsafe: (d: ResolvedDistribution, error: unknown) => never,
+): Promise<{ installed: InstalledDistribution[]; rawEntries: RawZipEntry[] }> {
+  const raw = new Map<string, RawZipEntry>();
+  const installed: InstalledDistribution[] = [];
+  for (const [i, d] of toInstall.entries()) {
+    let distInfo: string | undefined;
+    try {
+      const result = await installWheel(wheels[i], sitePackages, d.wheel);
+      distInfo = result.distInfo;
+      for (const entry of result.raw) raw.set(`python/${entry.name}`, { ...entry, name: `python/${entry.name}` });
+    } catch (error) {
+      unsafe(d, error);
+    }
+    const text = distInfo ? await fs.readFile(path.join(sitePackages, distInfo, 'METADATA'), 'utf8').catch(() => undefined) : undefined;
+    installed.push(distributionOf(d, text ? parseCoreMetadata(text).license : undefined));
+  }
+  return { installed, rawEntries: [...raw.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) };
 }
 
 /** The `python` layer kind with Lambda's limits. */

@@ -27,8 +27,8 @@ export interface FixtureDist {
   /** Publish an sdist too. */
   sdist?: boolean;
   license?: string;
-  /** Extra wheel entries, as written (may escape the folder: that is the point of some tests). */
-  entries?: ZipInput[];
+  /** Extra wheel entries, as written (may escape the folder: that is the point of some tests); a function makes them lazily (big fixtures). */
+  entries?: ZipInput[] | (() => Iterable<ZipInput>);
   /** Adds `<module>/data/payload-N.bin` files of this many bytes in total. */
   payloadBytes?: number;
   /** `random` (default) is incompressible; `mixed` compresses about as well as real wheels (source and binaries). */
@@ -153,7 +153,7 @@ function* wheelEntries(dist: FixtureDist, tag: string): Generator<ZipInput> {
   for (const [name, data] of Object.entries(dist.dataEntries ?? {})) {
     yield emit({ name: `${escapeName(dist.name)}-${dist.version}.data/${name}`, data });
   }
-  for (const entry of dist.entries ?? []) yield emit(entry);
+  for (const entry of typeof dist.entries === 'function' ? dist.entries() : (dist.entries ?? [])) yield emit(entry);
   yield emit({ name: `${distInfo}/METADATA`, data: metadataText(dist) });
   const wheel = ['Wheel-Version: 1.0', 'Generator: lamina-fixtures', `Root-Is-Purelib: ${tag.endsWith('-none-any') ? 'true' : 'false'}`];
   const [py, abi, plat] = tag.split('-');
