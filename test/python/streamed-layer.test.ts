@@ -10,6 +10,7 @@ import { cachedWheelPath } from '../../functions/layers/python/index-provider';
 import type { FixtureDist } from './support/fixture-index';
 import { entry, onlyTarget, useFixtureIndex } from './support/harness';
 import { realisticSet } from './support/realistic';
+import { elfFixture } from '../support/elf-fixture';
 import { UNIVERSE } from './support/universe';
 
 function has(command: string, args: string[]): boolean {
@@ -22,6 +23,10 @@ function has(command: string, args: string[]): boolean {
 }
 
 const LINKED: FixtureDist = { name: 'linked', version: '1.0', wheels: ['py3-none-any'], entries: [{ name: 'linked/real.py', data: 'X = 1\n' }, { name: 'linked/alias.py', data: 'real.py', mode: 0o120777 }] };
+const NATIVE: FixtureDist[] = [
+  { name: 'native-fits', version: '1.0', wheels: ['cp311-cp311-manylinux_2_17_x86_64'], entries: [{ name: 'native_fits/_ext.cpython-311-x86_64-linux-gnu.so', data: elfFixture({ machine: 'x86_64', glibc: ['2.17'] }), mode: 0o100755 }] },
+  { name: 'native-wrong', version: '1.0', wheels: ['cp311-cp311-manylinux_2_17_x86_64'], entries: [{ name: 'native_wrong/_ext.so', data: elfFixture({ machine: 'arm64', glibc: ['2.17'] }) }, { name: 'native_wrong/_new.so', data: elfFixture({ machine: 'x86_64', glibc: ['2.17', '2.28'] }) }] },
+];
 // Scaled down from bench:python's sets (same shape: thousands of small sources, a few .so files).
 const REALISTIC = realisticSet('real', 8, 1500);
 
@@ -33,12 +38,13 @@ const SETS: Array<[string, Partial<PythonEntry> & { requirements: string[] }]> =
   ['strip', { requirements: ['testsy', 'requests'], strip: true }],
   ['excludeRuntimeProvided', { requirements: ['requests'], excludeRuntimeProvided: true }],
   ['a wheel with a link (extracted, as the streamed layout cannot copy a link)', { requirements: ['linked', 'idna'] }],
+  ['a native extension that fits the target', { requirements: ['native-fits'] }],
   ['realistic wheels: thousands of small files and .so files', { requirements: ['real-frame'] }],
   ['realistic wheels, stripped', { requirements: ['real-frame'], strip: true }],
 ];
 
 describe('python layers streamed from their wheels into the zip', () => {
-  const harness = useFixtureIndex([...UNIVERSE, LINKED, ...REALISTIC]);
+  const harness = useFixtureIndex([...UNIVERSE, LINKED, ...NATIVE, ...REALISTIC]);
   const treeKind = createPythonKind({ layout: 'tree' });
 
   async function buildAndZip(fields: Partial<PythonEntry> & { requirements: string[] }, name: string, kind: LayerKind<PythonEntry>) {
@@ -140,6 +146,17 @@ describe('python layers streamed from their wheels into the zip', () => {
     expect(message).toMatch(/evil 1\.0: .*\.\.\/\.\.\/escaped\.py.* would be written outside.*pin another version of evil/);
     expect(existsSync(path.join(ctx.workDir, 'escaped.py'))).toBe(false);
     expect(await filesBelow(path.join(ctx.workDir, 'layer'))).toEqual([]);
+  });
+
+  test('native files are checked on the streamed path as on the tree: the same refusal, naming each file', async () => {
+    const messages: string[] = [];
+    for (const kind of [pythonKind, treeKind]) {
+      const ctx = harness.context('native');
+      const target = await kind.resolve(onlyTarget(kind.expand(entry({ index: harness.server.url, requirements: ['native-wrong'] }), { prefix: 'lamina' })), ctx);
+      messages.push(await kind.build(target, ctx).then(() => '', (e: Error) => e.message));
+    }
+    expect(messages[0]).toMatch(/native code that cannot load on python3\.11 x86_64: native_wrong\/_ext\.so is built for arm64, not x86_64; native_wrong\/_new\.so needs glibc 2\.28, newer than the 2\.26/);
+    expect(messages[1]).toBe(messages[0]);
   });
 
   test('the size limit holds on the streamed path: before anything is laid out, and after strip', async () => {
