@@ -6,7 +6,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
+    // feed (the Atom writer) ships ES modules only; Node and esbuild load it as it is, jest's CommonJS needs it compiled.
+    '/node_modules/feed/.+\\.js$': ['ts-jest', { diagnostics: false, tsconfig: { allowJs: true, module: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!feed/)'],
   setupFiles: ['<rootDir>/local/polyfills.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.cjs',
   testTimeout: 120000,

@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { GSI2 } from '../schema/table';
+import { GSI1, GSI2 } from '../schema/table';
 import { ARTIFACT_PREFIXES } from './artifact-bucket';
 import type { FunctionName } from './functions';
 
@@ -105,7 +105,7 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       putEvents,
       publishNotices,
       // The run's outcomes, and for the static listing export the latest pointers per region and the expiry index.
-      allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI2.name}`]),
+      allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI1.name}`, `${table.tableArn}/index/${GSI2.name}`]),
       allow(['s3:PutObject'], [listing]),
     ],
     expire: [

@@ -4,6 +4,7 @@ import type { ListingRequest } from '../listing/http';
 import { ResponseCache } from '../listing/response-cache';
 import { handleListingRequest, type ListingDeps } from '../listing/routes';
 import { LayerStore } from '../store/layer-store';
+import { NoticeStore } from '../store/notice-store';
 
 let deps: ListingDeps | undefined;
 
@@ -13,6 +14,7 @@ function listingDeps(): ListingDeps {
     let artifacts: ArtifactStore | undefined;
     deps = {
       store: new LayerStore(),
+      notices: new NoticeStore(),
       readArtifact: (key) => (artifacts ??= ArtifactStore.fromEnvironment()).getText(key),
       cache: ResponseCache.fromEnvironment(),
       logError: (message, error) =>

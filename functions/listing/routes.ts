@@ -16,6 +16,8 @@ import {
   SHA256_HEX,
 } from './known-values';
 import { pageSecurityPolicy, renderPage } from './page';
+import { FEED_ENTRIES, feedPath, renderFeed } from '../notices/feed';
+import type { NoticeStore } from '../store/notice-store';
 
 /** What the listing API reads: one LayerStore call per request, and the artifact store for SBOM documents. */
 export interface ListingDeps {
@@ -28,6 +30,8 @@ export interface ListingDeps {
   logError?: (message: string, error: unknown) => void;
   /** Keeps successful answers for a few seconds (off when absent): see response-cache.ts. */
   cache?: ResponseCache;
+  /** The notices the Atom feeds list; the feeds answer 404 when absent. */
+  notices?: Pick<NoticeStore, 'recent'>;
 }
 
 const LISTING_CACHE = 'public, max-age=60';
@@ -227,6 +231,22 @@ async function layerSbom(request: ListingRequest, deps: ListingDeps, nameParam: 
   return withValidators({ status: 200, headers: { 'content-type': contentType }, body: document }, sha256 ? IMMUTABLE_CACHE : LISTING_CACHE);
 }
 
+/** The listing's root URL as the client reached it (API Gateway sets X-Forwarded-Proto; `lamina serve` is http). */
+function baseUrlOf(request: ListingRequest): string {
+  const proto = request.headers['x-forwarded-proto']?.split(',')[0].trim() || 'http';
+  return `${proto}://${request.headers.host ?? '127.0.0.1'}/`;
+}
+
+/** The Atom feed of every layer's notices, or of one layer's (an unknown layer has an empty feed to subscribe to). */
+async function feed(request: ListingRequest, deps: ListingDeps, nameParam?: string): Promise<ListingResponse> {
+  checkParams(request, []);
+  const layerName = nameParam === undefined ? undefined : layerNameOf(nameParam);
+  if (!deps.notices) throw notFound('FeedNotAvailable', 'this listing serves no notices');
+  const notices = await deps.notices.recent(FEED_ENTRIES, layerName);
+  const body = renderFeed(notices, { baseUrl: baseUrlOf(request), layerName, selfPath: feedPath(layerName, true) });
+  return withValidators({ status: 200, headers: { 'content-type': 'application/atom+xml; charset=utf-8' }, body }, LISTING_CACHE);
+}
+
 /** The page at the root; it ignores query parameters (links shared with tracking parameters still work). */
 function homePage(request: ListingRequest): ListingResponse {
   const headers = {
@@ -246,6 +266,8 @@ const ROUTES: [RegExp, Route][] = [
   [/^\/v1\/layers\/([^/]+)$/, layerEverywhere],
   [/^\/v1\/layers\/([^/]+)\/versions$/, layerVersions],
   [/^\/v1\/layers\/([^/]+)\/sbom$/, layerSbom],
+  [/^\/v1\/feed\.atom$/, (request, deps) => feed(request, deps)],
+  [/^\/v1\/layers\/([^/]+)\/feed\.atom$/, feed],
 ];
 
 function decodeSegment(segment: string): string {
@@ -278,7 +300,7 @@ export async function handleListingRequest(request: ListingRequest, deps: Listin
     if (cached) response = cached;
     else {
       const route = ROUTES.find(([pattern]) => pattern.test(path));
-      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom`);
+      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom, /v1/feed.atom, /v1/layers/{name}/feed.atom`);
       const params = route[0].exec(path)!.slice(1).map(decodeSegment);
       response = await route[1](request, deps, ...params);
       if (cacheKey && response.status === 200) deps.cache!.set(cacheKey, response);

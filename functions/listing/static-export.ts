@@ -5,6 +5,9 @@ import type { Key, LayerStore } from '../store/layer-store';
 import { renderCsv } from './formats';
 import { LAYER_COLUMNS, toListingItem, type ListingItem } from './items';
 import { renderPage } from './page';
+import { renderLayersJson } from '../lookups/layers-json';
+import { FEED_ENTRIES, feedPath, renderFeed } from '../notices/feed';
+import type { NoticeStore } from '../store/notice-store';
 
 /** The artifact store prefix of the export: public-ready, everything below it may be served as is. */
 export const LISTING_PREFIX = 'listing/';
@@ -19,6 +22,10 @@ export interface ExportDeps {
   /** A local folder to write the same files to (e.g. `.lamina/listing`); skipped when absent. */
   localDir?: string;
   now?: () => Date;
+  /** The notices for the Atom feeds (`feed.atom`, `layers/<name>/feed.atom`); no feeds when absent. */
+  notices?: Pick<NoticeStore, 'recent'>;
+  /** Where the export is served from, for the feeds' absolute links (LAMINA_PUBLIC_URL); `lamina serve`'s address otherwise. */
+  baseUrl?: string;
 }
 
 /** The files of an export, by path relative to the export's root. */
@@ -41,10 +48,11 @@ async function allPages<T>(read: (startKey?: Key) => Promise<{ items: T[]; lastK
 
 /**
  * The static listing of the given regions: `index.html` (the page, reading the files beside it), `regions.json`,
- * and per region `regions/<region>.json` (`{region, generatedAt, items, deprecated}`) and `regions/<region>.csv`.
+ * and per region `regions/<region>.json` (`{region, generatedAt, items, deprecated}`) and `regions/<region>.csv`;
+ * `layers.json` (layer → region → latest ARN), and with notices the Atom feeds `feed.atom` and `layers/<name>/feed.atom`.
  * Reads the latest pointers region by region and every deprecated version once, from the expiry index.
  */
-export async function buildStaticExport(regions: string[], deps: Pick<ExportDeps, 'store' | 'now'>): Promise<ExportFile[]> {
+export async function buildStaticExport(regions: string[], deps: Pick<ExportDeps, 'store' | 'now' | 'notices' | 'baseUrl'>): Promise<ExportFile[]> {
   const generatedAt = (deps.now?.() ?? new Date()).toISOString();
   const deprecated = (await allPages((startKey) => deps.store.listExpired(END_OF_TIME, { startKey })))
     .filter((version) => version.status === 'deprecated')
@@ -58,8 +66,10 @@ export async function buildStaticExport(regions: string[], deps: Pick<ExportDeps
       contentType: 'application/json; charset=utf-8',
     },
   ];
+  const latest: ListingItem[] = [];
   for (const region of regions) {
     const items = (await allPages((startKey) => deps.store.listLatestInRegion(region, { startKey }))).map(toListingItem).sort(byName);
+    latest.push(...items);
     const older = deprecated.filter((version) => version.region === region).sort(byName);
     files.push(
       {
@@ -69,6 +79,16 @@ export async function buildStaticExport(regions: string[], deps: Pick<ExportDeps
       },
       { path: `regions/${region}.csv`, body: renderCsv(LAYER_COLUMNS, [...items, ...older]), contentType: 'text/csv; charset=utf-8; header=present' },
     );
+  }
+  files.push({ path: 'layers.json', body: renderLayersJson(latest, generatedAt), contentType: 'application/json; charset=utf-8' });
+  if (deps.notices) {
+    const baseUrl = deps.baseUrl ?? 'http://127.0.0.1:8080/';
+    const feeds = [undefined, ...new Set(latest.map((item) => item.name))];
+    for (const layerName of feeds) {
+      const selfPath = feedPath(layerName, false);
+      const body = renderFeed(await deps.notices.recent(FEED_ENTRIES, layerName), { baseUrl, layerName, selfPath, now: new Date(generatedAt) });
+      files.push({ path: selfPath, body, contentType: 'application/atom+xml; charset=utf-8' });
+    }
   }
   return files;
 }

@@ -136,7 +136,7 @@ export interface Superseded extends RegionVersion {
   replacedBy: { version: number; arn: string };
 }
 
-export function deprecatedNotice(layerName: string, runId: string, time: string, superseded: Superseded[]): Notice {
+export function deprecatedNotice(layerName: string, runId: string, time: string, superseded: Superseded[], parameterName: string): Notice {
   const dates = [...new Set(superseded.map((v) => day(v.deletionDate)))].sort();
   const lines = superseded.map((v) => `  ${v.region}: version ${v.version} is replaced by version ${v.replacedBy.version} (${v.replacedBy.arn}); deleted on ${day(v.deletionDate)}`);
   return {
@@ -147,7 +147,7 @@ export function deprecatedNotice(layerName: string, runId: string, time: string,
     title: subjectOf(`lamina: ${layerName} superseded in ${superseded.length} region${superseded.length === 1 ? '' : 's'}; old versions deleted on ${dates[0]}`),
     summary:
       `A new version of ${layerName} replaces the one you may use. The old versions stay usable until they are deleted:\n` +
-      `${lines.join('\n')}\n\nMove functions that use them to the new ARN before then (the SSM parameter /<prefix>/layers/${layerName}/latest always holds it).\n`,
+      `${lines.join('\n')}\n\nMove functions that use them to the new ARN before then (the SSM parameter ${parameterName} in each region always holds it).\n`,
     toTopics: true,
     detail: { layerName, runId, superseded },
   };

@@ -149,7 +149,7 @@ export async function afterReport(event: ReportEvent, summary: RunSummary, deps:
       }
     }
     const notices = [publishedNotice(layerName, event.runId, event.startedAt, newVersions)];
-    if (superseded.length > 0) notices.push(deprecatedNotice(layerName, event.runId, event.startedAt, superseded));
+    if (superseded.length > 0) notices.push(deprecatedNotice(layerName, event.runId, event.startedAt, superseded, latestParameterName(deps.prefix, layerName)));
     for (const notice of notices) if (await sendNotice(notice, deps)) sent.push(notice);
   }
   if (summary.failed) {

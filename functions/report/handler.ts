@@ -7,6 +7,7 @@ import { LayerStore } from '../store/layer-store';
 import { report } from './report';
 import { noticeDeps } from '../notices/environment';
 import { afterReport } from '../notices/pipeline-notices';
+import { NoticeStore } from '../store/notice-store';
 
 export async function run(event: ReportEvent): Promise<RunSummary> {
   const store = new LayerStore();
@@ -17,7 +18,10 @@ export async function run(event: ReportEvent): Promise<RunSummary> {
   // static listing is written, so that its feeds list them.
   await afterReport(event, summary, await noticeDeps());
   // The static listing: under listing/ in the artifact store, and in LAMINA_LISTING_DIR when the runner sets one.
-  await exportListing(exportRegions, { store, artifacts: ArtifactStore.fromEnvironment(), localDir: process.env.LAMINA_LISTING_DIR || undefined });
+  await exportListing(exportRegions, { store, artifacts: ArtifactStore.fromEnvironment(), localDir: process.env.LAMINA_LISTING_DIR || undefined,
+    notices: new NoticeStore(),
+    baseUrl: process.env.LAMINA_PUBLIC_URL,
+  });
   return summary;
 }
 

@@ -7,6 +7,7 @@ import { createApiHandler } from '../../functions/api/handler';
 import { ResponseCache } from '../../functions/listing/response-cache';
 import type { ListingDeps } from '../../functions/listing/routes';
 import { LayerStore } from '../../functions/store/layer-store';
+import { NoticeStore } from '../../functions/store/notice-store';
 import { startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
 import { parseOptions } from './options';
@@ -96,6 +97,7 @@ export function localListingDeps(): ListingDeps {
   const artifacts = ArtifactStore.fromEnvironment();
   return {
     store: new LayerStore(),
+    notices: new NoticeStore(),
     readArtifact: (key) => artifacts.getText(key),
     logError: (message, error) => console.error(message, error),
     cache: ResponseCache.fromEnvironment(),

@@ -19,6 +19,9 @@ import { EXPIRY_PARTITION, GSI2, expiryIndexKey, versionKey } from '../../schema
 import type { EventEnvelope } from '../../local/eventbridge-emulator';
 import { applyNotificationSettings } from '../../local/aws-stand-ins';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
+import { parseAtom } from '../support/atom';
+import { localListingDeps, startListingServer } from '../../local/commands/serve';
+import { readFile } from 'node:fs/promises';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const DAY = 24 * 60 * 60 * 1000;
@@ -207,5 +210,43 @@ describe('notices and lookups on the embedded default (real handlers, SSM, Event
     } finally {
       pipeline.services.emulator!.clearFaults();
     }
+  });
+
+  it('the Atom feeds (API and static export) are valid and list the notices; layers.json gives every latest ARN', async () => {
+    const deps = localListingDeps();
+    const server = await startListingServer({ deps: () => deps });
+    try {
+      const all = await fetch(`${server.url}/v1/feed.atom`);
+      expect(all.status).toBe(200);
+      expect(all.headers.get('content-type')).toBe('application/atom+xml; charset=utf-8');
+      expect(all.headers.get('access-control-allow-origin')).toBe('*');
+      const feed = parseAtom(await all.text());
+      expect(feed.selfLink).toBe(`${server.url}/v1/feed.atom`);
+      expect(new Set(feed.entries.map((entry) => entry.category))).toEqual(
+        new Set(['LayerVersionPublished', 'LayerVersionDeprecated', 'LayerVersionDeletionReminder', 'LayerVersionDeleted', 'RunFailed']),
+      );
+      // Newest first.
+      expect(feed.entries.map((entry) => entry.updated)).toEqual([...feed.entries.map((entry) => entry.updated)].sort().reverse());
+      const bash = parseAtom(await (await fetch(`${server.url}/v1/layers/lamina-bash/feed.atom`)).text());
+      expect(bash.entries.map((entry) => entry.category).sort()).toEqual(['LayerVersionDeleted', 'LayerVersionDeleted', 'LayerVersionDeletionReminder', 'LayerVersionDeprecated', 'LayerVersionPublished', 'LayerVersionPublished']);
+      expect(bash.entries.find((entry) => entry.category === 'LayerVersionDeprecated')!.content).toContain(`deleted on ${deletionDate.slice(0, 10)}`);
+      expect(parseAtom(await (await fetch(`${server.url}/v1/layers/lamina-nothing/feed.atom`)).text()).entries).toEqual([]);
+      expect((await fetch(`${server.url}/v1/layers/not%20a%20name/feed.atom`)).status).toBe(400);
+    } finally {
+      await server.close();
+    }
+    // The last run's Report wrote the static export after its notices.
+    const listing = path.join(pipeline.stateDir, 'listing');
+    const exported = parseAtom(await readFile(path.join(listing, 'feed.atom'), 'utf8'));
+    // Expire ran on a test clock days ahead, so its notices sort first; the run's failure is there too.
+    expect(exported.entries.map((entry) => entry.category)).toContain('RunFailed');
+    expect(exported.entries.map((entry) => entry.category)).toContain('LayerVersionDeprecated');
+    const tools = parseAtom(await readFile(path.join(listing, 'layers', 'lamina-tools', 'feed.atom'), 'utf8'));
+    expect(tools.entries.map((entry) => entry.category)).toEqual(['LayerVersionPublished']);
+    const layers = JSON.parse(await readFile(path.join(listing, 'layers.json'), 'utf8'));
+    expect(layers.layers['lamina-tools']).toEqual({
+      'us-east-1': { arn: 'arn:aws:lambda:us-east-1:000000000000:layer:lamina-tools:1', version: 1, runtimes: ['provided.al2023', 'provided.al2'], architectures: ['x86_64', 'arm64'] },
+    });
+    expect(layers.layers['lamina-bash']['eu-west-1']).toMatchObject({ arn: 'arn:aws:lambda:eu-west-1:000000000000:layer:lamina-bash:2', version: 2 });
   });
 });
