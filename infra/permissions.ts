@@ -15,7 +15,8 @@ export const LAMBDA_REGIONS_PARAMETER_PATH = 'aws/service/global-infrastructure/
  * IAM authorizes PublishLayerVersion and ListLayerVersions against the layer ARN, and GetLayerVersion,
  * Add/RemoveLayerVersionPermission, GetLayerVersionPolicy and DeleteLayerVersion against the layer version ARN
  * (`layer:<name>:<version>`); see "Resource and condition keys for Lambda actions" in the Lambda developer guide.
- * ListLayers is the only layer action that needs `*`, and lamina never calls it.
+ * ListLayers is the only layer action that needs `*`: Plan calls it to see what each region really holds (it reads
+ * names and version numbers only, and lists nothing it could change).
  */
 export function layerArns(scope: Construct, prefix: string): { layer: string; layerVersion: string } {
   const layer = Stack.of(scope).formatArn({
@@ -74,6 +75,8 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       // Each resolved target waits under runs/ for its Build.
       allow(['s3:PutObject'], [runs]),
       allow(['ssm:GetParametersByPath'], [regionsParameter, `${regionsParameter}/*`]),
+      // What each region really holds: ListLayers authorizes only against `*`.
+      allow(['lambda:ListLayers'], ['*']),
     ],
     build: [
       allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], [tableArn]),
@@ -100,7 +103,8 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
     ],
     failure: [allow(['dynamodb:PutItem'], [tableArn])],
     report: [
-      // PutItem: the summary and the notices sent; GetItem: whether a notice was sent already.
+      // PutItem: the summary and the notices sent; GetItem: whether a notice was sent already, and the regions
+      // record (read, then only ever extended).
       allow(['dynamodb:PutItem', 'dynamodb:GetItem'], [tableArn]),
       putEvents,
       publishNotices,

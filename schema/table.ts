@@ -33,7 +33,7 @@ export function padVersion(version: number): string {
 export interface ItemBase {
   pk: string;
   sk: string;
-  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions' | 'notice';
+  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions' | 'notice' | 'claim';
 }
 
 // ---- Layer: what a layer is, independent of region. ----------------------------------------------------------
@@ -136,6 +136,13 @@ export interface VersionItem extends ItemBase {
   deprecatedAt?: string;
   expiresAt?: string;
   deletedAt?: string;
+  /**
+   * The visibility (canonical JSON of the catalog setting) that the version's actual policy was last made or
+   * found to match; Plan sends the region to Publish when the catalog asks for another.
+   */
+  visibility?: string;
+  /** When Publish last compared this version's content and policy with Lambda (the rotating audit's order). */
+  auditedAt?: string;
   /** Present only while deprecated and not deleted: the sparse expiry index. */
   gsi2pk?: string;
   gsi2sk?: string;
@@ -168,6 +175,25 @@ export const latestKey = (region: string, layerName: string) => ({
   gsi1sk: `REGION#${part('region', region)}`,
 });
 export const latestByLayerIndex = (layerName: string) => ({ gsi1pk: `LATEST#${part('layer name', layerName)}` });
+
+// ---- Claim: the right to publish one content to one region, held by one run at a time (see README). ----------
+export interface ClaimItem extends ItemBase {
+  type: 'claim';
+  layerName: string;
+  region: string;
+  sha256: string;
+  /** The run holding (or last holding) the claim. */
+  owner: string;
+  claimedAt: string;
+  /** Epoch milliseconds until which the claim is held; 0 once released. Renewed while the owner works. */
+  leaseUntil: number;
+  /** The version the owner published under this claim, once it did. */
+  publishedVersion?: number;
+}
+export const claimKey = (layerName: string, region: string, sha256: string) => ({
+  pk: `LAYER#${part('layer name', layerName)}`,
+  sk: `CLAIM#${part('region', region)}#${part('sha256', sha256)}`,
+});
 
 // ---- Run outcomes: the one vocabulary of what a run did to each layer in each region. ----------------------
 /**

@@ -3,6 +3,8 @@ import { createReadStream, createWriteStream, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import type { Digest } from '../archive/digest';
 import { CLIENT_RETRY, usesCustomEndpoint } from './endpoints';
 
 /** S3 stand-ins speak path-style addressing and no aws-chunked checksum trailers. */
@@ -108,6 +110,25 @@ export class ArtifactStore {
 
   private regionalClient(region: string): S3Client {
     return new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings(), region });
+  }
+
+  /** The sha256 of a stored object, streamed (never held whole); undefined when there is no such object. */
+  async digest(key: string): Promise<Digest | undefined> {
+    let response;
+    try {
+      response = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey' || (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      throw error;
+    }
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of response.Body as Readable) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const digest = hash.digest();
+    return { sha256: digest.toString('hex'), codeSha256: digest.toString('base64'), size };
   }
 
   /** Streams an object down to a local file. */

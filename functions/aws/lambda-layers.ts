@@ -5,6 +5,7 @@ import {
   GetLayerVersionPolicyCommand,
   LambdaClient,
   ListLayerVersionsCommand,
+  ListLayersCommand,
   PublishLayerVersionCommand,
   RemoveLayerVersionPermissionCommand,
   type Architecture,
@@ -13,6 +14,7 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import type { Visibility } from '../catalog/settings';
+import { afterWrite } from '../shared/crash-points';
 import { CLIENT_RETRY } from './endpoints';
 
 export interface LayerVersionRef {
@@ -85,6 +87,14 @@ function refOf(version: GetLayerVersionCommandOutput | PublishLayerVersionComman
 
 export const isNotFound = (error: unknown) => (error as Error)?.name === 'ResourceNotFoundException';
 
+/** A layer's newest version as ListLayers reports it: no CodeSha256 and no policy. */
+export interface LatestInLambda {
+  layerName: string;
+  version: number;
+  arn: string;
+  createdDate: string;
+}
+
 /** Lambda's layer API in one region: the only code in lamina that talks to Lambda. */
 export class LayerApi {
   constructor(
@@ -98,6 +108,25 @@ export class LayerApi {
     const newest = page.LayerVersions?.[0];
     if (!newest?.Version) return undefined;
     return this.getVersion(layerName, newest.Version);
+  }
+
+  /**
+   * The newest version of every layer in this region whose name starts with `prefix`: ListLayers, every page
+   * (50 layers a page), so a region with 10,000 layers costs 200 requests.
+   */
+  async latestVersions(prefix = ''): Promise<Map<string, LatestInLambda>> {
+    const latest = new Map<string, LatestInLambda>();
+    let marker: string | undefined;
+    do {
+      const page = await this.client.send(new ListLayersCommand({ Marker: marker, MaxItems: 50 }));
+      for (const layer of page.Layers ?? []) {
+        const version = layer.LatestMatchingVersion;
+        if (!layer.LayerName?.startsWith(prefix) || !version?.Version) continue;
+        latest.set(layer.LayerName, { layerName: layer.LayerName, version: version.Version, arn: version.LayerVersionArn!, createdDate: version.CreatedDate! });
+      }
+      marker = page.NextMarker;
+    } while (marker);
+    return latest;
   }
 
   async getVersion(layerName: string, version: number): Promise<LayerVersionRef> {
@@ -119,6 +148,7 @@ export class LayerApi {
         Content: content,
       }),
     );
+    afterWrite('publish:layer-version');
     return refOf(published);
   }
 
@@ -141,6 +171,7 @@ export class LayerApi {
         await this.client.send(
           new RemoveLayerVersionPermissionCommand({ LayerName: layerName, VersionNumber: version, StatementId: statement.Sid }),
         );
+        afterWrite('publish:permission');
         removed.push(statement.Sid);
       }
     }
@@ -157,6 +188,7 @@ export class LayerApi {
           OrganizationId: statement.organizationId,
         }),
       );
+      afterWrite('publish:permission');
       added.push(statement.statementId);
     }
     return { added, removed };
@@ -166,6 +198,7 @@ export class LayerApi {
   async deleteVersion(layerName: string, version: number): Promise<void> {
     try {
       await this.client.send(new DeleteLayerVersionCommand({ LayerName: layerName, VersionNumber: version }));
+      afterWrite('expire:delete');
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }

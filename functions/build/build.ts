@@ -4,6 +4,7 @@ import { zipBuiltLayer, type ZipResult } from '../archive/deterministic-zip';
 import type { ArtifactStore } from '../aws/artifacts';
 import { BuildError, type BuiltLayer, type KindContext, type ResolvedTarget } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
+import { afterWrite } from '../shared/crash-points';
 import type { BuildEvent, BuildResult, BuiltArtifact } from '../shared/pipeline-events';
 import type { LayerStore } from '../store/layer-store';
 import type { Verification } from '../../schema/table';
@@ -18,7 +19,7 @@ export const MAX_LICENSE_INFO = 512;
 
 export interface BuildDeps {
   store: Pick<LayerStore, 'getInput' | 'getBuild' | 'putBuild' | 'putLayer'>;
-  artifacts: Pick<ArtifactStore, 'exists' | 'putFile' | 'putText' | 'getText'>;
+  artifacts: Pick<ArtifactStore, 'digest' | 'putFile' | 'putText' | 'getText'>;
   tmpDir: string;
   cacheDir?: string;
   log?: (message: string) => void;
@@ -124,8 +125,14 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
   if (!event.force) {
     const input = await deps.store.getInput(target.layerName, inputHash);
     const known = input && (await deps.store.getBuild(target.layerName, input.sha256));
-    if (known && (await deps.artifacts.exists(known.artifactKey))) {
-      log(`content unchanged (${known.sha256.slice(0, 12)}), reusing the stored zip`);
+    // A stored zip is reused only once its bytes are proven to be the recorded build's: one that is missing or
+    // was changed in the store is built again, never handed on to Publish.
+    const stored = known && (await deps.artifacts.digest(known.artifactKey));
+    if (known && stored && stored.sha256 !== known.sha256) {
+      log(`the stored zip ${known.artifactKey} has sha256 ${stored.sha256.slice(0, 12)}, not the recorded ${known.sha256.slice(0, 12)}: building it again`);
+    }
+    if (known && stored?.sha256 === known.sha256) {
+      log(`content unchanged (${known.sha256.slice(0, 12)}), reusing the stored zip (sha256 checked)`);
       return result(
         {
           layerName: target.layerName,
@@ -159,6 +166,7 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
   });
   const artifactKey = artifactKeyOf(target.layerName, zip.sha256);
   await deps.artifacts.putFile(artifactKey, zip.path);
+  afterWrite('build:artifact');
   let sbomKey: string | undefined;
   for (const [name, body] of Object.entries(built.attachments ?? {})) {
     const key = `layers/${target.layerName}/${zip.sha256}/${name}`;

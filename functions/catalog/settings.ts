@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
 import { notificationsSchema } from '../notices/settings';
+import { canonicalJson } from '../shared/canonical-json';
 
 /** Who may use a published layer version (AddLayerVersionPermission). */
 export const visibilitySchema = z.union([
@@ -14,6 +15,9 @@ export const visibilitySchema = z.union([
     .describe('A list of AWS account ids'),
 ]);
 export type Visibility = z.infer<typeof visibilitySchema>;
+
+/** The form in which a visibility is recorded on a version and compared (key order never matters). */
+export const visibilityKey = (visibility: Visibility) => canonicalJson(visibility);
 
 const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/;
 
@@ -35,6 +39,13 @@ export const settingsSchema = z.strictObject({
     .max(3650)
     .default(30)
     .describe('Days a superseded version stays before it is deleted (0: deleted at the next run)'),
+  audit: z
+    .strictObject({
+      share: z.number().min(0).max(1).default(0.1).describe("Share of each region's layers whose content and policy are read from Lambda on every run"),
+      atLeast: z.number().int().min(0).max(100_000).default(100).describe('At least this many per region (all of them when there are fewer)'),
+    })
+    .default({ share: 0.1, atLeast: 100 })
+    .describe('The rotating audit: what looks right in ListLayers and the table is still checked, oldest check first'),
   schedule: z
     .string()
     .regex(SCHEDULE, 'a schedule is rate(N days|hours|minutes) or cron(m h dom mon dow year), as EventBridge takes it')

@@ -2,6 +2,7 @@ import { log } from '../shared/log';
 import * as path from 'node:path';
 import { loadCatalog, type Catalog } from '../catalog/catalog';
 import { ArtifactStore } from '../aws/artifacts';
+import { LayerApi } from '../aws/lambda-layers';
 import { lambdaRegionsFromSsm } from '../aws/ssm-regions';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
 import { lambdaHandler, type HandlerRuntime } from '../shared/handler-runtime';
@@ -27,6 +28,7 @@ export async function run(event: RunRequest, runtime: HandlerRuntime): Promise<P
   return plan(event ?? {}, {
     catalog: await deployedCatalog(),
     store: new LayerStore(),
+    lambdaFor: (region) => new LayerApi(region),
     artifacts: ArtifactStore.fromEnvironment(),
     lambdaRegions,
     tmpDir: runtime.tmpDir,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { expandCatalog, type Catalog } from '../catalog/catalog';
-import type { Visibility } from '../catalog/settings';
+import { visibilityKey } from '../catalog/settings';
 import { LaminaError, type KindContext, type ResolvedTarget } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
 import { isKnownLambdaRegion } from '../regions/lambda-regions';
@@ -9,6 +9,10 @@ import { canonicalJson, sha256Hex } from '../shared/canonical-json';
 import { mapLimit, reasonOf } from '../shared/handler-runtime';
 import type { PlanResult, PlannedBuild, RunRequest } from '../shared/pipeline-events';
 import type { ArtifactStore } from '../aws/artifacts';
+import type { LayerApi } from '../aws/lambda-layers';
+import { afterWrite } from '../shared/crash-points';
+import type { LatestItem } from '../../schema/table';
+import { reconcile, type LayerFacts, type RegionState } from './reconcile';
 import type { LayerStore } from '../store/layer-store';
 
 /** Bump when a change to lamina's packaging changes the bytes of layers whose inputs did not change. */
@@ -16,7 +20,9 @@ export const PACKAGING_VERSION = 1;
 
 export interface PlanDeps {
   catalog: Catalog;
-  store: Pick<LayerStore, 'getInput' | 'getLatest' | 'putOutcome'>;
+  store: Pick<LayerStore, 'getInput' | 'listLatestInRegion' | 'putOutcome'>;
+  /** Lambda in each region: ListLayers tells what it really holds. */
+  lambdaFor: (region: string) => Pick<LayerApi, 'latestVersions'>;
   /** Where each resolved target waits for its Build (see PlannedBuild). */
   artifacts: Pick<ArtifactStore, 'putText'>;
   /** Every region where Lambda runs (SSM when deployed, the built-in list locally). */
@@ -40,14 +46,14 @@ export class PlanRequestError extends LaminaError {
 }
 
 /**
- * The hash of everything that determines a published layer version: content inputs, the version's metadata, and
- * who may use it (so a visibility change reaches every version through Publish's reconciliation).
+ * The hash of everything that determines a layer's content and metadata. Who may use it is not part of it: Plan
+ * compares visibility with what each version's policy was made to be (reconcile.ts), so a change back and forth
+ * reaches every version.
  */
-export function inputHashOf(target: ResolvedTarget, visibility: Visibility): string {
+export function inputHashOf(target: ResolvedTarget): string {
   return sha256Hex(
     canonicalJson({
       packaging: PACKAGING_VERSION,
-      visibility,
       kind: target.kind,
       layerName: target.layerName,
       runtimes: target.runtimes,
@@ -56,6 +62,24 @@ export function inputHashOf(target: ResolvedTarget, visibility: Visibility): str
       inputs: target.inputs,
     }),
   );
+}
+
+/** What one region holds: Lambda's newest version of each of the catalog's layers, and the table's pointers. */
+export async function readRegionState(region: string, prefix: string, deps: Pick<PlanDeps, 'store' | 'lambdaFor'>): Promise<RegionState> {
+  const [lambda, records] = await Promise.all([
+    deps.lambdaFor(region).latestVersions(`${prefix}-`),
+    (async () => {
+      const records = new Map<string, LatestItem>();
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await deps.store.listLatestInRegion(region, { startKey });
+        for (const item of page.items) records.set(item.layerName, item);
+        startKey = page.lastKey;
+      } while (startKey);
+      return records;
+    })(),
+  ]);
+  return { region, lambda, records };
 }
 
 /**
@@ -94,8 +118,11 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   const runId = request.runId ?? `${startedAt.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
 
   const builds: PlannedBuild[] = [];
-  let skipped = 0;
   let failed = 0;
+  const resolvedTargets: { resolved: ResolvedTarget; inputHash: string; knownSha256?: string }[] = [];
+  // Lambda's real state is read while the targets resolve: both are mostly waiting on the network.
+  const statesPromise = mapLimit(regions, 4, (region) => readRegionState(region, catalog.settings.prefix, deps));
+  statesPromise.catch(() => undefined);
   await mapLimit(targets, 4, async (target) => {
     const ctx: KindContext = {
       workDir: path.join(deps.tmpDir, target.layerName),
@@ -108,32 +135,44 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
     } catch (error) {
       failed++;
       await deps.store.putOutcome(runId, { layerName: target.layerName, status: 'failed', reason: 'plan', detail: reasonOf(error) });
+      afterWrite('plan:outcome');
       return;
     }
-    const inputHash = inputHashOf(resolved, catalog.settings.visibility);
-    let pending = regions;
-    if (!request.force) {
-      const known = await deps.store.getInput(resolved.layerName, inputHash);
-      if (known) {
-        const latest = await Promise.all(regions.map((region) => deps.store.getLatest(region, resolved.layerName)));
-        pending = regions.filter((_region, index) => latest[index]?.sha256 !== known.sha256 || latest[index]?.status !== 'latest');
-      }
-    }
+    const inputHash = inputHashOf(resolved);
+    const knownSha256 = request.force ? undefined : (await deps.store.getInput(resolved.layerName, inputHash))?.sha256;
+    resolvedTargets.push({ resolved, inputHash, knownSha256 });
+  });
+  const states = await statesPromise;
+  const visibility = visibilityKey(catalog.settings.visibility);
+  const facts: LayerFacts[] = resolvedTargets.map(({ resolved, knownSha256 }) => ({
+    layerName: resolved.layerName,
+    knownSha256,
+    visibility,
+    force: request.force,
+  }));
+  const decisions = reconcile(facts, states, { ...catalog.settings.audit, full: request.audit });
+  let unchanged = 0;
+  await mapLimit(resolvedTargets, 8, async ({ resolved, inputHash }) => {
+    const { pending, unchanged: same } = decisions.get(resolved.layerName)!;
+    unchanged += same.length;
     if (pending.length === 0) {
-      skipped++;
       await deps.store.putOutcome(runId, { layerName: resolved.layerName, status: 'unchanged' });
-    } else {
-      // Regions already holding the content are reported now, one outcome each, so every layer × region has one.
-      for (const region of regions.filter((region) => !pending.includes(region))) {
-        await deps.store.putOutcome(runId, { layerName: resolved.layerName, region, status: 'unchanged' });
-      }
-      const targetKey = targetKeyOf(runId, resolved.layerName);
-      await deps.artifacts.putText(targetKey, JSON.stringify(resolved), 'application/json');
-      builds.push({ layerName: resolved.layerName, targetKey, inputHash, regions: pending });
+      afterWrite('plan:outcome');
+      return;
     }
+    log(`${resolved.layerName}: ${pending.map((decision) => `${decision.region} (${decision.work})`).join(', ')}`);
+    // Regions already holding the content are reported now, one outcome each, so every layer × region has one.
+    for (const region of same) {
+      await deps.store.putOutcome(runId, { layerName: resolved.layerName, region, status: 'unchanged' });
+      afterWrite('plan:outcome');
+    }
+    const targetKey = targetKeyOf(runId, resolved.layerName);
+    await deps.artifacts.putText(targetKey, JSON.stringify(resolved), 'application/json');
+    afterWrite('plan:target');
+    builds.push({ layerName: resolved.layerName, targetKey, inputHash, regions: pending.map((decision) => decision.region) });
   });
   builds.sort((a, b) => a.layerName.localeCompare(b.layerName));
-  log(`planned ${builds.length} build(s), ${skipped} unchanged, ${failed} failed, for ${regions.length} region(s)`);
+  log(`planned ${builds.length} build(s), ${unchanged} layer × region unchanged, ${failed} failed, for ${regions.length} region(s)`);
   return {
     runId,
     startedAt,

@@ -9,6 +9,8 @@ export interface RunRequest {
   regions?: string[];
   /** Build even where the inputs did not change (publishing stays idempotent). */
   force?: boolean;
+  /** Read every version's content and policy from Lambda, not only the rotating share (`lamina run --audit`). */
+  audit?: boolean;
   /** Run id to use (the local runner and tests pass one; Plan makes one otherwise). */
   runId?: string;
 }

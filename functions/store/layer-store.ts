@@ -12,6 +12,8 @@ import {
   GSI2,
   RUNS_PARTITION,
   buildKey,
+  claimKey,
+  type ClaimItem,
   buildPrefix,
   expiryIndexKey,
   inputKey,
@@ -37,6 +39,7 @@ import {
   type VersionItem,
 } from '../../schema/table';
 import { documentClient, tableName } from '../aws/dynamodb';
+import { afterWrite } from '../shared/crash-points';
 
 export type Key = Record<string, unknown>;
 
@@ -53,6 +56,17 @@ export interface PageRequest {
 
 /** A version as Publish reports it, before it is stored. */
 export type NewVersion = Omit<VersionItem, 'pk' | 'sk' | 'type' | 'status' | 'gsi2pk' | 'gsi2sk' | 'deprecatedAt' | 'expiresAt' | 'deletedAt'>;
+
+/** What recordPublished changed, so Publish can report a repair of the records. */
+export interface RecordChanges {
+  /** The version item was missing or named other content, or the pointer named another version. */
+  record: boolean;
+  /** Older versions still marked latest that are now deprecated. */
+  deprecated: number[];
+}
+
+/** Whether a claim was won: `held` means another run holds it still. */
+export type ClaimResult = { won: true; claim: ClaimItem } | { won: false; holder: ClaimItem };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -96,6 +110,7 @@ export class LayerStore {
   // ---- layers, inputs and builds ----------------------------------------------------------------------------
   async putLayer(layer: Omit<LayerItem, 'pk' | 'sk' | 'type'>): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.table, Item: { ...layerKey(layer.layerName), type: 'layer', ...layer } }));
+    afterWrite('build:layer');
   }
 
   getLayer(layerName: string): Promise<LayerItem | undefined> {
@@ -133,6 +148,7 @@ export class LayerStore {
     await this.db.send(
       new PutCommand({ TableName: this.table, Item: { ...buildKey(build.layerName, build.sha256), type: 'build', ...build } }),
     );
+    afterWrite('build:build-item');
     const input: InputItem = {
       ...inputKey(build.layerName, build.inputHash),
       type: 'input',
@@ -142,6 +158,7 @@ export class LayerStore {
       recordedAt: build.builtAt,
     };
     await this.db.send(new PutCommand({ TableName: this.table, Item: input }));
+    afterWrite('build:input-item');
   }
 
   // ---- published versions ----------------------------------------------------------------------------------
@@ -199,20 +216,33 @@ export class LayerStore {
 
   /**
    * Records a published version and moves the latest pointer to it, then deprecates every older version still
-   * marked latest. Each step is safe to repeat, so a retried Publish converges on the same records.
+   * marked latest. Each step is safe to repeat, so a retried Publish (or the next run's) converges on the same
+   * records; the pointer moves before anything is deprecated, and the deprecation query does not trust the
+   * pointer, so a crash between the two is completed by the next Publish of this version.
    */
-  async recordPublished(version: NewVersion, expiryDays: number, now = new Date()): Promise<void> {
+  async recordPublished(version: NewVersion, expiryDays: number, now = new Date()): Promise<RecordChanges> {
     const existing = await this.getVersion(version.layerName, version.region, version.version);
+    const pointer = latestKey(version.region, version.layerName);
+    const current = await this.get<LatestItem>({ pk: pointer.pk, sk: pointer.sk });
+    const changes: RecordChanges = {
+      record:
+        !existing ||
+        existing.sha256 !== version.sha256 ||
+        existing.arn !== version.arn ||
+        !current ||
+        current.version < version.version,
+      deprecated: [],
+    };
     const item: VersionItem = {
       ...existing,
       ...version,
       ...versionKey(version.layerName, version.region, version.version),
       type: 'version',
-      status: existing?.status ?? 'latest',
+      status: existing?.status === 'deleted' ? 'latest' : (existing?.status ?? 'latest'),
     };
     await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    afterWrite('publish:version-item');
 
-    const pointer = latestKey(version.region, version.layerName);
     const { pk: _pk, sk: _sk, type: _type, gsi2pk: _g2pk, gsi2sk: _g2sk, ...attributes } = item;
     try {
       await this.db.send(
@@ -224,11 +254,12 @@ export class LayerStore {
           ExpressionAttributeValues: { ':version': version.version },
         }),
       );
+      afterWrite('publish:latest-pointer');
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // A newer version is already latest: this one was superseded before it was recorded.
-      await this.deprecate(version.layerName, version.region, version.version, expiryDays, now);
-      return;
+      if (await this.deprecate(version.layerName, version.region, version.version, expiryDays, now)) changes.deprecated.push(version.version);
+      return changes;
     }
     const older = await this.queryAll<VersionItem>({
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
@@ -241,11 +272,108 @@ export class LayerStore {
         ':version': version.version,
       },
     });
-    for (const previous of older) await this.deprecate(previous.layerName, previous.region, previous.version, expiryDays, now);
+    for (const previous of older) {
+      if (await this.deprecate(previous.layerName, previous.region, previous.version, expiryDays, now)) changes.deprecated.push(previous.version);
+    }
+    return changes;
+  }
+
+  /**
+   * Records a version Lambda holds but lamina refuses (its CodeSha256 is not the verified zip's): deprecated with
+   * an expiry of now, never latest, so that Expire deletes it and nothing unrecorded stays published.
+   */
+  async recordRefused(version: NewVersion, now = new Date()): Promise<void> {
+    const expiresAt = now.toISOString();
+    const item: VersionItem = {
+      ...version,
+      ...versionKey(version.layerName, version.region, version.version),
+      ...expiryIndexKey(expiresAt, version.layerName, version.region, version.version),
+      type: 'version',
+      status: 'deprecated',
+      deprecatedAt: expiresAt,
+      expiresAt,
+    };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+  }
+
+  getClaim(layerName: string, region: string, sha256: string): Promise<ClaimItem | undefined> {
+    return this.get(claimKey(layerName, region, sha256));
+  }
+
+  /**
+   * Claims the right to publish `sha256` to `region` for `owner` (a run id), with a lease: a conditional write
+   * that succeeds when nobody holds the claim, its lease ran out (the holder died), or `owner` holds it already
+   * (a retried step). See schema/README.md, "Claims".
+   */
+  async claimPublish(layerName: string, region: string, sha256: string, owner: string, leaseMs: number, now = Date.now()): Promise<ClaimResult> {
+    const key = claimKey(layerName, region, sha256);
+    const previous = await this.get<ClaimItem>(key);
+    if (previous && previous.owner !== owner && previous.leaseUntil > now) return { won: false, holder: previous };
+    const claim: ClaimItem = {
+      ...key,
+      type: 'claim',
+      layerName,
+      region,
+      sha256,
+      owner,
+      claimedAt: previous?.owner === owner ? previous.claimedAt : new Date(now).toISOString(),
+      leaseUntil: now + leaseMs,
+      ...(previous?.owner === owner && previous.publishedVersion ? { publishedVersion: previous.publishedVersion } : {}),
+    };
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: claim,
+          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const holder = await this.get<ClaimItem>(key);
+      return { won: false, holder: holder ?? previous! };
+    }
+    afterWrite('publish:claim');
+    return { won: true, claim };
+  }
+
+  /**
+   * Updates a claim its owner holds: extends the lease, records the version published under it, or releases it
+   * (leaseUntil 0). Returns false when the claim is no longer the owner's (its lease ran out and another run took it).
+   */
+  async updateClaim(
+    claim: Pick<ClaimItem, 'layerName' | 'region' | 'sha256' | 'owner'>,
+    change: { leaseUntil: number; publishedVersion?: number },
+  ): Promise<boolean> {
+    const names: Record<string, string> = { '#owner': 'owner' };
+    const values: Record<string, unknown> = { ':owner': claim.owner, ':lease': change.leaseUntil };
+    let update = 'SET leaseUntil = :lease';
+    if (change.publishedVersion !== undefined) {
+      update += ', publishedVersion = :version';
+      values[':version'] = change.publishedVersion;
+    }
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: claimKey(claim.layerName, claim.region, claim.sha256),
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(pk) AND #owner = :owner',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return false;
+    }
   }
 
   /** Marks a version deprecated with its expiry date, once (a repeat keeps the first expiry). */
-  private async deprecate(layerName: string, region: string, version: number, expiryDays: number, now: Date): Promise<void> {
+  private async deprecate(layerName: string, region: string, version: number, expiryDays: number, now: Date): Promise<boolean> {
     const expiresAt = new Date(now.getTime() + expiryDays * DAY_MS).toISOString();
     const index = expiryIndexKey(expiresAt, layerName, region, version);
     try {
@@ -266,8 +394,11 @@ export class LayerStore {
           },
         }),
       );
+      afterWrite('publish:deprecate');
+      return true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return false;
     }
   }
 
@@ -294,6 +425,7 @@ export class LayerStore {
         ExpressionAttributeValues: { ':deleted': 'deleted', ':now': now.toISOString() },
       }),
     );
+    afterWrite('expire:mark-deleted');
   }
 
   // ---- runs and regions ------------------------------------------------------------------------------------
@@ -304,6 +436,7 @@ export class LayerStore {
         Item: { ...runKey(run.runId), ...runIndexKey(run.startedAt, run.runId), type: 'run', ...run },
       }),
     );
+    afterWrite('report:run');
   }
 
   /** Records what happened to a layer (in a region) in a run; a retried step overwrites its own outcome. */
@@ -342,6 +475,7 @@ export class LayerStore {
   async putRegions(regions: string[], now = new Date()): Promise<void> {
     const item: RegionsItem = { ...regionsKey(), type: 'regions', regions, updatedAt: now.toISOString() };
     await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    afterWrite('report:regions');
   }
 
   async getRegions(): Promise<string[]> {

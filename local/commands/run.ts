@@ -42,13 +42,14 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'Run the pipeline locally on the embedded default: build, publish to every region, record, list.',
   usage:
-    'lamina run [--catalog catalog.yaml] [--only <layer>[,<layer>...]] [--regions <region>[,<region>...]] [--force] [--state .lamina] [--json]',
+    'lamina run [--catalog catalog.yaml] [--only <layer>[,<layer>...]] [--regions <region>[,<region>...]] [--force] [--audit] [--state .lamina] [--json]',
   async run(args) {
     const { values } = parseOptions(args, {
       catalog: { type: 'string', default: DEFAULT_CATALOG },
       only: { type: 'string', multiple: true },
       regions: { type: 'string', multiple: true },
       force: { type: 'boolean', default: false },
+      audit: { type: 'boolean', default: false },
       state: { type: 'string', default: DEFAULT_STATE_DIR },
       json: { type: 'boolean', default: false },
     });
@@ -70,7 +71,7 @@ export const runCommand: Command = {
     try {
       for (const line of [...services.started, ...services.reused.map((line) => `${line} (configured)`)]) console.error(`· ${line}`);
       await applyNotificationSettings(services.standIns, services.env.LAMINA_TOPIC_ARN, catalog.settings.notifications);
-      const { summary, outcomes } = await runLocalPipeline({ only, regions, force: values.force }, {
+      const { summary, outcomes } = await runLocalPipeline({ only, regions, force: values.force, audit: values.audit }, {
         stateDir: path.resolve(values.state!),
         catalogFile,
       });

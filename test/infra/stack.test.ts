@@ -328,11 +328,13 @@ describe('IAM', () => {
     expect(allowed.has('lambda:PublishLayerVersion')).toBe(false);
   });
 
-  test('only publish and expire may call layer APIs; the API function only reads the table and SBOMs', () => {
-    for (const name of ['plan', 'build', 'failure', 'report', 'api'] as FunctionName[]) {
+  test('only publish and expire may change layers; plan may only list them; the API function only reads the table and SBOMs', () => {
+    for (const name of ['build', 'failure', 'report', 'api'] as FunctionName[]) {
       const lambdaActions = [...allowedActions(roleId(name)).keys()].filter((action) => action.startsWith('lambda:'));
       expect({ name, lambdaActions }).toEqual({ name, lambdaActions: [] });
     }
+    const planLambda = [...allowedActions(roleId('plan')).entries()].filter(([action]) => action.startsWith('lambda:'));
+    expect(planLambda).toEqual([['lambda:ListLayers', ['*']]]);
     expect([...allowedActions(roleId('api')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject']);
     expect([...allowedActions(roleId('failure')).keys()]).toEqual(['dynamodb:PutItem']);
     expect(allowedActions(roleId('plan')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);

@@ -49,7 +49,7 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
   it('publishes nothing on a second run, and says the content is unchanged', async () => {
     const { summary, outcomes } = await pipeline.run();
     expect(summary.counts).toMatchObject({ published: 0, failed: 0 });
-    expect(outcomes).toEqual([...REGIONS].sort().map((region) => ({ layerName: 'lamina-bash', region, status: 'unchanged' })));
+    expect(outcomes.map((o) => `${o.layerName} ${o.region} ${o.status}`)).toEqual([...REGIONS].sort().map((region) => `lamina-bash ${region} unchanged`));
     expect(summary.targets).toBe(REGIONS.length);
     const versions = await lambda('eu-west-1').send(new ListLayerVersionsCommand({ LayerName: 'lamina-bash' }));
     expect(versions.LayerVersions).toHaveLength(1);
@@ -72,7 +72,7 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
     expect(byRegion['eu-west-1']).toMatchObject({ reason: 'publish', detail: expect.any(String) });
     expect(byRegion['us-east-1']).toMatchObject({ status: 'published', version: 1 });
     expect(byRegion['ap-southeast-2']).toMatchObject({ status: 'published', version: 1 });
-    expect(first.outcomes).toContainEqual({ layerName: 'lamina-bash', region: 'us-east-1', status: 'unchanged' });
+    expect(first.outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-bash', region: 'us-east-1', status: 'unchanged' }));
     expect(first.summary.targets).toBe(2 * REGIONS.length);
 
     const store = new LayerStore();
@@ -81,12 +81,15 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
 
     const second = await pipeline.run();
     expect(second.summary.failed).toBe(false);
-    expect(second.outcomes).toEqual([
-      ...['ap-southeast-2', 'eu-west-1', 'us-east-1'].map((region) => ({ layerName: 'lamina-bash', region, status: 'unchanged' })),
-      { layerName: 'lamina-tools', region: 'ap-southeast-2', status: 'unchanged' },
-      { layerName: 'lamina-tools', region: 'eu-west-1', status: 'published', version: 1, arn: 'arn:aws:lambda:eu-west-1:000000000000:layer:lamina-tools:1' },
-      { layerName: 'lamina-tools', region: 'us-east-1', status: 'unchanged' },
+    expect(second.outcomes.map((o) => `${o.layerName} ${o.region} ${o.status}`)).toEqual([
+      ...['ap-southeast-2', 'eu-west-1', 'us-east-1'].map((region) => `lamina-bash ${region} unchanged`),
+      'lamina-tools ap-southeast-2 unchanged',
+      'lamina-tools eu-west-1 published',
+      'lamina-tools us-east-1 unchanged',
     ]);
+    expect(second.outcomes).toContainEqual(
+      expect.objectContaining({ layerName: 'lamina-tools', region: 'eu-west-1', version: 1, arn: 'arn:aws:lambda:eu-west-1:000000000000:layer:lamina-tools:1' }),
+    );
     expect(second.summary.counts).toEqual({ published: 1, unchanged: 5, repaired: 0, failed: 0, skipped: 0 });
     for (const region of REGIONS) {
       const versions = await lambda(region).send(new ListLayerVersionsCommand({ LayerName: 'lamina-tools' }));

@@ -17,7 +17,12 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-export async function startLocalPipeline(catalog: string): Promise<LocalPipeline> {
+export interface LocalPipelineOptions {
+  /** Told about every task that ends, after the built-in accounting (synchronously, before the next state). */
+  onTask?: LocalRunOptions['onTask'];
+}
+
+export async function startLocalPipeline(catalog: string, options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   process.env.LAMINA_LOG_FORMAT = 'silent';
   const stateDir = await mkdtemp(path.join(tmpdir(), 'lamina-state-'));
   const catalogFile = path.join(stateDir, 'catalog.yaml');
@@ -26,6 +31,7 @@ export async function startLocalPipeline(catalog: string): Promise<LocalPipeline
   let largest = 0;
   const onTask: LocalRunOptions['onTask'] = (_state, _input, outcome) => {
     if (outcome.ok) largest = Math.max(largest, Buffer.byteLength(JSON.stringify(outcome.output ?? null)));
+    options.onTask?.(_state, _input, outcome);
   };
   return {
     stateDir,

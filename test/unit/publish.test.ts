@@ -1,6 +1,11 @@
+import { digestOf } from '../../functions/archive/digest';
+import type { ClaimItem } from '../../schema/table';
 import { statementsFor, type LayerVersionRef, type PublishRequest } from '../../functions/aws/lambda-layers';
 import { MAX_DIRECT_UPLOAD_BYTES, publish, type PublishDeps } from '../../functions/publish/publish';
 import type { PublishEvent } from '../../functions/shared/pipeline-events';
+
+const ZIP = Buffer.from('zip');
+const DIGEST = digestOf(ZIP);
 
 function event(overrides: Partial<PublishEvent['layer']> = {}): PublishEvent {
   return {
@@ -14,8 +19,8 @@ function event(overrides: Partial<PublishEvent['layer']> = {}): PublishEvent {
       runtimes: ['provided.al2023'],
       architectures: ['x86_64'],
       description: 'd',
-      sha256: 'aa',
-      codeSha256: 'NEW=',
+      sha256: DIGEST.sha256,
+      codeSha256: DIGEST.codeSha256,
       size: 10,
       unzippedSize: 20,
       artifactKey: 'layers/lamina-bash/aa.zip',
@@ -24,6 +29,8 @@ function event(overrides: Partial<PublishEvent['layer']> = {}): PublishEvent {
   };
 }
 
+const NEW = DIGEST.codeSha256;
+
 function fakes(newest?: Partial<LayerVersionRef>) {
   const calls = {
     published: [] as PublishRequest[],
@@ -31,8 +38,11 @@ function fakes(newest?: Partial<LayerVersionRef>) {
     recorded: [] as number[],
     copied: [] as string[],
     deleted: [] as string[],
+    refused: [] as number[],
     outcomes: [] as string[],
   };
+  const claims = new Map<string, ClaimItem>();
+  let stored: Buffer = ZIP;
   const ref = (version: number, codeSha256: string): LayerVersionRef => ({
     layerArn: 'arn:aws:lambda:eu-west-1:1:layer:lamina-bash',
     arn: `arn:aws:lambda:eu-west-1:1:layer:lamina-bash:${version}`,
@@ -46,7 +56,9 @@ function fakes(newest?: Partial<LayerVersionRef>) {
       newestVersion: async () => (newest ? { ...ref(newest.version ?? 1, newest.codeSha256 ?? 'OLD='), ...newest } : undefined),
       publish: async (request) => {
         calls.published.push(request);
-        return ref((newest?.version ?? 0) + 1, 'NEW=');
+        const published = ref((newest?.version ?? 0) + 1, NEW);
+        newest = published;
+        return published;
       },
       applyVisibility: async (_name, version) => {
         calls.visibility.push(version);
@@ -54,17 +66,37 @@ function fakes(newest?: Partial<LayerVersionRef>) {
       },
     },
     store: {
-      recordPublished: async (version) => void calls.recorded.push(version.version),
+      recordPublished: async (version) => {
+        calls.recorded.push(version.version);
+        return { record: false, deprecated: [] };
+      },
+      recordRefused: async (version) => void calls.refused.push(version.version),
       putOutcome: async (runId, outcome) => void calls.outcomes.push(`${runId} ${outcome.region} ${outcome.status} ${outcome.version}`),
+      claimPublish: async (layerName, region, sha256, owner, leaseMs) => {
+        const key = `${layerName} ${region} ${sha256}`;
+        const holder = claims.get(key);
+        if (holder && holder.owner !== owner && holder.leaseUntil > Date.now()) return { won: false, holder };
+        const claim = { pk: key, sk: key, type: 'claim' as const, layerName, region, sha256, owner, claimedAt: 'now', leaseUntil: Date.now() + leaseMs };
+        claims.set(key, claim);
+        return { won: true, claim };
+      },
+      getClaim: async (layerName, region, sha256) => claims.get(`${layerName} ${region} ${sha256}`),
+      updateClaim: async (claim, change) => {
+        const key = `${claim.layerName} ${claim.region} ${claim.sha256}`;
+        claims.set(key, { ...claims.get(key)!, ...change });
+        return true;
+      },
     },
     artifacts: {
-      getBuffer: async () => Buffer.from('zip'),
+      bucket: 'b',
+      getBuffer: async () => stored,
+      digest: async () => digestOf(stored),
       copyTo: async (to, key) => void calls.copied.push(`${key} -> ${to.region} s3://${to.bucket}/${to.key} owner ${to.expectedOwner}`),
       deleteIn: async (target) => void calls.deleted.push(`${target.region} s3://${target.bucket}/${target.key}`),
     },
     staging: { overrides: {}, artifactBucket: 'b' },
   };
-  return { deps, calls };
+  return { deps, calls, claims, tamper: (bytes: Buffer) => void (stored = bytes) };
 }
 
 describe('publish (one region)', () => {
@@ -79,7 +111,7 @@ describe('publish (one region)', () => {
   });
 
   it('publishes nothing when the newest version already holds the content, but still reconciles and records it', async () => {
-    const { deps, calls } = fakes({ version: 4, codeSha256: 'NEW=' });
+    const { deps, calls } = fakes({ version: 4, codeSha256: NEW });
     const outcome = await publish(event(), deps);
     expect(outcome.status).toBe('unchanged');
     expect(outcome.version).toBe(4);
@@ -105,6 +137,7 @@ describe('publish (one region)', () => {
     expect(calls.copied).toEqual(['layers/lamina-bash/aa.zip -> eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/aa.zip owner undefined']);
     expect(calls.published[0].content).toEqual({ s3Bucket: 'mine-eu', s3Key: 'layers/staged/r/lamina-bash/aa.zip' });
     expect(calls.deleted).toEqual(['eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/aa.zip']);
+    deps.api.newestVersion = async () => undefined;
     // The artifact bucket in its own region needs no copy, and is never deleted from.
     await publish(big, { ...deps, staging: { overrides: {}, artifactBucket: 'b', artifactRegion: 'eu-west-1' } });
     expect(calls.copied).toHaveLength(1);
@@ -166,12 +199,77 @@ describe('publish (one region)', () => {
     expect({ copied: calls.copied, read, published: calls.published }).toEqual({ copied: [], read: 0, published: [] });
   });
 
-  it('refuses to record a version whose CodeSha256 differs from the built zip', async () => {
+  it('records as refused (expiring now), never as latest, a version whose CodeSha256 differs from the verified zip', async () => {
     const { deps, calls } = fakes();
     deps.api.publish = async () => ({ layerArn: 'a', arn: 'a:1', version: 1, codeSha256: 'TAMPERED=', codeSize: 1, createdDate: 'x' });
-    await expect(publish(event(), deps)).rejects.toThrow(/reports CodeSha256 TAMPERED= .* but the built zip is NEW=/);
+    const outcome = await publish(event(), deps);
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'artifact-mismatch', detail: expect.stringMatching(/CodeSha256 TAMPERED= for version 1 .* recorded as refused and Expire deletes it/) });
+    expect(calls.refused).toEqual([1]);
     expect(calls.recorded).toEqual([]);
-    expect(calls.outcomes).toEqual([]);
+  });
+
+  it('refuses a stored zip whose sha256 is not the build\'s, before any PublishLayerVersion', async () => {
+    const { deps, calls, tamper } = fakes();
+    tamper(Buffer.from('zap'));
+    const outcome = await publish(event(), deps);
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'artifact-mismatch', detail: expect.stringMatching(/has sha256 [0-9a-f]{64}, but the build recorded .* nothing was published/) });
+    expect(calls.published).toEqual([]);
+    expect(calls.recorded).toEqual([]);
+    expect(calls.outcomes).toEqual(['r eu-west-1 failed undefined']);
+  });
+
+  it('reports a retry after PublishLayerVersion succeeded as published, not unchanged', async () => {
+    const { deps, calls } = fakes();
+    let crashed = false;
+    const record = deps.store.recordPublished;
+    deps.store.recordPublished = async (...args) => {
+      if (!crashed) {
+        crashed = true;
+        throw new Error('lost the connection');
+      }
+      return record(...args);
+    };
+    await expect(publish(event(), deps)).rejects.toThrow('lost the connection');
+    const retried = await publish(event(), deps);
+    expect(retried).toMatchObject({ status: 'published', version: 1 });
+    expect(calls.published).toHaveLength(1);
+  });
+
+  it('waits while another run holds the claim and publishes nothing once that run has', async () => {
+    const { deps, calls, claims } = fakes();
+    const other = await deps.store.claimPublish('lamina-bash', 'eu-west-1', DIGEST.sha256, 'other-run', 60_000);
+    expect(other.won).toBe(true);
+    let polls = 0;
+    const outcome = await publish(event(), {
+      ...deps,
+      claim: { leaseMs: 60_000, waitMs: 60_000, pollMs: 1 },
+      sleep: async () => {
+        // The other run publishes while this one waits.
+        if (++polls === 2) await deps.api.publish({ layerName: 'lamina-bash', description: 'd', runtimes: [], architectures: [], content: { zipFile: ZIP } });
+      },
+    });
+    expect(outcome).toMatchObject({ status: 'unchanged', version: 1 });
+    expect(calls.published).toHaveLength(1);
+    expect([...claims.values()][0].owner).toBe('other-run');
+  });
+
+  it('skips the region, saying why, when another run still holds the claim after the wait', async () => {
+    const { deps, calls } = fakes();
+    await deps.store.claimPublish('lamina-bash', 'eu-west-1', DIGEST.sha256, 'other-run', 60_000);
+    const outcome = await publish(event(), { ...deps, claim: { leaseMs: 60_000, waitMs: 0, pollMs: 1 }, sleep: async () => undefined });
+    expect(outcome).toMatchObject({ status: 'skipped', reason: 'claimed' });
+    expect(calls.published).toEqual([]);
+  });
+
+  it('reports what it repaired: permissions and records', async () => {
+    const { deps } = fakes({ version: 4, codeSha256: NEW });
+    deps.api.applyVisibility = async () => ({ added: ['lamina-public'], removed: ['foreign'] });
+    deps.store.recordPublished = async () => ({ record: true, deprecated: [3] });
+    expect(await publish(event(), deps)).toMatchObject({
+      status: 'repaired',
+      repairs: ['permissions', 'record', 'deprecated'],
+      detail: 'permissions: added lamina-public, removed foreign; recorded version 4 as Lambda holds it; deprecated version 3',
+    });
   });
 });
 
