@@ -134,9 +134,9 @@ describe('publish (one region)', () => {
     expect(calls.published).toEqual([]);
     // An override names the bucket; the copy is staged under a per-run key and deleted once Lambda has it.
     await publish(big, { ...deps, staging: { overrides: { 'eu-west-1': 'mine-eu' }, artifactBucket: 'b' } });
-    expect(calls.copied).toEqual(['layers/lamina-bash/aa.zip -> eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/aa.zip owner undefined']);
-    expect(calls.published[0].content).toEqual({ s3Bucket: 'mine-eu', s3Key: 'layers/staged/r/lamina-bash/aa.zip' });
-    expect(calls.deleted).toEqual(['eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/aa.zip']);
+    expect(calls.copied).toEqual([`layers/lamina-bash/aa.zip -> eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/${DIGEST.sha256}.zip owner undefined`]);
+    expect(calls.published[0].content).toEqual({ s3Bucket: 'mine-eu', s3Key: `layers/staged/r/lamina-bash/${DIGEST.sha256}.zip` });
+    expect(calls.deleted).toEqual([`eu-west-1 s3://mine-eu/layers/staged/r/lamina-bash/${DIGEST.sha256}.zip`]);
     deps.api.newestVersion = async () => undefined;
     // The artifact bucket in its own region needs no copy, and is never deleted from.
     await publish(big, { ...deps, staging: { overrides: {}, artifactBucket: 'b', artifactRegion: 'eu-west-1' } });
@@ -151,7 +151,7 @@ describe('publish (one region)', () => {
     const staging = { overrides: {}, artifactBucket: 'b', artifactRegion: 'eu-west-1', deployment: { account: '123456789012', deploymentId: 'lamina', regions: ['eu-west-1'] } };
     await publish(big, { ...deps, staging });
     expect(calls.copied).toEqual([
-      'layers/lamina-bash/aa.zip -> eu-west-1 s3://lamina-stage-lamina-123456789012-eu-west-1/layers/staged/r/lamina-bash/aa.zip owner 123456789012',
+      `layers/lamina-bash/aa.zip -> eu-west-1 s3://lamina-stage-lamina-123456789012-eu-west-1/layers/staged/r/lamina-bash/${DIGEST.sha256}.zip owner 123456789012`,
     ]);
   });
 
