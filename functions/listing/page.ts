@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LISTING_ARCHITECTURES, LISTING_RUNTIMES } from './known-values';
+import { SNIPPETS } from './snippets';
 
 /**
  * The listing page: one self-contained HTML document (no CDN, no external file), so it works offline and can be
@@ -38,6 +39,8 @@ details ul{margin:.5rem 0;padding-left:1.25rem}
 details li{margin:.25rem 0}
 .copied{position:fixed;bottom:1rem;right:1rem;background:var(--fg);color:#fff;padding:.6rem .9rem;border-radius:.3rem}
 .copied:empty{display:none}
+pre.snippet{margin:.25rem 0 .75rem;padding:.5rem;background:#f6f6f6;border:1px solid var(--line);border-radius:.3rem;white-space:pre-wrap;max-width:40rem}
+.snippet-title{margin:.5rem 0 0;font-weight:600}
 `;
 
 /** The page's script, plain ES2017 for any current browser. It builds the DOM with textContent only. */
@@ -163,6 +166,39 @@ const SCRIPT = String.raw`
     return button;
   }
 
+  // The same filling as snippets.ts fillSnippet.
+  function identifier(name) {
+    var words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
+    var camel = words.map(function (w, i) { return (i === 0 ? w.charAt(0).toLowerCase() : w.charAt(0).toUpperCase()) + w.slice(1); }).join('');
+    return /^[0-9]/.test(camel) ? 'layer' + camel : (camel || 'layer');
+  }
+  function fill(template, item) {
+    var id = identifier(item.name);
+    var values = { arn: item.arn, region: item.region, name: item.name, id: id, Id: id.charAt(0).toUpperCase() + id.slice(1) };
+    return template.replace(/\{(arn|region|name|id|Id)\}/g, function (m, key) { return values[key]; });
+  }
+  function snippetsCell(item) {
+    var body = el('div');
+    var details = el('details', { class: 'snippets' }, [el('summary', { text: 'Snippets' }), body]);
+    details.addEventListener('toggle', function () {
+      if (!details.open || body.childNodes.length) return;
+      config.snippets.forEach(function (snippet) {
+        var text = fill(snippet.template, item);
+        var button = el('button', { type: 'button', class: 'copy-snippet', 'aria-label': 'Copy the ' + snippet.label + ' snippet for ' + item.name + ' in ' + item.region, text: 'Copy' });
+        button.addEventListener('click', function () {
+          copyText(text).then(function () {
+            copied.textContent = 'Copied the ' + snippet.label + ' snippet';
+            clearTimeout(copiedTimer);
+            copiedTimer = setTimeout(function () { copied.textContent = ''; }, 4000);
+          }, function () { copied.textContent = 'Could not copy; select the snippet and copy it by hand.'; });
+        });
+        body.appendChild(el('p', { class: 'snippet-title' }, [document.createTextNode(snippet.label + ' '), button]));
+        body.appendChild(el('pre', { class: 'snippet', 'data-snippet': snippet.id }, [el('code', { text: text })]));
+      });
+    });
+    return details;
+  }
+
   function versionLine(v) {
     var parts = [
       el('strong', { text: 'Version ' + v.version }), document.createTextNode(' '),
@@ -210,7 +246,8 @@ const SCRIPT = String.raw`
         el('td', {}, [el('span', { text: String(item.version) + ' ' }), el('span', { class: 'badge ' + item.status, text: item.status })]),
         el('td', {}, [time(item.publishedAt)]),
         el('td', {}, [el('code', { class: 'arn', text: item.arn }), document.createTextNode(' '), copyButton(item)]),
-        el('td', {}, [versionsCell(item)])
+        el('td', {}, [versionsCell(item)]),
+        el('td', {}, [snippetsCell(item)])
       ]));
     });
     var region = regionSelect.value;
@@ -274,7 +311,7 @@ export function pageSecurityPolicy(): string {
 
 /** The listing page's HTML. */
 export function renderPage(page: PageOptions): string {
-  const config = JSON.stringify({ source: page.source }).replace(/</g, '\\u003c');
+  const config = JSON.stringify({ source: page.source, snippets: SNIPPETS }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -301,7 +338,7 @@ export function renderPage(page: PageOptions): string {
 <p id="status" role="status" aria-live="polite"></p>
 <table id="results">
 <caption>Latest version of each layer</caption>
-<thead><tr><th scope="col">Layer</th><th scope="col">Package</th><th scope="col">Runtimes</th><th scope="col">Architectures</th><th scope="col">Version</th><th scope="col">Published</th><th scope="col">ARN</th><th scope="col">All versions</th></tr></thead>
+<thead><tr><th scope="col">Layer</th><th scope="col">Package</th><th scope="col">Runtimes</th><th scope="col">Architectures</th><th scope="col">Version</th><th scope="col">Published</th><th scope="col">ARN</th><th scope="col">All versions</th><th scope="col">Use it</th></tr></thead>
 <tbody id="rows"></tbody>
 </table>
 <p id="copied" class="copied" role="status" aria-live="polite"></p>

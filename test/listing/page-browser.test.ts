@@ -7,6 +7,7 @@ import axe from 'axe-core';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { exportListing } from '../../functions/listing/static-export';
 import { LayerStore } from '../../functions/store/layer-store';
+import { SNIPPETS, fillSnippet } from '../../functions/listing/snippets';
 import { startListingServer, type ListingServer } from '../../local/commands/serve';
 import { PIPELINE_REGIONS, PY312_ARM, PY313_X86, seedListing, type SeededListing } from './seed';
 
@@ -144,6 +145,17 @@ describeWithBrowser('the listing page in Chromium', () => {
       await deprecated.getByRole('button', { name: /Copy ARN/ }).click();
       await page.waitForFunction((expected) => document.getElementById('copied').textContent === `Copied ${expected}`, seeded.bashVersion1.arn, { timeout: 5000 });
       expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(seeded.bashVersion1.arn);
+
+      // The snippets for the chosen layer: CDK, SAM/CloudFormation, Terraform, the AWS CLI, each with its ARN and copyable.
+      await row.locator('summary', { hasText: 'Snippets' }).click();
+      for (const snippet of SNIPPETS) {
+        const shown = (await row.locator(`pre[data-snippet="${snippet.id}"]`).textContent())!;
+        expect(shown).toBe(fillSnippet(snippet.template, { arn, region: 'eu-west-1', name: 'lamina-bash' }));
+        expect(shown).toContain(arn);
+      }
+      await row.getByRole('button', { name: 'Copy the Terraform snippet for lamina-bash in eu-west-1' }).click();
+      await page.waitForFunction(() => document.getElementById('copied').textContent === 'Copied the Terraform snippet', undefined, { timeout: 5000 });
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`resource "aws_lambda_function" "my_function" {\n  # ...\n  layers = ["${arn}"]\n}`);
 
       // Accessibility: axe-core's WCAG 2 A/AA rules (labels, names, contrast...) on the page as it is now, with a
       // version list open. Evaluated through the DevTools protocol, so the page's CSP need not allow it.
