@@ -20,6 +20,7 @@ import { readCatalogFile } from './catalog-file';
 import { createLaminaFunction, FUNCTION_NAMES, type FunctionName } from './functions';
 import { functionPolicies } from './permissions';
 import { stagingRegions } from './staging-regions';
+import { stateMachinePolicies } from './state-machine-permissions';
 import { createLaminaTable } from './table';
 
 export interface LaminaStackProps extends StackProps {
@@ -129,8 +130,9 @@ export class LaminaStack extends Stack {
     }
     this.functions = functions;
 
-    const substitutions: Record<string, string> = {};
+    const substitutions: Record<string, string> = { ArtifactBucketName: this.bucket.bucketName };
     for (const [variable, handler] of Object.entries(TASK_FUNCTIONS)) substitutions[variable] = functions[handler].functionArn;
+    const stateMachineName = `${id}-${settings.prefix}-pipeline`;
     const executionLogs = new logs.LogGroup(this, 'StateMachineLogs', {
       // Step Functions' resource policy on the log group needs the /aws/vendedlogs/ prefix to stay small.
       logGroupName: `/aws/vendedlogs/states/${id}-${settings.prefix}-pipeline`,
@@ -138,6 +140,7 @@ export class LaminaStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Pipeline', {
+      stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromFile(DEFINITION_FILE),
       definitionSubstitutions: substitutions,
@@ -146,6 +149,7 @@ export class LaminaStack extends Stack {
     });
     // The definition is a file, so CDK cannot see its tasks: the role may invoke exactly the task functions.
     for (const handler of new Set(Object.values(TASK_FUNCTIONS))) functions[handler].grantInvoke(this.stateMachine);
+    for (const statement of stateMachinePolicies(this, stateMachineName, this.bucket)) this.stateMachine.addToRolePolicy(statement);
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `lamina: run the pipeline (${settings.schedule}, from ${this.catalog.file})`,

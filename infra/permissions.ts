@@ -108,6 +108,8 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       allow(['dynamodb:PutItem', 'dynamodb:GetItem'], [tableArn]),
       putEvents,
       publishNotices,
+      // Plan's run manifest and the Builds map's results (the ResultWriter writes them under runs/).
+      allow(['s3:GetObject'], [runs]),
       // The run's outcomes, and for the static listing export the latest pointers per region and the expiry index.
       allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI1.name}`, `${table.tableArn}/index/${GSI2.name}`]),
       allow(['s3:PutObject'], [listing]),

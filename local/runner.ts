@@ -1,14 +1,17 @@
 import './polyfills';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
 import type { RunRequest, RunSummary } from '../functions/shared/pipeline-events';
 import { LayerStore } from '../functions/store/layer-store';
-import { outcomesPerRegion } from '../functions/report/summary';
+import { countOutcomes, outcomesPerRegion } from '../functions/report/summary';
 import type { RunOutcome } from '../schema/table';
-import { TASK_FUNCTIONS, substitutedDefinition, taskStates, type HandlerName } from '../statemachine/definition';
+import { TASK_FUNCTIONS, substitutedDefinition, type HandlerName } from '../statemachine/definition';
+import { LocalStepFunctions, type AslMachine, type ExecutionRecord } from './step-functions/engine';
+export { MAX_STATE_PAYLOAD_BYTES } from './step-functions/errors';
 
 type HandlerModule = { run: (event: any, runtime: HandlerRuntime) => Promise<unknown> };
 
@@ -25,8 +28,7 @@ const HANDLERS: Record<HandlerName, () => HandlerModule> = {
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export const LOCAL_ACCOUNT = '000000000000';
-/** Step Functions' limit on a state's input or output. */
-export const MAX_STATE_PAYLOAD_BYTES = 262_144;
+export const LOCAL_STATE_MACHINE = 'lamina-pipeline';
 const functionArn = (name: string) => `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:lamina-${name}`;
 
 /** Lambda turns a handler's exception into {errorType, errorMessage, trace}, in the task's Cause: so do we. */
@@ -38,12 +40,14 @@ export class LambdaFunctionError extends Error {
   }
 }
 
-/** The execution itself failed (a state with no Catch, such as Plan on an invalid catalog): nothing went on. */
+/** The execution itself failed (an error no Catch may handle, such as States.DataLimitExceeded): nothing went on. */
 export class PipelineFailedError extends LaminaError {
-  constructor(cause: unknown) {
-    const text = cause instanceof Error ? cause.message : String(cause);
-    const json = /\{.*\}/s.exec(text)?.[0];
-    let message = text;
+  constructor(
+    cause: string,
+    readonly execution?: ExecutionRecord,
+  ) {
+    const json = /\{.*\}/s.exec(cause)?.[0];
+    let message = cause;
     try {
       const parsed = JSON.parse(json ?? '') as { errorType?: string; errorMessage?: string };
       if (parsed.errorMessage) message = parsed.errorMessage;
@@ -63,6 +67,18 @@ export interface LocalRunOptions {
   retryIntervalMs?: number;
   /** Told about each task invocation that ends, for progress output. */
   onTask?: (state: string, input: unknown, outcome: { ok: true; output: unknown } | { ok: false; error: Error }) => void;
+  /** Told about each execution the run starts (the pipeline's, then one per build), as it starts. */
+  onExecution?: (execution: ExecutionRecord) => void;
+}
+
+/** What the runner measured: the figures `bench:scale` prints. */
+export interface LocalRunStats {
+  /** Executions started: the pipeline's own and every child of its Distributed Map. */
+  executions: number;
+  /** The largest history of any one execution, as the runner counted it. */
+  maxExecutionEvents: number;
+  /** The largest state input or output, in bytes. */
+  maxStatePayloadBytes: number;
 }
 
 export interface LocalRunResult {
@@ -70,57 +86,116 @@ export interface LocalRunResult {
   expire: unknown;
   /** Exactly one outcome per layer × region of the run, from what the steps recorded in the table. */
   outcomes: RunOutcome[];
+  /** The pipeline's execution (its history included). */
+  execution: ExecutionRecord;
+  /** Every execution of the run: the pipeline's first, then the Builds map's children. */
+  executions: ExecutionRecord[];
+  stats: LocalRunStats;
+}
+
+/** A run that has started: its execution (RUNNING until it stops), the engine, and the result to come. */
+export interface LocalRun {
+  execution: ExecutionRecord;
+  engine: LocalStepFunctions;
+  result: Promise<LocalRunResult>;
+}
+
+/** The S3 stand-in through the SDK, for the Distributed Map's ItemReader and ResultWriter. */
+function engineS3(): ConstructorParameters<typeof LocalStepFunctions>[0]['s3'] {
+  const client = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  return {
+    getObject: async (Bucket, Key) => (await (await client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString('utf8')),
+    putObject: async (Bucket, Key, Body) => {
+      await client.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/json' }));
+    },
+  };
+}
+
+/** A run id that sorts by time: the local execution's name. */
+export function newRunId(now = new Date()): string {
+  return `${now.toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
 }
 
 /**
- * Runs the pipeline's state machine (statemachine/pipeline.asl.json, the file CDK deploys) with
- * aws-local-stepfunctions; each Task state runs the same handler module the deployed Lambda function runs, in
- * its own scratch folder standing in for /tmp. The AWS services are whatever the SDK's endpoint settings name.
+ * Starts the pipeline's state machine (statemachine/pipeline.asl.json, the file CDK deploys) on the local Step
+ * Functions engine (local/step-functions/); each Task state runs the same handler module the deployed Lambda
+ * function runs, in its own scratch folder standing in for /tmp. The AWS services are whatever the SDK's endpoint
+ * settings name. The execution is named after the run id.
  */
-export async function runLocalPipeline(request: RunRequest, options: LocalRunOptions): Promise<LocalRunResult> {
+export function startLocalPipeline(request: RunRequest, options: LocalRunOptions): LocalRun {
   process.env.LAMINA_CATALOG = path.resolve(options.catalogFile);
-  const substitutions = Object.fromEntries(Object.entries(TASK_FUNCTIONS).map(([variable, name]) => [variable, functionArn(name)]));
-  const definition = JSON.parse(substitutedDefinition(substitutions));
+  const bucket = process.env.LAMINA_BUCKET;
+  if (!bucket) throw new Error('LAMINA_BUCKET is not set: start the local services first (local/services.ts)');
+  const substitutions: Record<string, string> = { ArtifactBucketName: bucket };
+  const byArn = new Map<string, HandlerName>();
+  for (const [variable, name] of Object.entries(TASK_FUNCTIONS)) {
+    substitutions[variable] = functionArn(name);
+    byArn.set(functionArn(name), name);
+  }
+  const definition = JSON.parse(substitutedDefinition(substitutions)) as AslMachine;
   const scratch = path.join(options.stateDir, 'tmp');
   const cacheDir = path.join(options.stateDir, 'cache');
-  await mkdir(scratch, { recursive: true });
-  await mkdir(cacheDir, { recursive: true });
+  const ready = Promise.all([mkdir(scratch, { recursive: true }), mkdir(cacheDir, { recursive: true })]);
 
-  const handlers: Record<string, (input: any) => Promise<any>> = {};
-  const retries: Record<string, number> = {};
-  for (const [state, handlerName] of Object.entries(taskStates())) {
-    handlers[state] = async (input: unknown) => {
+  const engine = new LocalStepFunctions({
+    s3: engineS3(),
+    account: LOCAL_ACCOUNT,
+    retryIntervalMs: options.retryIntervalMs,
+    onExecution: options.onExecution,
+    invokeTask: async (resource, input, task) => {
+      const handlerName = byArn.get(resource);
+      if (!handlerName) throw Object.assign(new Error(`no local handler for ${resource}`), { name: 'Lambda.ResourceNotFoundException' });
+      await ready;
       const tmpDir = await mkdtemp(path.join(scratch, `${handlerName}-`));
       try {
         const output = await HANDLERS[handlerName]().run(input, { tmpDir, cacheDir });
-        const size = Buffer.byteLength(JSON.stringify(output ?? null));
-        if (size > MAX_STATE_PAYLOAD_BYTES) {
-          // Step Functions fails a state whose output is over 256 KB; failing here keeps local runs honest.
-          throw Object.assign(new Error(`${state} returned ${size} bytes, over Step Functions' ${MAX_STATE_PAYLOAD_BYTES}-byte limit`), {
-            name: 'States.DataLimitExceeded',
-          });
-        }
-        options.onTask?.(state, input, { ok: true, output });
-        return output as never;
+        options.onTask?.(task.stateName, input, { ok: true, output });
+        return output ?? null;
       } catch (error) {
-        options.onTask?.(state, input, { ok: false, error: error as Error });
+        options.onTask?.(task.stateName, input, { ok: false, error: error as Error });
         throw new LambdaFunctionError(error);
       } finally {
         await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
       }
-    };
-    if (options.retryIntervalMs !== undefined) retries[state] = options.retryIntervalMs;
-  }
-  const machine = new StateMachine(definition, { validationOptions: { checkArn: true, checkPaths: true } });
-  const execution = machine.run(request as never, {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: retries },
+    },
   });
-  let output: Omit<LocalRunResult, 'outcomes'>;
-  try {
-    output = (await execution.result) as unknown as Omit<LocalRunResult, 'outcomes'>;
-  } catch (error) {
-    throw new PipelineFailedError(error);
-  }
-  const regions = output.summary.regions ?? [];
-  return { ...output, outcomes: outcomesPerRegion(await new LayerStore().listOutcomes(output.summary.runId), regions) };
+  const runId = request.runId ?? newRunId();
+  const execution = engine.startExecution(definition, { ...request, runId }, { stateMachineArn: engine.stateMachineArn(LOCAL_STATE_MACHINE), name: runId });
+  const result = (async (): Promise<LocalRunResult> => {
+    await execution.done;
+    if (execution.status !== 'SUCCEEDED') throw new PipelineFailedError(`${execution.error}: ${execution.cause}`, execution);
+    const output = execution.output as { summary: RunSummary; expire: unknown };
+    const outcomes = outcomesPerRegion(await new LayerStore().listOutcomes(runId), (output.summary as Partial<RunSummary>).regions ?? []);
+    const summary = output.summary.counts ? output.summary : summaryWithoutReport(output.summary, outcomes);
+    const executions = [...engine.executions.values()];
+    return {
+      summary,
+      expire: output.expire,
+      outcomes,
+      execution,
+      executions,
+      stats: { executions: executions.length, maxExecutionEvents: engine.maxExecutionEvents, maxStatePayloadBytes: engine.maxPayloadBytes },
+    };
+  })();
+  return { execution, engine, result };
+}
+
+/** When Report itself failed, the state machine's summary has no counts: the runner counts the outcomes. */
+function summaryWithoutReport(partial: Partial<RunSummary>, outcomes: RunOutcome[]): RunSummary {
+  const counts = countOutcomes(outcomes);
+  return {
+    targets: outcomes.length,
+    runId: partial.runId!,
+    startedAt: partial.startedAt!,
+    finishedAt: new Date().toISOString(),
+    failures: outcomes.filter((outcome) => outcome.status === 'failed'),
+    ...partial,
+    counts,
+    failed: true,
+  };
+}
+
+/** Runs the pipeline locally to the end (see startLocalPipeline). */
+export function runLocalPipeline(request: RunRequest, options: LocalRunOptions): Promise<LocalRunResult> {
+  return startLocalPipeline(request, options).result;
 }

@@ -226,6 +226,10 @@ export const OUTCOME_REASONS = {
   publish: 'publishing to the region failed',
   'artifact-mismatch': "the stored zip is not the one the build recorded (its sha256 differs)",
   'no-outcome': 'the step for this layer and region never recorded an outcome (it did not finish)',
+  'child-execution': "the build's child execution failed as a whole (a step failed and the failure could not be recorded)",
+  builds: 'the Builds map itself failed (its items could not be read, or Step Functions stopped it)',
+  report: 'summing up the run failed',
+  expire: 'deleting expired versions failed',
   // skipped
   claimed: 'another run holds the claim to publish this content in this region; it publishes it',
   'not-verified': 'the layer could not be verified on its runtime and architecture',

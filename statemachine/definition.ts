@@ -40,3 +40,31 @@ export function taskStates(): Record<string, HandlerName> {
   visit((definition as { States: never }).States);
   return found;
 }
+
+/** Substitutions the definition uses besides the task functions. */
+export const OTHER_SUBSTITUTIONS = ['ArtifactBucketName'] as const;
+
+interface MapStateShape {
+  Type: string;
+  MaxConcurrency?: number;
+  ItemReader?: { Parameters?: Record<string, unknown> };
+  ResultWriter?: { Parameters?: { Prefix?: string } };
+  ItemProcessor?: { ProcessorConfig?: { Mode?: string }; States: Record<string, MapStateShape> };
+}
+
+/** The definition's Distributed Map states: what IAM must allow them (their results prefix) and their concurrency. */
+export function distributedMaps(): { name: string; maxConcurrency: number; resultsPrefix?: string }[] {
+  const definition = JSON.parse(readFileSync(DEFINITION_FILE, 'utf8')) as { States: Record<string, MapStateShape> };
+  const found: { name: string; maxConcurrency: number; resultsPrefix?: string }[] = [];
+  const visit = (states: Record<string, MapStateShape>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type !== 'Map' || !state.ItemProcessor) continue;
+      if (state.ItemProcessor.ProcessorConfig?.Mode === 'DISTRIBUTED') {
+        found.push({ name, maxConcurrency: state.MaxConcurrency ?? 0, resultsPrefix: state.ResultWriter?.Parameters?.Prefix });
+      }
+      visit(state.ItemProcessor.States);
+    }
+  };
+  visit(definition.States);
+  return found;
+}

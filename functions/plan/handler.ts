@@ -6,7 +6,7 @@ import { LayerApi } from '../aws/lambda-layers';
 import { lambdaRegionsFromSsm } from '../aws/ssm-regions';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
 import { lambdaHandler, type HandlerRuntime } from '../shared/handler-runtime';
-import type { PlanResult, RunRequest } from '../shared/pipeline-events';
+import type { PlanEvent, PlanResult, RunRequest } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
 import { plan } from './plan';
 
@@ -24,8 +24,11 @@ export async function lambdaRegions(): Promise<string[]> {
   return lambdaRegionsFromSsm();
 }
 
-export async function run(event: RunRequest, runtime: HandlerRuntime): Promise<PlanResult> {
-  return plan(event ?? {}, {
+/** The execution's input is the request; the run id is the execution's name unless the request names one. */
+export async function run(event: PlanEvent, runtime: HandlerRuntime): Promise<PlanResult> {
+  const request: RunRequest = { ...(event?.request ?? {}) };
+  request.runId ??= event?.executionName;
+  return plan(request, {
     catalog: await deployedCatalog(),
     store: new LayerStore(),
     lambdaFor: (region) => new LayerApi(region),

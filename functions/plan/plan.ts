@@ -7,7 +7,7 @@ import { kindNamed } from '../layers/kinds';
 import { isKnownLambdaRegion } from '../regions/lambda-regions';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json';
 import { mapLimit, reasonOf } from '../shared/handler-runtime';
-import type { PlanResult, PlannedBuild, RunRequest } from '../shared/pipeline-events';
+import type { PlanResult, PlannedBuild, RunManifest, RunRequest } from '../shared/pipeline-events';
 import type { ArtifactStore } from '../aws/artifacts';
 import type { LayerApi } from '../aws/lambda-layers';
 import { afterWrite } from '../shared/crash-points';
@@ -36,6 +36,16 @@ export interface PlanDeps {
 /** Artifact-store key of a run's resolved target. */
 export function targetKeyOf(runId: string, layerName: string): string {
   return `runs/${runId}/targets/${layerName}.json`;
+}
+
+/** Artifact-store key of a run's planned builds: the JSON array the Builds map's ItemReader reads. */
+export function itemsKeyOf(runId: string): string {
+  return `runs/${runId}/builds.json`;
+}
+
+/** Artifact-store key of a run's manifest (RunManifest). */
+export function manifestKeyOf(runId: string): string {
+  return `runs/${runId}/plan.json`;
 }
 
 /** A request that names things the catalog or AWS does not have. */
@@ -173,6 +183,13 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   });
   builds.sort((a, b) => a.layerName.localeCompare(b.layerName));
   log(`planned ${builds.length} build(s), ${unchanged} layer × region unchanged, ${failed} failed, for ${regions.length} region(s)`);
+  // The builds go to S3 for the Builds map's ItemReader, so that Plan's output stays the same size whatever
+  // the number of targets and regions; the manifest is written last: its presence says the items are complete.
+  const itemsKey = itemsKeyOf(runId);
+  const manifestKey = manifestKeyOf(runId);
+  await deps.artifacts.putText(itemsKey, JSON.stringify(builds), 'application/json');
+  const manifest: RunManifest = { runId, regions, skippedRegions: [], buildCount: builds.length };
+  await deps.artifacts.putText(manifestKey, JSON.stringify(manifest), 'application/json');
   return {
     runId,
     startedAt,
@@ -182,7 +199,8 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       visibility: catalog.settings.visibility,
       expiryDays: catalog.settings.expiryDays,
     },
-    regions,
-    builds,
+    itemsKey,
+    manifestKey,
+    buildCount: builds.length,
   };
 }

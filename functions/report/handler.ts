@@ -11,14 +11,15 @@ import { NoticeStore } from '../store/notice-store';
 
 export async function run(event: ReportEvent): Promise<RunSummary> {
   const store = new LayerStore();
+  const artifacts = ArtifactStore.fromEnvironment();
   // Report names the regions to export (every region with layers); the export waits until the notices are in.
-  let exportRegions = event.regions;
-  const summary = await report(event, { store, log, exportListing: async (regions) => void (exportRegions = regions) });
+  let exportRegions: string[] = [];
+  const summary = await report(event, { store, artifacts, log, exportListing: async (regions) => void (exportRegions = regions) });
   // What the run published and superseded, and its failures, told to people (functions/notices), before the
   // static listing is written, so that its feeds list them.
   await afterReport(event, summary, await noticeDeps());
   // The static listing: under listing/ in the artifact store, and in LAMINA_LISTING_DIR when the runner sets one.
-  await exportListing(exportRegions, { store, artifacts: ArtifactStore.fromEnvironment(), localDir: process.env.LAMINA_LISTING_DIR || undefined,
+  await exportListing(exportRegions, { store, artifacts, localDir: process.env.LAMINA_LISTING_DIR || undefined,
     notices: new NoticeStore(),
     baseUrl: process.env.LAMINA_PUBLIC_URL,
   });

@@ -1,10 +1,14 @@
+import type { ArtifactStore } from '../aws/artifacts';
 import type { LayerStore } from '../store/layer-store';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
 import { RUN_FAILURES_KEPT } from '../../schema/table';
+import { failedChildOutcomes, readRunManifest, withStepFailures } from './run-records';
 import { countOutcomes, describeCounts, outcomesPerRegion } from './summary';
 
 export interface ReportDeps {
-  store: Pick<LayerStore, 'listOutcomes' | 'putRun' | 'putRegions' | 'getRegions'>;
+  store: Pick<LayerStore, 'listOutcomes' | 'putRun' | 'putRegions' | 'getRegions' | 'putOutcome'>;
+  /** Plan's run manifest and the Builds map's results. */
+  artifacts: Pick<ArtifactStore, 'getText'>;
   /** Writes the static listing export after the records are in; optional. */
   exportListing?: (regions: string[]) => Promise<void>;
   log?: (message: string) => void;
@@ -16,7 +20,12 @@ export interface ReportDeps {
  * summary, and refreshes the listing export. What it returns stays small whatever the number of layers and regions.
  */
 export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunSummary> {
-  const outcomes = outcomesPerRegion(await deps.store.listOutcomes(event.runId), event.regions);
+  // The run's regions are in Plan's manifest (none when Plan failed), so that no state carries them.
+  const manifest = await readRunManifest(event.manifestKey, deps.artifacts);
+  const regions = manifest?.regions ?? [];
+  for (const outcome of await failedChildOutcomes(event.builds, deps.artifacts)) await deps.store.putOutcome(event.runId, outcome);
+  const recordedOutcomes = await deps.store.listOutcomes(event.runId);
+  const outcomes = withStepFailures(outcomesPerRegion(recordedOutcomes, regions), recordedOutcomes);
   const counts = countOutcomes(outcomes);
   const failures = outcomes.filter((outcome) => outcome.status === 'failed').slice(0, RUN_FAILURES_KEPT);
   const finishedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -26,17 +35,18 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
     finishedAt,
     counts,
     targets: outcomes.length,
-    regions: event.regions,
+    regions,
     failures,
     failed: counts.failed > 0,
+    skippedRegions: manifest?.skippedRegions ?? [],
   };
-  await deps.store.putRun({ runId: summary.runId, startedAt: summary.startedAt, finishedAt, counts, targets: summary.targets, regions: event.regions, failures });
+  await deps.store.putRun({ runId: summary.runId, startedAt: summary.startedAt, finishedAt, counts, targets: summary.targets, regions, failures });
   // A partial run (--regions) adds to the regions lamina publishes to and never takes any away: the listing
   // and the static export keep every region that has layers.
   const recorded = await deps.store.getRegions();
-  const regions = [...new Set([...recorded, ...event.regions])];
-  if (regions.length !== recorded.length) await deps.store.putRegions(regions);
-  if (deps.exportListing) await deps.exportListing(regions);
+  const listed = [...new Set([...recorded, ...regions])];
+  if (listed.length !== recorded.length) await deps.store.putRegions(listed);
+  if (deps.exportListing) await deps.exportListing(listed);
   deps.log?.(`run ${summary.runId}: ${describeCounts(counts)}`);
   return summary;
 }

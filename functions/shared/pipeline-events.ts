@@ -35,17 +35,39 @@ export interface PlannedBuild {
   regions: string[];
 }
 
+/** What the state machine hands Plan: the execution's input, and the execution's name (the run id by default). */
+export interface PlanEvent {
+  request: RunRequest;
+  executionName?: string;
+}
+
 /**
- * Plan's output. Its size grows with the number of builds only (a few hundred bytes each): outcomes go to the
- * table as they happen, never through the state machine.
+ * Plan's output: the same few hundred bytes whatever the number of targets and regions. The builds wait in S3
+ * (`itemsKey`, a JSON array of PlannedBuild the Builds map reads with its ItemReader); the run's regions, and the
+ * regions left out, are in the run manifest (`manifestKey`, RunManifest) for Report.
  */
 export interface PlanResult {
   runId: string;
   startedAt: string;
   force: boolean;
   settings: RunSettings;
+  itemsKey: string;
+  manifestKey: string;
+  buildCount: number;
+}
+
+/** A region the run does not publish to, and why (e.g. an opt-in region the account has not enabled). */
+export interface SkippedRegion {
+  region: string;
+  reason: string;
+}
+
+/** What Plan decided about the whole run, kept in S3 beside the items: Report reads it. */
+export interface RunManifest {
+  runId: string;
   regions: string[];
-  builds: PlannedBuild[];
+  skippedRegions: SkippedRegion[];
+  buildCount: number;
 }
 
 /** Build's input: one planned build plus what every iteration of the map shares. */
@@ -86,17 +108,27 @@ export interface PublishEvent {
 /** A step that failed for good (after its retries), as its Catch hands it to RecordFailure. */
 export interface FailureEvent {
   runId: string;
-  stage: 'build' | 'publish';
+  stage: 'plan' | 'builds' | 'build' | 'publish' | 'report' | 'expire';
+  /** The layer, or for a step of the whole run (plan, builds, report, expire) the step's state name. */
   layerName: string;
   region?: string;
   /** Step Functions' error object: { Error, Cause }. */
   error: { Error: string; Cause: string };
 }
 
+/** Where a Distributed Map's ResultWriter put the Map Run's results (the Builds map's output). */
+export interface MapRunResult {
+  MapRunArn: string;
+  ResultWriterDetails: { Bucket: string; Key: string };
+}
+
 export interface ReportEvent {
   runId: string;
   startedAt: string;
-  regions: string[];
+  /** Plan's run manifest (RunManifest); null when Plan failed. */
+  manifestKey: string | null;
+  /** The Builds map's results; null when the run stopped before it (Plan failed) or the map itself failed. */
+  builds: MapRunResult | null;
 }
 
 export interface RunSummary {
@@ -109,6 +141,11 @@ export interface RunSummary {
   regions?: string[];
   /** The failures, up to RUN_FAILURES_KEPT (all outcomes are in the table: LayerStore.listOutcomes). */
   failures: RunOutcome[];
-  /** True when any target or region failed. */
+  /** True when any target or region failed, or a step of the run itself. */
   failed: boolean;
+  /** Regions the run left out, and why (e.g. opt-in regions the account has not enabled). */
+  skippedRegions?: SkippedRegion[];
+  /** Set when Report itself failed: the summary is then the state machine's own, with the error. */
+  failedStep?: string;
+  error?: { Error: string; Cause: string };
 }

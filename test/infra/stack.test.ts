@@ -10,7 +10,7 @@ import { readCatalogFile } from '../../infra/catalog-file';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/functions';
 import { LaminaStack } from '../../infra/lamina-stack';
 import { createTableInput } from '../../schema/table';
-import { DEFINITION_FILE, TASK_FUNCTIONS, substitutedDefinition } from '../../statemachine/definition';
+import { DEFINITION_FILE, OTHER_SUBSTITUTIONS, TASK_FUNCTIONS, distributedMaps, substitutedDefinition } from '../../statemachine/definition';
 
 type AslValidator = (definition: unknown, options?: { checkArn?: boolean; checkPaths?: boolean }) => {
   isValid: boolean;
@@ -221,10 +221,38 @@ describe('state machine', () => {
     const deployed = readFileSync(path.join(workDir, 'cdk.out', `asset.${render(properties.DefinitionS3Location.Key)}`), 'utf8');
     expect(deployed).toBe(readFileSync(DEFINITION_FILE, 'utf8'));
     const used = new Set([...deployed.matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
-    expect(used).toEqual(new Set(Object.keys(TASK_FUNCTIONS)));
+    expect(used).toEqual(new Set([...Object.keys(TASK_FUNCTIONS), ...OTHER_SUBSTITUTIONS]));
     for (const [variable, handler] of Object.entries(TASK_FUNCTIONS)) {
       expect(properties.DefinitionSubstitutions[variable]).toEqual({ 'Fn::GetAtt': [functionId(handler), 'Arn'] });
     }
+    // The Builds map reads its items from, and writes its results to, the artifact bucket.
+    expect(properties.DefinitionSubstitutions.ArtifactBucketName).toEqual({ Ref: logicalIdOf(stack.bucket) });
+  });
+
+  test('its Distributed Map may start, describe and stop only its own child executions, read only the items, write only its results', () => {
+    const properties = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
+    const name = properties.StateMachineName as string;
+    expect(name).toBe(`LaminaTest-${PREFIX}-pipeline`);
+    const allowed = allowedActions(properties.RoleArn['Fn::GetAtt'][0]);
+    const states = [...allowed.keys()].filter((action) => action.startsWith('states:')).sort();
+    expect(states).toEqual(['states:DescribeExecution', 'states:StartExecution', 'states:StopExecution']);
+    expect(allowed.get('states:StartExecution')).toEqual([`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:${name}`]);
+    const children = [`arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:execution:${name}/*`];
+    expect(allowed.get('states:DescribeExecution')).toEqual(children);
+    expect(allowed.get('states:StopExecution')).toEqual(children);
+    const bucketArn = `\${${logicalIdOf(stack.bucket)}.Arn}`;
+    expect(allowed.get('s3:GetObject')).toEqual([`${bucketArn}/runs/*/builds.json`]);
+    const [builds] = distributedMaps();
+    expect(builds.resultsPrefix).toMatch(/^runs\//);
+    for (const action of ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) {
+      expect({ action, resources: allowed.get(action) }).toEqual({ action, resources: [`${bucketArn}/${builds.resultsPrefix}/*`] });
+    }
+    expect([...allowed.keys()].filter((action) => action.startsWith('s3:')).sort()).toEqual([
+      's3:AbortMultipartUpload',
+      's3:GetObject',
+      's3:ListMultipartUploadParts',
+      's3:PutObject',
+    ]);
   });
 
   test('logs everything, with execution data, and traces with X-Ray', () => {
@@ -246,7 +274,10 @@ describe('state machine', () => {
 
   test('the ASL validates (asl-validator), as Step Functions receives it after substitution', () => {
     const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:lamina-${name}`;
-    const substitutions = Object.fromEntries(Object.entries(TASK_FUNCTIONS).map(([variable, handler]) => [variable, arn(handler)]));
+    const substitutions: Record<string, string> = {
+      ...Object.fromEntries(Object.entries(TASK_FUNCTIONS).map(([variable, handler]) => [variable, arn(handler)])),
+      ArtifactBucketName: 'acme-artifacts',
+    };
     const definition = JSON.parse(substitutedDefinition(substitutions));
     const result = aslValidator(definition, { checkArn: true, checkPaths: true });
     expect(result.errorsText('\n')).toBe('');
@@ -339,7 +370,8 @@ describe('IAM', () => {
     expect([...allowedActions(roleId('failure')).keys()]).toEqual(['dynamodb:PutItem']);
     expect(allowedActions(roleId('plan')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('api')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
-    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'events:PutEvents', 's3:PutObject', 'sns:Publish']);
+    expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'events:PutEvents', 's3:GetObject', 's3:PutObject', 'sns:Publish']);
+    expect(allowedActions(roleId('report')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
     expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
     expect(allowedActions(roleId('plan')).get('ssm:GetParametersByPath')).toEqual(

@@ -84,9 +84,9 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
 
     const deleted: string[] = [];
     const failing = new Set(['never']);
-    const result = await expire({
+    const result = await expire(undefined, {
       store,
-      apiFor: (region) => ({
+      apiFor: (region: string) => ({
         deleteVersion: async (layerName: string, n: number) => {
           if (failing.has(`${region}:${n}`)) throw new Error('boom');
           deleted.push(`${region}:${layerName}:${n}`);
@@ -95,6 +95,7 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
       now: () => new Date(published.getTime() + 20 * DAY),
     });
     expect(deleted).toEqual(['us-east-1:lamina-bash:1', 'us-east-1:lamina-bash:2']);
+    expect(result).toMatchObject({ deleted: 2, failed: 0, invocations: 1, done: true });
     expect(result.expired.map((item) => [item.version, item.status])).toEqual([
       [1, 'deleted'],
       [2, 'deleted'],
@@ -107,12 +108,15 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     const now = new Date('2026-03-01T00:00:00.000Z');
     await store.recordPublished(version(1), 0, now);
     await store.recordPublished(version(2), 0, now);
-    const result = await expire({
+    const logged: string[] = [];
+    const result = await expire(undefined, {
       store,
       apiFor: () => ({ deleteVersion: async () => Promise.reject(new Error('TooManyRequestsException')) }),
       now: () => new Date(now.getTime() + DAY),
+      log: (line) => logged.push(line),
     });
-    expect(result.expired).toEqual([expect.objectContaining({ version: 1, status: 'failed', error: 'TooManyRequestsException' })]);
+    expect(result).toMatchObject({ deleted: 0, failed: 1, invocations: 1, done: true });
+    expect(logged).toEqual([expect.stringMatching(/could not delete .*:1: TooManyRequestsException/)]);
     expect((await store.listExpired(new Date(now.getTime() + DAY))).items.map((item) => item.version)).toEqual([1]);
   });
 

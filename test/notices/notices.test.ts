@@ -11,6 +11,7 @@ import { expire } from '../../functions/expire/expire';
 import { noticeDeps } from '../../functions/notices/environment';
 import { afterExpire } from '../../functions/notices/pipeline-notices';
 import { run as publishHandler } from '../../functions/publish/handler';
+import { manifestKeyOf } from '../../functions/plan/plan';
 import { run as reportHandler } from '../../functions/report/handler';
 import type { PublishEvent } from '../../functions/shared/pipeline-events';
 import { LayerStore } from '../../functions/store/layer-store';
@@ -116,7 +117,9 @@ describe('notices and lookups on the embedded default (real handlers, SSM, Event
       };
       expect(await publishHandler(event)).toMatchObject({ status: 'published', version: 2 });
     }
-    await reportHandler({ runId, startedAt, regions: REGIONS });
+    // Plan's manifest names the run's regions for Report.
+    await ArtifactStore.fromEnvironment().putText(manifestKeyOf(runId), JSON.stringify({ runId, regions: REGIONS, skippedRegions: [], buildCount: 1 }), 'application/json');
+    await reportHandler({ runId, startedAt, manifestKey: manifestKeyOf(runId), builds: null });
     const { events: sent, messages: mailed } = await sinceLast();
     expect(sent.map((event) => `${event['detail-type']} ${about(event)}`).sort()).toEqual([
       'LayerVersionDeprecated eu-west-1', 'LayerVersionDeprecated us-east-1', 'LayerVersionPublished eu-west-1', 'LayerVersionPublished us-east-1',
@@ -139,12 +142,12 @@ describe('notices and lookups on the embedded default (real handlers, SSM, Event
     }
     for (const region of REGIONS) expect(await parameter(region)).toMatchObject({ Value: `arn:aws:lambda:${region}:000000000000:layer:lamina-bash:2`, Version: 2 });
     // The Report handler repeated (Step Functions retries it) sends nothing twice.
-    await reportHandler({ runId, startedAt, regions: REGIONS });
+    await reportHandler({ runId, startedAt, manifestKey: manifestKeyOf(runId), builds: null });
     expect(await sinceLast()).toEqual({ events: [], messages: [] });
   });
 
   it('the reminder goes out once, reminderDays before the deletion, and not earlier', async () => {
-    const expireAt = async (now: Date) => afterExpire(await expire({ store: new LayerStore(), apiFor: (region) => new LayerApi(region), now: () => now }), { ...(await noticeDeps()), now: () => now });
+    const expireAt = async (now: Date) => afterExpire(await expire(undefined, { store: new LayerStore(), apiFor: (region: string) => new LayerApi(region), now: () => now }), { ...(await noticeDeps()), now: () => now });
     const deletion = new Date(deletionDate).getTime();
     expect(await expireAt(new Date(deletion - 3 * DAY - 60_000))).toEqual([]);
     expect(await sinceLast()).toEqual({ events: [], messages: [] });
@@ -160,7 +163,7 @@ describe('notices and lookups on the embedded default (real handlers, SSM, Event
 
   it('Expire sends LayerVersionDeleted, keeps the lookup on the latest, and removes it once the layer is gone', async () => {
     const now = new Date(new Date(deletionDate).getTime() + 60_000);
-    const result = await expire({ store: new LayerStore(), apiFor: (region) => new LayerApi(region), now: () => now });
+    const result = await expire(undefined, { store: new LayerStore(), apiFor: (region: string) => new LayerApi(region), now: () => now });
     expect(result.expired.map((v) => `${v.region} ${v.version} ${v.status}`).sort()).toEqual(['eu-west-1 1 deleted', 'us-east-1 1 deleted']);
     await afterExpire(result, { ...(await noticeDeps()), now: () => now });
     const { events: sent, messages: mailed } = await sinceLast();
@@ -185,7 +188,7 @@ describe('notices and lookups on the embedded default (real handlers, SSM, Event
       ExpressionAttributeValues: { ':deprecated': 'deprecated', ':at': gone, ':g2pk': EXPIRY_PARTITION, ':g2sk': index.gsi2sk },
     }));
     const later = new Date(now.getTime() + DAY);
-    await afterExpire(await expire({ store: new LayerStore(), apiFor: (region) => new LayerApi(region), now: () => later }), { ...(await noticeDeps()), now: () => later });
+    await afterExpire(await expire(undefined, { store: new LayerStore(), apiFor: (region: string) => new LayerApi(region), now: () => later }), { ...(await noticeDeps()), now: () => later });
     expect(await parameter('us-east-1')).toBe('ParameterNotFound');
     expect(await parameter('eu-west-1')).toMatchObject({ Value: 'arn:aws:lambda:eu-west-1:000000000000:layer:lamina-bash:2' });
     expect((await sinceLast()).events.map((e) => `${e['detail-type']} ${about(e)}`)).toEqual(['LayerVersionDeleted us-east-1']);

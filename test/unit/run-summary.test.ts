@@ -34,9 +34,16 @@ describe('run outcomes: exactly one per layer × region', () => {
     const exported: string[][] = [];
     const runs: unknown[] = [];
     const summary = await report(
-      { runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', regions: ['eu-west-1'] },
+      { runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', manifestKey: 'runs/r1/plan.json', builds: null },
       {
+        artifacts: {
+          getText: async (key) => {
+            expect(key).toBe('runs/r1/plan.json');
+            return JSON.stringify({ runId: 'r1', regions: ['eu-west-1'], skippedRegions: [], buildCount: 0 });
+          },
+        },
         store: {
+          putOutcome: async () => undefined,
           listOutcomes: async () => [{ layerName: 'a', status: 'unchanged' }],
           putRun: async (run) => void runs.push(run),
           getRegions: async () => recordedRegions,
