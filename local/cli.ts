@@ -2,7 +2,7 @@ import { commands } from './commands';
 import { EXIT, UsageError } from './commands/command';
 import { LaminaError } from '../functions/layers/kind';
 
-const INPUT_ERRORS = ['CatalogError', 'PlanRequestError', 'DuplicateZipEntryError'];
+const INPUT_ERRORS = ['CatalogError', 'PlanRequestError', 'DuplicateZipEntryError', 'StateFolderError'];
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

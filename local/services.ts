@@ -1,10 +1,11 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { ArtifactStore } from '../functions/aws/artifacts';
 import { resetDocumentClient } from '../functions/aws/dynamodb';
 import { createTableInput } from '../schema/table';
+import { LaminaError } from '../functions/layers/kind';
 import { startLambdaEmulator, type LambdaEmulator } from './lambda-emulator';
 import { BucketRegions, type KoaMiddleware } from './s3-regions/bucket-regions';
 import { createLocalStagingBuckets, ensureBucketInRegion } from './s3-regions/staging-buckets';
@@ -47,6 +48,23 @@ export interface LocalServices {
   started: string[];
   reused: string[];
   close(): Promise<void>;
+}
+
+/** An error a person fixes (a missing or busy state folder): the CLI exits 2 and starts nothing. */
+export class StateFolderError extends LaminaError {
+  constructor(message: string) {
+    super(message, 'StateFolderError');
+  }
+}
+
+/**
+ * For commands that only read the local store (`lamina list`, `lamina serve`): a state folder without a
+ * DynamoDB store, and no configured DynamoDB endpoint, would silently serve an empty store.
+ */
+export function requireLocalStore(stateDir: string): void {
+  if (!existsSync(path.join(stateDir, 'dynamodb')) && !configured('DYNAMODB')) {
+    throw new StateFolderError(`no local store in ${stateDir}: run \`lamina run\` first, or give --state (or --api for lamina list)`);
+  }
 }
 
 const configured = (service: string) => process.env[`AWS_ENDPOINT_URL_${service}`] ?? process.env.AWS_ENDPOINT_URL;

@@ -40,6 +40,12 @@ export class CatalogError extends LaminaError {
   }
 }
 
+/**
+ * The most targets (layer × runtime × architecture) one catalog may expand into: what one run of the pipeline is
+ * built to keep in every region (10,000 layers × 34 regions, each region audited on a rotating share per run).
+ */
+export const MAX_CATALOG_TARGETS = 10_000;
+
 const ENTRY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
 
 const baseEntrySchema = z.looseObject({
@@ -49,7 +55,10 @@ const baseEntrySchema = z.looseObject({
 
 const documentSchema = z.strictObject({
   settings: z.unknown().optional(),
-  layers: z.array(z.unknown()).min(1, 'a catalog lists at least one layer'),
+  layers: z
+    .array(z.unknown())
+    .min(1, 'a catalog lists at least one layer')
+    .max(MAX_CATALOG_TARGETS, `at most ${MAX_CATALOG_TARGETS} entries (and layers) per catalog; split it into catalogs with their own prefix and deployment`),
 });
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -71,12 +80,15 @@ function problemsOf(issues: readonly z.core.$ZodIssue[], where: string): Catalog
       const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
       if (depth(best) > 0) return problemsOf(best, pathText(where, issue.path));
     }
-    return [{ where: pathText(where, issue.path), message: describeIssue(issue) }];
+    return [{ where: pathText(where, issue.path) || 'top level', message: describeIssue(issue) }];
   });
 }
 
 /** Validates a parsed catalog document; `file` only names it in errors. */
 export function validateCatalog(document: unknown, file: string): Catalog {
+  if (document === null || document === undefined) {
+    throw new CatalogError(file, [{ where: 'file', message: 'the file is empty: a catalog lists at least one layer under `layers:` (see catalog.yaml or examples/ in the lamina repository)' }]);
+  }
   const top = documentSchema.safeParse(document);
   if (!top.success) throw new CatalogError(file, problemsOf(top.error.issues, ''));
   const problems: CatalogProblem[] = [];
@@ -164,6 +176,12 @@ export function expandCatalog(catalog: Catalog, only?: string[]): LayerTarget[] 
       owners.set(target.layerName, entry.name);
       targets.push(target);
     }
+  }
+  if (targets.length > MAX_CATALOG_TARGETS) {
+    problems.push({
+      where: 'layers',
+      message: `${entries.length} entries expand into ${targets.length} layers (runtime × architecture), over lamina's limit of ${MAX_CATALOG_TARGETS} per catalog; split it into catalogs with their own prefix and deployment`,
+    });
   }
   if (problems.length > 0) throw new CatalogError(catalog.file, problems);
   return targets;

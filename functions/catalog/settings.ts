@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LAMBDA_REGIONS } from '../regions/lambda-regions';
 import { notificationsSchema } from '../notices/settings';
 import { canonicalJson } from '../shared/canonical-json';
+import { scheduleProblem } from './schedule';
 
 /** Who may use a published layer version (AddLayerVersionPermission). */
 export const visibilitySchema = z.union([
@@ -19,7 +20,6 @@ export type Visibility = z.infer<typeof visibilitySchema>;
 /** The form in which a visibility is recorded on a version and compared (key order never matters). */
 export const visibilityKey = (visibility: Visibility) => canonicalJson(visibility);
 
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\((\S+ ){5}\S+\))$/;
 
 export const settingsSchema = z.strictObject({
   prefix: z
@@ -48,9 +48,12 @@ export const settingsSchema = z.strictObject({
     .describe('The rotating audit: what looks right in ListLayers and the table is still checked, oldest check first'),
   schedule: z
     .string()
-    .regex(SCHEDULE, 'a schedule is rate(N days|hours|minutes) or cron(m h dom mon dow year), as EventBridge takes it')
+    .superRefine((value, ctx) => {
+      const problem = scheduleProblem(value);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
     .default('rate(1 day)')
-    .describe('When the deployed pipeline runs by itself'),
+    .describe('When the deployed pipeline runs by itself: an EventBridge rate(1 day), rate(6 hours) or cron(0 3 * * ? *)'),
   pythonIndexUrl: z.url().optional().describe('Python package index (Simple API) for python entries; PyPI when unset'),
   nodeDistUrl: z.url().optional().describe('Node.js distribution site for node-runtime entries with source dist'),
   npmRegistryUrl: z.url().optional().describe('npm registry for node-runtime entries with source npm'),

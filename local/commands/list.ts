@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { renderCsv } from '../../functions/listing/formats';
 import { LAYER_COLUMNS, type ListingItem } from '../../functions/listing/items';
 import { handleListingRequest } from '../../functions/listing/routes';
-import { startLocalServices } from '../services';
+import { requireLocalStore, startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
 import { formatTable, parseOptions } from './options';
 import { DEFAULT_STATE_DIR } from './run';
@@ -130,9 +129,7 @@ export const listCommand: Command = {
     }
 
     const stateDir = path.resolve(values.state!);
-    if (!existsSync(path.join(stateDir, 'dynamodb')) && !process.env.AWS_ENDPOINT_URL_DYNAMODB && !process.env.AWS_ENDPOINT_URL) {
-      throw new UsageError(`no local store in ${stateDir}: run \`lamina run\` first, or give --state or --api`);
-    }
+    requireLocalStore(stateDir);
     process.env.LAMINA_LOG_FORMAT ??= 'text';
     const services = await startLocalServices({ stateDir, needs: ['dynamodb'] });
     try {

@@ -10,11 +10,15 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
   }
 }
 
-/** `a,b` and repeated flags alike become one list. */
-export function listOption(value: string | string[] | undefined): string[] | undefined {
+/**
+ * `a,b` and repeated flags alike become one list; undefined when the option is absent. An option given with
+ * nothing in it (`--regions ""`) is a UsageError, never "all": an empty variable in a script must not widen a run.
+ */
+export function listOption(value: string | string[] | undefined, option: string, example: string): string[] | undefined {
   if (value === undefined) return undefined;
   const items = (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean);
-  return items.length > 0 ? items : undefined;
+  if (items.length === 0) throw new UsageError(`--${option} is empty: name at least one (e.g. --${option} ${example}), or leave the option out`);
+  return items;
 }
 
 /** Renders rows as an aligned plain-text table. */

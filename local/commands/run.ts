@@ -53,8 +53,8 @@ export const runCommand: Command = {
       state: { type: 'string', default: DEFAULT_STATE_DIR },
       json: { type: 'boolean', default: false },
     });
-    const only = listOption(values.only);
-    const regions = listOption(values.regions);
+    const only = listOption(values.only, 'only', 'bash');
+    const regions = listOption(values.regions, 'regions', 'us-east-1,eu-west-1');
     const catalogFile = path.resolve(values.catalog!);
     // Everything a person typed is checked before any service starts: a bad request records nothing.
     const catalog = await loadCatalog(catalogFile);

@@ -8,7 +8,7 @@ import { ResponseCache } from '../../functions/listing/response-cache';
 import type { ListingDeps } from '../../functions/listing/routes';
 import { LayerStore } from '../../functions/store/layer-store';
 import { NoticeStore } from '../../functions/store/notice-store';
-import { startLocalServices } from '../services';
+import { requireLocalStore, startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
 import { parseOptions } from './options';
 import { DEFAULT_STATE_DIR } from './run';
@@ -115,6 +115,7 @@ export const serveCommand: Command = {
     });
     const port = Number(values.port);
     if (!/^\d+$/.test(values.port!) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a TCP port (0-65535)`);
+    requireLocalStore(path.resolve(values.state!));
     process.env.LAMINA_LOG_FORMAT ??= 'text';
     const services = await startLocalServices({ stateDir: path.resolve(values.state!) });
     let server: ListingServer;

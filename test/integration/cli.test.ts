@@ -57,6 +57,18 @@ describe('lamina CLI', () => {
     expect(existsSync(path.join(dir, 'never'))).toBe(false);
   });
 
+  it('refuses an empty --regions or --only (never "all"), and serve on a state folder that does not exist, starting nothing', async () => {
+    for (const option of ['--regions', '--only']) {
+      const empty = await lamina(['run', option, '', '--state', 'never'], dir);
+      expect({ option, code: empty.code }).toEqual({ option, code: 2 });
+      expect(empty.stderr).toMatch(new RegExp(`${option} is empty: name at least one`));
+    }
+    const serve = await lamina(['serve', '--port', '0', '--state', 'never'], dir);
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toMatch(/no local store in .*never: run `lamina run` first/);
+    expect(existsSync(path.join(dir, 'never'))).toBe(false);
+  });
+
   it('builds one entry to ./dist without publishing, and explains usage errors', async () => {
     const built = await lamina(['build', 'bash', '--out', 'dist', '--state', 'build-state'], dir);
     expect(built.code).toBe(0);

@@ -1,4 +1,5 @@
-import { CatalogError, catalogJsonSchema, expandCatalog, parseCatalog } from '../../functions/catalog/catalog';
+import { CatalogError, MAX_CATALOG_TARGETS, catalogJsonSchema, expandCatalog, parseCatalog } from '../../functions/catalog/catalog';
+import { nextRuns, scheduleProblem } from '../../functions/catalog/schedule';
 
 const good = `
 settings:
@@ -54,7 +55,7 @@ describe('catalog', () => {
 
   it('rejects bad settings values with what is allowed', () => {
     expect(problems('settings: { prefix: "9bad!" }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.prefix: a prefix is 1-40/);
-    expect(problems('settings: { schedule: "every day" }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.schedule: a schedule is rate/);
+    expect(problems('settings: { schedule: "every day" }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.schedule: "every day" is not an EventBridge schedule: write rate\(1 day\)/);
     expect(problems('settings: { visibility: { accounts: ["12"] } }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(
       /settings\.visibility.*12 digits|settings\.visibility/,
     );
@@ -67,6 +68,40 @@ describe('catalog', () => {
     expect(problems('layers: []')).toMatch(/layers: a catalog lists at least one layer/);
     expect(problems('layers: [ {')).toMatch(/file: not valid YAML or JSON/);
     expect(problems('layers: [{ kind: bash-runtime }]')).toMatch(/layers\[0\]\.name/);
+  });
+
+  it('names the location when the file is empty or not a mapping', () => {
+    expect(problems('')).toMatch(/catalog\.yaml is not a valid catalog:\n  - file: the file is empty: a catalog lists at least one layer under `layers:`/);
+    expect(problems('- just a list')).toMatch(/  - top level: /);
+  });
+
+  it('bounds the catalog: at most MAX_CATALOG_TARGETS layers', () => {
+    const entries = (count: number) => `layers:\n${Array.from({ length: count }, (_, i) => `  - { name: b${i}, kind: bash-runtime }`).join('\n')}\n`;
+    expect(problems(entries(MAX_CATALOG_TARGETS + 1))).toMatch(/layers: at most 10000 entries \(and layers\) per catalog; split it/);
+    expect(expandCatalog(parseCatalog(entries(3), 'catalog.yaml'))).toHaveLength(3);
+  });
+
+  it('takes only schedules EventBridge takes, and says what is wrong with the others', () => {
+    for (const valid of ['rate(1 minute)', 'rate(5 minutes)', 'rate(1 day)', 'rate(12 hours)', 'cron(0 3 * * ? *)', 'cron(0 10 ? * 6#3 *)', 'cron(0 18 L * ? *)', 'cron(0/15 * ? * MON-FRI 2026-2030)']) {
+      expect({ valid, problem: scheduleProblem(valid) }).toEqual({ valid, problem: undefined });
+    }
+    expect(scheduleProblem('rate(1 days)')).toMatch(/singular for 1: rate\(1 day\)/);
+    expect(scheduleProblem('rate(5 minute)')).toMatch(/plural for 5: rate\(5 minutes\)/);
+    expect(scheduleProblem('rate(0 minutes)')).toMatch(/not an EventBridge rate: write rate\(<whole number ≥ 1>/);
+    expect(scheduleProblem('rate(-1 minutes)')).toMatch(/not an EventBridge rate/);
+    expect(scheduleProblem('cron(a b c d e f)')).toMatch(/not a valid EventBridge cron: Element 'a' of minutes field is invalid/);
+    expect(scheduleProblem('cron(0 12 * * * *)')).toMatch(/one of day-of-month and day-of-week must be \?/);
+    expect(scheduleProblem('cron(0 12 * * ?)')).toMatch(/six fields/);
+    expect(scheduleProblem('daily')).toMatch(/not an EventBridge schedule/);
+    expect(problems('settings: { schedule: "rate(1 days)" }\nlayers: [{ name: b, kind: bash-runtime }]')).toMatch(/settings\.schedule: "rate\(1 days\)": EventBridge wants the singular/);
+  });
+
+  it('computes next run times for the operations issue (UTC)', () => {
+    expect(nextRuns('cron(0 12 ? * MON-FRI *)', new Date('2026-01-02T13:00:00Z'), 2).map((d) => d.toISOString())).toEqual([
+      '2026-01-05T12:00:00.000Z',
+      '2026-01-06T12:00:00.000Z',
+    ]);
+    expect(nextRuns('rate(6 hours)', new Date('2026-01-01T00:00:00Z'), 2).map((d) => d.toISOString())).toEqual(['2026-01-01T06:00:00.000Z', '2026-01-01T12:00:00.000Z']);
   });
 
   it('checks kind-specific fields through the kind (node-runtime needs a version)', () => {
