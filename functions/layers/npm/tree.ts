@@ -59,7 +59,9 @@ function pacoteOptions(target: NpmTarget) {
 
 /** What Arborist and pacote say when a package or a version does not exist, in lamina's words. */
 export function explainRegistryError(error: unknown, what: string, target: NpmTarget): never {
-  const err = error as { code?: string; message?: string; statusCode?: number };
+  // An integrity failure can arrive wrapped by an emitter that had no 'error' listener yet.
+  const wrapped = error as { code?: string; context?: unknown };
+  const err = (wrapped?.code === 'ERR_UNHANDLED_ERROR' && wrapped.context instanceof Error ? wrapped.context : error) as { code?: string; message?: string; statusCode?: number };
   if (error instanceof BuildError) throw error;
   if (err.code === 'E404') throw new BuildError(`${what}: no such package on ${target.registry}; check the name's spelling (scoped names look like @scope/name)`);
   if (err.code === 'ETARGET') {
@@ -124,10 +126,12 @@ export async function resolveTree(source: { specs: string[] } | { lockfile: stri
   // Packages that must be in the tree: every spec asked for, and a lockfile's non-optional dependencies.
   let required: string[];
   if ('specs' in source) {
-    direct = [];
+    // In the catalog's order: the first package names the layer.
+    const parsedSpecs = source.specs.map((spec) => parseSpec(spec));
+    direct = parsedSpecs.map((parsed) => parsed.name!);
     await Promise.all(
-      source.specs.map(async (spec) => {
-        const parsed = parseSpec(spec);
+      source.specs.map(async (spec, index) => {
+        const parsed = parsedSpecs[index];
         const name = parsed.name!;
         let manifest: pacote.AbbreviatedManifest & { os?: string[]; cpu?: string[]; libc?: string[] };
         try {
@@ -146,7 +150,6 @@ export async function resolveTree(source: { specs: string[] } | { lockfile: stri
           // checked against the target, and lamina checks below that it was kept.
           optionalDependencies[name] = range;
         } else dependencies[name] = range;
-        direct.push(name);
       }),
     );
     required = direct;
@@ -197,11 +200,24 @@ export async function resolveTree(source: { specs: string[] } | { lockfile: stri
     const pkg = node.package as { name?: string; version?: string; engines?: { node?: string }; license?: unknown; licenses?: unknown };
     const id = `${pkg.name ?? node.name}@${pkg.version ?? '?'}`;
     if (node.isLink) throw new BuildError(`${label}: ${node.location} is a link (${node.resolved}); an npm layer installs registry packages only`);
-    if (!node.resolved || !/^https?:/.test(node.resolved)) {
-      throw new BuildError(`${label}: ${id} comes from ${node.resolved ?? 'nowhere'}, not from a registry; an npm layer installs registry packages only, so every tarball has an integrity to check`);
+    let resolved = node.resolved;
+    let integrity = node.integrity;
+    if (!resolved && pkg.name && pkg.version) {
+      // npm leaves `resolved` out of a lockfile for some registries: the registry names the tarball, and the
+      // lockfile's integrity (when it has one) is what the tarball must match.
+      try {
+        const manifest = await pacote.manifest(`${pkg.name}@${pkg.version}`, pacoteOptions(target));
+        resolved = manifest._resolved;
+        integrity = integrity ?? manifest._integrity;
+      } catch (error) {
+        explainRegistryError(error, `${label}: ${id}`, target);
+      }
     }
-    if (!node.integrity || !/^sha(256|384|512)-/.test(node.integrity)) {
-      throw new BuildError(`${label}: ${id} has no sha512 integrity on ${target.registry} (${node.integrity ?? 'none'}); lamina installs only tarballs it can verify: pin another version`);
+    if (!resolved || !/^https?:/.test(resolved)) {
+      throw new BuildError(`${label}: ${id} comes from ${resolved ?? 'nowhere'}, not from a registry; an npm layer installs registry packages only, so every tarball has an integrity to check`);
+    }
+    if (!integrity || !/^sha(256|384|512)-/.test(integrity)) {
+      throw new BuildError(`${label}: ${id} has no sha512 integrity on ${target.registry} (${integrity ?? 'none'}); lamina installs only tarballs it can verify: pin another version`);
     }
     const engines = pkg.engines?.node;
     if (typeof engines === 'string' && !semver.satisfies(target.nodeVersion, engines, { includePrerelease: true })) {
@@ -211,8 +227,8 @@ export async function resolveTree(source: { specs: string[] } | { lockfile: stri
       location: node.location,
       name: pkg.name ?? node.name,
       version: pkg.version ?? '',
-      resolved: node.resolved,
-      integrity: node.integrity,
+      resolved,
+      integrity,
       optional: node.optional,
       ...(licenseOf(pkg) ? { license: licenseOf(pkg) } : {}),
       dependencies: [...node.edgesOut.values()]
@@ -234,5 +250,5 @@ export async function resolveTree(source: { specs: string[] } | { lockfile: stri
   }
   packages.sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : 0));
   await fs.rm(dir, { recursive: true, force: true });
-  return { packages, direct: direct.filter((name) => packages.some((p) => p.location === `node_modules/${name}`)).sort() };
+  return { packages, direct: direct.filter((name) => packages.some((p) => p.location === `node_modules/${name}`)) };
 }

@@ -36,7 +36,7 @@ export async function writeFiles(dir: string, files: Record<string, string>): Pr
 export interface TarEntry {
   path: string;
   type?: 'File' | 'Directory' | 'SymbolicLink' | 'Link' | 'CharacterDevice';
-  body?: string;
+  body?: string | Buffer;
   linkpath?: string;
   mode?: number;
 }
