@@ -75,6 +75,8 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       // Each resolved target waits under runs/ for its Build.
       allow(['s3:PutObject'], [runs]),
       allow(['ssm:GetParametersByPath'], [regionsParameter, `${regionsParameter}/*`]),
+      // Which opt-in regions this account has enabled (`regions: all` leaves the others out).
+      allow(['account:ListRegions'], [Stack.of(scope).formatArn({ service: 'account', region: '', resource: 'account', arnFormat: ArnFormat.NO_RESOURCE_NAME })]),
       // What each region really holds: ListLayers authorizes only against `*`.
       allow(['lambda:ListLayers'], ['*']),
     ],

@@ -3,8 +3,7 @@ import * as path from 'node:path';
 import { loadCatalog, type Catalog } from '../catalog/catalog';
 import { ArtifactStore } from '../aws/artifacts';
 import { LayerApi } from '../aws/lambda-layers';
-import { lambdaRegionsFromSsm } from '../aws/ssm-regions';
-import { LAMBDA_REGIONS } from '../regions/lambda-regions';
+import { regionSourceFromEnvironment } from '../regions/region-source';
 import { lambdaHandler, type HandlerRuntime } from '../shared/handler-runtime';
 import type { PlanEvent, PlanResult, RunRequest } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
@@ -18,22 +17,19 @@ function deployedCatalog(): Promise<Catalog> {
   return loadCatalog(process.env.LAMINA_CATALOG ?? path.join(__dirname, 'catalog.yaml'));
 }
 
-/** Regions from SSM's public parameters when deployed; the built-in list when LAMINA_REGIONS_SOURCE=builtin. */
-export async function lambdaRegions(): Promise<string[]> {
-  if (process.env.LAMINA_REGIONS_SOURCE === 'builtin') return [...LAMBDA_REGIONS];
-  return lambdaRegionsFromSsm();
-}
 
 /** The execution's input is the request; the run id is the execution's name unless the request names one. */
 export async function run(event: PlanEvent, runtime: HandlerRuntime): Promise<PlanResult> {
   const request: RunRequest = { ...(event?.request ?? {}) };
   request.runId ??= event?.executionName;
+  const regions = regionSourceFromEnvironment();
   return plan(request, {
     catalog: await deployedCatalog(),
     store: new LayerStore(),
     lambdaFor: (region) => new LayerApi(region),
     artifacts: ArtifactStore.fromEnvironment(),
-    lambdaRegions,
+    lambdaRegions: () => regions.lambdaRegions(),
+    enabledRegions: () => regions.enabledRegions(),
     tmpDir: runtime.tmpDir,
     cacheDir: runtime.cacheDir,
     log,

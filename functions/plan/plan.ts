@@ -5,6 +5,7 @@ import { visibilityKey } from '../catalog/settings';
 import { LaminaError, type KindContext, type ResolvedTarget } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
 import { isKnownLambdaRegion } from '../regions/lambda-regions';
+import { splitEnabled } from '../regions/region-source';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json';
 import { mapLimit, reasonOf } from '../shared/handler-runtime';
 import type { PlanResult, PlannedBuild, RunManifest, RunRequest } from '../shared/pipeline-events';
@@ -27,6 +28,8 @@ export interface PlanDeps {
   artifacts: Pick<ArtifactStore, 'putText'>;
   /** Every region where Lambda runs (SSM when deployed, the built-in list locally). */
   lambdaRegions: () => Promise<string[]>;
+  /** The regions the account has enabled (account:ListRegions when deployed); undefined or absent: all. */
+  enabledRegions?: () => Promise<ReadonlySet<string> | undefined>;
   tmpDir: string;
   cacheDir?: string;
   log?: (message: string) => void;
@@ -122,7 +125,14 @@ export function checkRequest(request: RunRequest, catalog: Catalog, lambdaRegion
 export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanResult> {
   const log = deps.log ?? (() => undefined);
   const { catalog } = deps;
-  const regions = checkRequest(request, catalog, await deps.lambdaRegions());
+  // Opt-in regions the account has not enabled would fail on every run: they are left out and named.
+  const { regions, skipped: skippedRegions } = splitEnabled(checkRequest(request, catalog, await deps.lambdaRegions()), await deps.enabledRegions?.());
+  if (regions.length === 0) {
+    throw new PlanRequestError(
+      `none of the run's regions is enabled in this account (${skippedRegions.map((skip) => skip.region).join(', ')}); enable one in the account settings or name enabled regions`,
+    );
+  }
+  if (skippedRegions.length > 0) log(`left out (not enabled in this account): ${skippedRegions.map((skip) => skip.region).join(', ')}`);
   const targets = expandCatalog(catalog, request.only && request.only.length > 0 ? request.only : undefined);
   const startedAt = (deps.now?.() ?? new Date()).toISOString();
   const runId = request.runId ?? `${startedAt.replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
@@ -188,7 +198,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   const itemsKey = itemsKeyOf(runId);
   const manifestKey = manifestKeyOf(runId);
   await deps.artifacts.putText(itemsKey, JSON.stringify(builds), 'application/json');
-  const manifest: RunManifest = { runId, regions, skippedRegions: [], buildCount: builds.length };
+  const manifest: RunManifest = { runId, regions, skippedRegions, buildCount: builds.length };
   await deps.artifacts.putText(manifestKey, JSON.stringify(manifest), 'application/json');
   return {
     runId,

@@ -1,7 +1,8 @@
 /**
  * The commercial regions where Lambda runs, as SSM's public parameters under
  * /aws/service/global-infrastructure/services/lambda/regions list them (GovCloud and China partitions excluded:
- * they need their own accounts). The deployed pipeline asks SSM; this list serves the local runs and validation.
+ * they need their own accounts): 34 in 2026. The deployed pipeline asks SSM (and account:ListRegions for the opt-in
+ * regions the account enabled: functions/regions/region-source.ts); this list serves local runs and validation.
  */
 export const LAMBDA_REGIONS = [
   'af-south-1',
@@ -17,6 +18,7 @@ export const LAMBDA_REGIONS = [
   'ap-southeast-3',
   'ap-southeast-4',
   'ap-southeast-5',
+  'ap-southeast-6',
   'ap-southeast-7',
   'ca-central-1',
   'ca-west-1',

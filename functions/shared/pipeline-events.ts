@@ -1,5 +1,5 @@
 import type { Visibility } from '../catalog/settings';
-import type { BuildItem, RunCounts, RunOutcome } from '../../schema/table';
+import type { BuildItem, OutcomeReason, RunCounts, RunOutcome } from '../../schema/table';
 
 /** Input of a pipeline execution (the state machine's input): all optional. */
 export interface RunRequest {
@@ -59,7 +59,9 @@ export interface PlanResult {
 /** A region the run does not publish to, and why (e.g. an opt-in region the account has not enabled). */
 export interface SkippedRegion {
   region: string;
-  reason: string;
+  /** The outcome vocabulary's reason code (schema/table.ts OUTCOME_REASONS), e.g. region-not-enabled. */
+  reason: OutcomeReason;
+  detail: string;
 }
 
 /** What Plan decided about the whole run, kept in S3 beside the items: Report reads it. */

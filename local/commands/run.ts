@@ -97,6 +97,7 @@ export const runCommand: Command = {
         );
         console.log('');
         console.log(describeOutcomes(summary));
+        for (const skip of summary.skippedRegions ?? []) console.log(`Left out ${skip.region}: ${skip.detail}`);
         if (failures.length > 0) {
           console.log('\nFailed:');
           for (const failure of failures) console.log(`  ${failure.layerName}${failure.region ? ` ${failure.region}` : ''}: ${explainOutcome(failure)}`);

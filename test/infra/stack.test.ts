@@ -374,6 +374,7 @@ describe('IAM', () => {
     expect(allowedActions(roleId('report')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
     expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
+    expect(allowedActions(roleId('plan')).get('account:ListRegions')).toEqual(['arn:${AWS::Partition}:account::${AWS::AccountId}:account']);
     expect(allowedActions(roleId('plan')).get('ssm:GetParametersByPath')).toEqual(
       expect.arrayContaining([expect.stringMatching(/:ssm:\$\{AWS::Region\}::parameter\/aws\/service\/global-infrastructure\/services\/lambda\/regions$/)]),
     );
