@@ -16,6 +16,7 @@ import {
 import type { Visibility } from '../catalog/settings';
 import { afterWrite } from '../shared/crash-points';
 import { CLIENT_RETRY } from './endpoints';
+import { controlPlaneRate, paceClient } from '../regions/control-plane';
 
 export interface LayerVersionRef {
   layerArn: string;
@@ -100,7 +101,11 @@ export class LayerApi {
   constructor(
     readonly region: string,
     private readonly client = new LambdaClient({ region, ...CLIENT_RETRY }),
-  ) {}
+    /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
+    requestsPerSecond = controlPlaneRate(),
+  ) {
+    paceClient(this.client, requestsPerSecond);
+  }
 
   /** The newest version of a layer in this region, with its CodeSha256; undefined when it has none. */
   async newestVersion(layerName: string): Promise<LayerVersionRef | undefined> {

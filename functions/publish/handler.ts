@@ -1,6 +1,7 @@
 import { log } from '../shared/log';
 import { ArtifactStore } from '../aws/artifacts';
 import { LayerApi } from '../aws/lambda-layers';
+import { publishRate } from '../regions/control-plane';
 import { lambdaHandler } from '../shared/handler-runtime';
 import type { PublishEvent } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
@@ -12,7 +13,8 @@ import { afterPublish } from '../notices/pipeline-notices';
 
 export async function run(event: PublishEvent): Promise<RunOutcome> {
   const outcome = await publish(event, {
-    api: new LayerApi(event.region),
+    // Up to PUBLISHES_PER_REGION publishes share the region's control-plane quota at once.
+    api: new LayerApi(event.region, undefined, publishRate()),
     store: new LayerStore(),
     artifacts: ArtifactStore.fromEnvironment(),
     staging: stagingConfigFromEnvironment(),

@@ -24,6 +24,9 @@ export interface LocalPipelineOptions {
 
 export async function startLocalPipeline(catalog: string, options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   process.env.LAMINA_LOG_FORMAT = 'silent';
+  // The per-region control-plane pacing (functions/regions/control-plane.ts, tested on its own) would make these
+  // runs wait on AWS's 15 requests per second; the emulator has no such quota.
+  process.env.LAMINA_CONTROL_PLANE_RATE ??= '1000';
   const stateDir = await mkdtemp(path.join(tmpdir(), 'lamina-state-'));
   const catalogFile = path.join(stateDir, 'catalog.yaml');
   await writeFile(catalogFile, catalog);

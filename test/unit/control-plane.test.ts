@@ -1,0 +1,66 @@
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LayerApi } from '../../functions/aws/lambda-layers';
+import {
+  CONTROL_PLANE_REQUESTS_PER_SECOND,
+  PUBLISHES_PER_REGION,
+  Pacer,
+  controlPlaneRate,
+  publishRate,
+} from '../../functions/regions/control-plane';
+import { distributedMaps } from '../../statemachine/definition';
+
+describe('the per-region control-plane limiter', () => {
+  it('spaces calls 1/rate apart, the first at once', async () => {
+    let clock = 1_000;
+    const slept: number[] = [];
+    const pacer = new Pacer(15, () => clock, async (ms) => {
+      slept.push(ms);
+      clock += ms;
+    });
+    for (let call = 0; call < 5; call++) await pacer.wait();
+    expect(slept.map((ms) => Math.round(ms))).toEqual([67, 67, 67, 67]);
+    clock += 10_000;
+    await pacer.wait();
+    expect(slept).toHaveLength(4);
+  });
+
+  it('no region is asked more than the quota by design: concurrent publishes per region × each one\'s rate', () => {
+    const [builds] = distributedMaps();
+    // Each child execution of the Builds map publishes once per region, so a region sees at most MaxConcurrency
+    // publishes at once; each paces itself at publishRate().
+    expect(builds.name).toBe('Builds');
+    expect(builds.maxConcurrency).toBe(PUBLISHES_PER_REGION);
+    delete process.env.LAMINA_CONTROL_PLANE_RATE;
+    expect(controlPlaneRate()).toBe(CONTROL_PLANE_REQUESTS_PER_SECOND);
+    expect(publishRate() * PUBLISHES_PER_REGION).toBeLessThanOrEqual(CONTROL_PLANE_REQUESTS_PER_SECOND);
+  });
+
+  describe('LayerApi paces every request its client sends', () => {
+    let server: Server;
+    const seen: number[] = [];
+    beforeAll(async () => {
+      server = createServer((request, response) => {
+        seen.push(Date.now());
+        request.resume();
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ LayerVersions: [] }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    });
+    afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+    it('at the rate it was given', async () => {
+      const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = new LambdaClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+      const api = new LayerApi('eu-west-1', client, 20);
+      const started = Date.now();
+      await Promise.all(Array.from({ length: 6 }, () => api.newestVersion('lamina-x')));
+      expect(seen).toHaveLength(6);
+      // Six calls at 20 per second: the last is sent at least 5 × 50 ms after the first was.
+      expect(seen[5] - started).toBeGreaterThanOrEqual(5 * 50 - 2);
+      client.destroy();
+    });
+  });
+});
