@@ -33,7 +33,7 @@ export function padVersion(version: number): string {
 export interface ItemBase {
   pk: string;
   sk: string;
-  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions' | 'notice' | 'claim';
+  type: 'layer' | 'build' | 'input' | 'version' | 'latest' | 'run' | 'outcome' | 'regions' | 'notice' | 'claim' | 'region-health' | 'region-health-policy';
 }
 
 // ---- Layer: what a layer is, independent of region. ----------------------------------------------------------
@@ -235,6 +235,10 @@ export const OUTCOME_REASONS = {
   'not-verified': 'the layer could not be verified on its runtime and architecture',
   'region-unhealthy': 'the region failed its health check; the next run tries again',
   'region-not-enabled': 'the region is not enabled in the publishing account',
+  'region-denied': 'the region refused lamina for a permission reason and still does (tried once this run)',
+  // failed, and what region health counts (functions/regions/health.ts)
+  'region-service-error': "the region's Lambda failed for a service reason (5xx, throttled, timed out or unreachable) after every retry",
+  'region-permission-denied': 'the region refused lamina: access denied, or the region is not enabled in the publishing account',
 } as const;
 export type OutcomeReason = keyof typeof OUTCOME_REASONS;
 
@@ -269,6 +273,8 @@ export interface RunItem extends ItemBase {
   regions?: string[];
   /** The failures, up to RUN_FAILURES_KEPT of them (every outcome is an item of its own). */
   failures: RunOutcome[];
+  /** Regions not healthy after the run (unhealthy or denied). */
+  regionHealth?: Omit<RegionHealthItem, 'pk' | 'sk' | 'type'>[];
   gsi1pk: string;
   gsi1sk: string;
 }
@@ -327,6 +333,28 @@ export const noticeIndexKey = (layerName: string, time: string, noticeId: string
   ...noticeByLayerIndex(layerName),
   gsi1sk: noticeKey(time, noticeId).sk,
 });
+// ---- Region health: what recent runs showed about each region (functions/regions/health.ts). ----------------
+export interface RegionHealthItem extends ItemBase {
+  type: 'region-health';
+  region: string;
+  /** healthy; unhealthy: service failures in `failedRuns` runs in a row; denied: a permission refusal. */
+  status: 'healthy' | 'unhealthy' | 'denied';
+  /** Runs in a row whose publishes there failed for a service reason. */
+  failedRuns: number;
+  /** When it became unhealthy or denied. */
+  since?: string;
+  lastError?: string;
+  lastRunId?: string;
+  checkedAt?: string;
+}
+/** The catalog's threshold as of the last Plan: Report needs it and has no catalog. */
+export interface RegionHealthPolicyItem extends ItemBase {
+  type: 'region-health-policy';
+  unhealthyAfterRuns: number;
+}
+export const REGION_HEALTH_PARTITION = 'REGION_HEALTH';
+export const regionHealthKey = (region: string) => ({ pk: REGION_HEALTH_PARTITION, sk: `REGION#${part('region', region)}` });
+export const regionHealthPolicyKey = () => ({ pk: REGION_HEALTH_PARTITION, sk: 'POLICY' });
 
 /**
  * The table's key schema and indexes, in CreateTable's shape: CDK's stack and the local services both create

@@ -107,6 +107,15 @@ export class LayerApi {
     paceClient(this.client, requestsPerSecond);
   }
 
+  /**
+   * Lambda in this region making each call once, with short timeouts: for a region under suspicion, which must not
+   * cost every retry (functions/regions/health.ts).
+   */
+  static singleAttempt(region: string, requestsPerSecond = controlPlaneRate()): LayerApi {
+    const client = new LambdaClient({ region, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } });
+    return new LayerApi(region, client, requestsPerSecond);
+  }
+
   /** The newest version of a layer in this region, with its CodeSha256; undefined when it has none. */
   async newestVersion(layerName: string): Promise<LayerVersionRef | undefined> {
     const page = await this.client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }));

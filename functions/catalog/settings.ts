@@ -64,5 +64,14 @@ export const settingsSchema = z.strictObject({
       'Whether a layer that could not be verified on its runtime and architecture (no matching interpreter or emulator) may be published. Unset: yes for local runs (with a warning), no on AWS. A layer that fails verification is never published.',
     ),
   notifications: notificationsSchema,
+  unhealthyAfterRuns: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe(
+      'Runs in a row whose publishes to a region fail for a service reason before the region is marked unhealthy: then each run tries it once (not with every retry), and backfills it when it answers',
+    ),
 });
 export type Settings = z.infer<typeof settingsSchema>;

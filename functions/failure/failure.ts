@@ -1,6 +1,7 @@
 import type { LayerStore } from '../store/layer-store';
 import type { FailureEvent } from '../shared/pipeline-events';
 import type { RunOutcome } from '../../schema/table';
+import { publishFailureReason } from '../regions/health';
 
 /** The message inside a Step Functions error: Lambda puts {errorType, errorMessage} as JSON in Cause. */
 export function errorMessageOf(error: { Error?: string; Cause?: string } | undefined): string {
@@ -23,7 +24,8 @@ export async function recordFailure(event: FailureEvent, store: Pick<LayerStore,
     layerName: event.layerName,
     region: event.region,
     status: 'failed',
-    reason: event.stage,
+    // A publish's reason tells service failures and refusals apart: region health counts them.
+    reason: event.stage === 'publish' ? publishFailureReason(event.error?.Error) : event.stage,
     detail: errorMessageOf(event.error),
   };
   await store.putOutcome(event.runId, outcome);

@@ -79,6 +79,14 @@ export const LAYER_COLUMNS: Column<ListingItem>[] = [
 
 export interface RegionEntry {
   region: string;
+  /** healthy, unhealthy or denied (functions/regions/health.ts). */
+  health?: string;
+  /** Why, for a region that is not healthy. */
+  healthDetail?: string;
 }
 
-export const REGION_COLUMNS: Column<RegionEntry>[] = [{ key: 'region', title: 'Region', value: (r) => r.region }];
+export const REGION_COLUMNS: Column<RegionEntry>[] = [
+  { key: 'region', title: 'Region', value: (r) => r.region },
+  { key: 'health', title: 'Health', value: (r) => r.health ?? 'healthy' },
+  { key: 'healthDetail', title: 'Health detail', value: (r) => r.healthDetail ?? '' },
+];

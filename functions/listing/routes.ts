@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor, type CursorKey } from './cursor';
 import { negotiateFormat, renderListing, type ListingPage } from './formats';
 import { HttpError, badRequest, conditional, errorResponse, notFound, withValidators, type ListingRequest, type ListingResponse } from './http';
 import type { ResponseCache } from './response-cache';
+import { describeHealth } from '../regions/health';
 import { LAYER_COLUMNS, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
 import {
   DEFAULT_PAGE_SIZE,
@@ -21,7 +22,8 @@ import type { NoticeStore } from '../store/notice-store';
 
 /** What the listing API reads: one LayerStore call per request, and the artifact store for SBOM documents. */
 export interface ListingDeps {
-  store: Pick<LayerStore, 'getRegions' | 'listLatestInRegion' | 'listLatestForLayer' | 'listVersions' | 'listBuilds' | 'getBuild'>;
+  store: Pick<LayerStore, 'getRegions' | 'listLatestInRegion' | 'listLatestForLayer' | 'listVersions' | 'listBuilds' | 'getBuild'> &
+    Partial<Pick<LayerStore, 'listRegionHealth'>>;
   /** Reads an SBOM document the build stored. */
   readArtifact: (key: string) => Promise<string>;
   /** HMAC secret of cursors; cursorSecret() when absent. */
@@ -115,7 +117,11 @@ function respond<T>(request: ListingRequest, page: ListingPage<T>): ListingRespo
 async function regions(request: ListingRequest, deps: ListingDeps): Promise<ListingResponse> {
   checkParams(request, COMMON_PARAMS);
   negotiateFormat(request);
-  const items: RegionEntry[] = (await deps.store.getRegions()).map((region) => ({ region }));
+  const health = new Map(((await deps.store.listRegionHealth?.())?.regions ?? []).map((entry) => [entry.region, entry]));
+  const items: RegionEntry[] = (await deps.store.getRegions()).map((region) => {
+    const known = health.get(region);
+    return known && known.status !== 'healthy' ? { region, health: known.status, healthDetail: describeHealth(known) } : { region, health: 'healthy' };
+  });
   return respond(request, { title: 'Regions lamina publishes to', filename: 'lamina-regions', columns: REGION_COLUMNS, items });
 }
 

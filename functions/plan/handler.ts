@@ -23,10 +23,13 @@ export async function run(event: PlanEvent, runtime: HandlerRuntime): Promise<Pl
   const request: RunRequest = { ...(event?.request ?? {}) };
   request.runId ??= event?.executionName;
   const regions = regionSourceFromEnvironment();
+  const catalog = await deployedCatalog();
+  const store = new LayerStore();
   return plan(request, {
-    catalog: await deployedCatalog(),
-    store: new LayerStore(),
+    catalog,
+    store,
     lambdaFor: (region) => new LayerApi(region),
+    health: { store, suspectLambdaFor: (region) => LayerApi.singleAttempt(region), unhealthyAfterRuns: catalog.settings.unhealthyAfterRuns, log },
     artifacts: ArtifactStore.fromEnvironment(),
     lambdaRegions: () => regions.lambdaRegions(),
     enabledRegions: () => regions.enabledRegions(),

@@ -4,6 +4,7 @@ import { expandCatalog, type Catalog } from '../catalog/catalog';
 import { visibilityKey } from '../catalog/settings';
 import { LaminaError, type KindContext, type ResolvedTarget } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
+import { readRegionsGuarded, type HeldRegion, type RegionGateDeps } from '../regions/health';
 import { isKnownLambdaRegion } from '../regions/lambda-regions';
 import { splitEnabled } from '../regions/region-source';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json';
@@ -24,6 +25,8 @@ export interface PlanDeps {
   store: Pick<LayerStore, 'getInput' | 'listLatestInRegion' | 'putOutcome'>;
   /** Lambda in each region: ListLayers tells what it really holds. */
   lambdaFor: (region: string) => Pick<LayerApi, 'latestVersions'>;
+  /** Region health (functions/regions/health.ts): a region under suspicion is read once, one that fails is held back. */
+  health?: RegionGateDeps & { suspectLambdaFor: (region: string) => Pick<LayerApi, 'latestVersions'> };
   /** Where each resolved target waits for its Build (see PlannedBuild). */
   artifacts: Pick<ArtifactStore, 'putText'>;
   /** Every region where Lambda runs (SSM when deployed, the built-in list locally). */
@@ -141,7 +144,11 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   let failed = 0;
   const resolvedTargets: { resolved: ResolvedTarget; inputHash: string; knownSha256?: string }[] = [];
   // Lambda's real state is read while the targets resolve: both are mostly waiting on the network.
-  const statesPromise = mapLimit(regions, 4, (region) => readRegionState(region, catalog.settings.prefix, deps));
+  const readState = (region: string, suspect = false) =>
+    readRegionState(region, catalog.settings.prefix, suspect && deps.health ? { ...deps, lambdaFor: deps.health.suspectLambdaFor } : deps);
+  const statesPromise = deps.health
+    ? readRegionsGuarded(regions, readState, deps.health)
+    : mapLimit(regions, 4, (region) => readState(region)).then((states) => ({ states, held: new Map<string, HeldRegion>() }));
   statesPromise.catch(() => undefined);
   await mapLimit(targets, 4, async (target) => {
     const ctx: KindContext = {
@@ -162,7 +169,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
     const knownSha256 = request.force ? undefined : (await deps.store.getInput(resolved.layerName, inputHash))?.sha256;
     resolvedTargets.push({ resolved, inputHash, knownSha256 });
   });
-  const states = await statesPromise;
+  const { states, held } = await statesPromise;
   const visibility = visibilityKey(catalog.settings.visibility);
   const facts: LayerFacts[] = resolvedTargets.map(({ resolved, knownSha256 }) => ({
     layerName: resolved.layerName,
@@ -175,7 +182,9 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   await mapLimit(resolvedTargets, 8, async ({ resolved, inputHash }) => {
     const { pending, unchanged: same } = decisions.get(resolved.layerName)!;
     unchanged += same.length;
-    if (pending.length === 0) {
+    // A region held back (its state could not be read) gets one outcome per layer saying why.
+    for (const [region, hold] of held) await deps.store.putOutcome(runId, { layerName: resolved.layerName, region, ...hold });
+    if (pending.length === 0 && held.size === 0) {
       await deps.store.putOutcome(runId, { layerName: resolved.layerName, status: 'unchanged' });
       afterWrite('plan:outcome');
       return;
@@ -186,6 +195,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       await deps.store.putOutcome(runId, { layerName: resolved.layerName, region, status: 'unchanged' });
       afterWrite('plan:outcome');
     }
+    if (pending.length === 0) return;
     const targetKey = targetKeyOf(runId, resolved.layerName);
     await deps.artifacts.putText(targetKey, JSON.stringify(resolved), 'application/json');
     afterWrite('plan:target');

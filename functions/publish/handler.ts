@@ -5,6 +5,7 @@ import { publishRate } from '../regions/control-plane';
 import { lambdaHandler } from '../shared/handler-runtime';
 import type { PublishEvent } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
+import { failureKindOf, isHeld, RegionUnhealthyError } from '../regions/health';
 import { publish } from './publish';
 import { stagingConfigFromEnvironment } from './staging';
 import type { RunOutcome } from '../../schema/table';
@@ -12,13 +13,18 @@ import { noticeDeps } from '../notices/environment';
 import { afterPublish } from '../notices/pipeline-notices';
 
 export async function run(event: PublishEvent): Promise<RunOutcome> {
+  const store = new LayerStore();
+  // A region that is unhealthy (or was denied) is tried once, not with every retry: functions/regions/health.ts.
+  const held = isHeld(await store.getRegionHealth(event.region));
   const outcome = await publish(event, {
     // Up to PUBLISHES_PER_REGION publishes share the region's control-plane quota at once.
-    api: new LayerApi(event.region, undefined, publishRate()),
-    store: new LayerStore(),
+    api: held ? LayerApi.singleAttempt(event.region, publishRate()) : new LayerApi(event.region, undefined, publishRate()),
+    store,
     artifacts: ArtifactStore.fromEnvironment(),
     staging: stagingConfigFromEnvironment(),
     log,
+  }).catch((error: unknown) => {
+    throw held && failureKindOf((error as Error).name) === 'service' ? new RegionUnhealthyError(event.region, error) : error;
   });
   // The SSM lookup and the EventBridge events of this region (functions/notices).
   await afterPublish(event, outcome, await noticeDeps());

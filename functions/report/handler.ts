@@ -14,7 +14,7 @@ export async function run(event: ReportEvent): Promise<RunSummary> {
   const artifacts = ArtifactStore.fromEnvironment();
   // Report names the regions to export (every region with layers); the export waits until the notices are in.
   let exportRegions: string[] = [];
-  const summary = await report(event, { store, artifacts, log, exportListing: async (regions) => void (exportRegions = regions) });
+  const summary = await report(event, { store, health: store, artifacts, log, exportListing: async (regions) => void (exportRegions = regions) });
   // What the run published and superseded, and its failures, told to people (functions/notices), before the
   // static listing is written, so that its feeds list them.
   await afterReport(event, summary, await noticeDeps());

@@ -3,10 +3,13 @@ import type { LayerStore } from '../store/layer-store';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
 import { RUN_FAILURES_KEPT } from '../../schema/table';
 import { failedChildOutcomes, readRunManifest, withStepFailures } from './run-records';
+import { describeHealth, recordRegionHealth } from '../regions/health';
 import { countOutcomes, describeCounts, outcomesPerRegion } from './summary';
 
 export interface ReportDeps {
   store: Pick<LayerStore, 'listOutcomes' | 'putRun' | 'putRegions' | 'getRegions' | 'putOutcome'>;
+  /** Where region health is kept (functions/regions/health.ts); without it, health is not tracked. */
+  health?: Pick<LayerStore, 'listRegionHealth' | 'putRegionHealth'>;
   /** Plan's run manifest and the Builds map's results. */
   artifacts: Pick<ArtifactStore, 'getText'>;
   /** Writes the static listing export after the records are in; optional. */
@@ -26,6 +29,7 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
   for (const outcome of await failedChildOutcomes(event.builds, deps.artifacts)) await deps.store.putOutcome(event.runId, outcome);
   const recordedOutcomes = await deps.store.listOutcomes(event.runId);
   const outcomes = withStepFailures(outcomesPerRegion(recordedOutcomes, regions), recordedOutcomes);
+  const regionHealth = deps.health ? await recordRegionHealth(event.runId, regions, recordedOutcomes, { store: deps.health, now: deps.now }) : [];
   const counts = countOutcomes(outcomes);
   const failures = outcomes.filter((outcome) => outcome.status === 'failed').slice(0, RUN_FAILURES_KEPT);
   const finishedAt = (deps.now?.() ?? new Date()).toISOString();
@@ -39,8 +43,9 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
     failures,
     failed: counts.failed > 0,
     skippedRegions: manifest?.skippedRegions ?? [],
+    regionHealth,
   };
-  await deps.store.putRun({ runId: summary.runId, startedAt: summary.startedAt, finishedAt, counts, targets: summary.targets, regions, failures });
+  await deps.store.putRun({ runId: summary.runId, startedAt: summary.startedAt, finishedAt, counts, targets: summary.targets, regions, failures, regionHealth });
   // A partial run (--regions) adds to the regions lamina publishes to and never takes any away: the listing
   // and the static export keep every region that has layers.
   const recorded = await deps.store.getRegions();
@@ -48,5 +53,6 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
   if (listed.length !== recorded.length) await deps.store.putRegions(listed);
   if (deps.exportListing) await deps.exportListing(listed);
   deps.log?.(`run ${summary.runId}: ${describeCounts(counts)}`);
+  for (const health of regionHealth) deps.log?.(`region ${describeHealth(health)}`);
   return summary;
 }

@@ -1,5 +1,6 @@
 import type { Visibility } from '../catalog/settings';
 import type { BuildItem, OutcomeReason, RunCounts, RunOutcome } from '../../schema/table';
+import type { RegionHealth } from '../regions/health';
 
 /** Input of a pipeline execution (the state machine's input): all optional. */
 export interface RunRequest {
@@ -143,6 +144,8 @@ export interface RunSummary {
   regions?: string[];
   /** The failures, up to RUN_FAILURES_KEPT (all outcomes are in the table: LayerStore.listOutcomes). */
   failures: RunOutcome[];
+  /** The regions that are not healthy after this run (unhealthy or denied: functions/regions/health.ts). */
+  regionHealth?: RegionHealth[];
   /** True when any target or region failed, or a step of the run itself. */
   failed: boolean;
   /** Regions the run left out, and why (e.g. opt-in regions the account has not enabled). */

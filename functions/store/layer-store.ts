@@ -22,6 +22,11 @@ import {
   latestPrefix,
   layerKey,
   regionsKey,
+  REGION_HEALTH_PARTITION,
+  regionHealthKey,
+  regionHealthPolicyKey,
+  type RegionHealthItem,
+  type RegionHealthPolicyItem,
   outcomeKey,
   outcomePrefix,
   runIndexKey,
@@ -480,5 +485,35 @@ export class LayerStore {
 
   async getRegions(): Promise<string[]> {
     return (await this.get<RegionsItem>(regionsKey()))?.regions ?? [];
+  }
+
+  // ---- region health (functions/regions/health.ts) ----------------------------------------------------------
+  /** Every region's health record (one Query: one item per region ever recorded, and the policy). */
+  async listRegionHealth(): Promise<{ regions: Omit<RegionHealthItem, 'pk' | 'sk' | 'type'>[]; unhealthyAfterRuns?: number }> {
+    const items = await this.queryAll<RegionHealthItem | RegionHealthPolicyItem>({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': REGION_HEALTH_PARTITION },
+    });
+    const policy = items.find((item): item is RegionHealthPolicyItem => item.type === 'region-health-policy');
+    const regions = items
+      .filter((item): item is RegionHealthItem => item.type === 'region-health')
+      .map(({ pk: _pk, sk: _sk, type: _type, ...health }) => health);
+    return { regions, unhealthyAfterRuns: policy?.unhealthyAfterRuns };
+  }
+
+  async getRegionHealth(region: string): Promise<Omit<RegionHealthItem, 'pk' | 'sk' | 'type'> | undefined> {
+    const item = await this.get<RegionHealthItem>(regionHealthKey(region));
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, type: _type, ...health } = item;
+    return health;
+  }
+
+  async putRegionHealth(health: Omit<RegionHealthItem, 'pk' | 'sk' | 'type'>): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.table, Item: { ...regionHealthKey(health.region), type: 'region-health', ...health } }));
+  }
+
+  async putRegionHealthPolicy(unhealthyAfterRuns: number): Promise<void> {
+    const item: RegionHealthPolicyItem = { ...regionHealthPolicyKey(), type: 'region-health-policy', unhealthyAfterRuns };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
   }
 }

@@ -6,6 +6,7 @@ import { LayerStore } from '../../functions/store/layer-store';
 import type { RunSummary } from '../../functions/shared/pipeline-events';
 import type { LatestItem } from '../../schema/table';
 import { describeCounts, explainOutcome } from '../../functions/report/summary';
+import { describeHealth } from '../../functions/regions/health';
 import { runLocalPipeline } from '../runner';
 import { startLocalServices } from '../services';
 import { applyNotificationSettings } from '../aws-stand-ins';
@@ -102,6 +103,7 @@ export const runCommand: Command = {
           console.log('\nFailed:');
           for (const failure of failures) console.log(`  ${failure.layerName}${failure.region ? ` ${failure.region}` : ''}: ${explainOutcome(failure)}`);
         }
+        if (summary.regionHealth?.length) console.log(`\nRegions not healthy:\n${summary.regionHealth.map((health) => `  ${describeHealth(health)}`).join('\n')}`);
       }
       return failures.length > 0 ? EXIT.failed : EXIT.ok;
     } finally {

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { layerArn, layerVersionArn, parseLayerName } from './constraints';
 import { LambdaApiError, requestTooLarge, sendError } from './errors';
-import { FaultInjector, faultsFromEnvironment, type EmulatorFault } from './faults';
+import { FaultInjector, faultsFromEnvironment, type EmulatorFault, type RequestTarget } from './faults';
 import { readBody, sendJson } from './http-io';
 import { createLimiter } from './limiter';
 import type { ReadS3Object, S3BucketRegion } from './layer-content';
@@ -58,6 +58,8 @@ export interface LambdaEmulator {
   injectFault(fault: EmulatorFault): void;
   /** Removes every injected fault, including those read from LAMINA_EMULATOR_FAULTS. */
   clearFaults(): void;
+  /** The operations asked of it so far (the last 10,000), by region: tests count calls with it. */
+  requests(): RequestTarget[];
   /** Every live version (of one region, when given), sorted by region, layer name and version. */
   snapshot(region?: string): Promise<EmulatorVersionSnapshot[]>;
 }
@@ -74,6 +76,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
   const accountId = options.accountId ?? '000000000000';
   if (!/^\d{12}$/.test(accountId)) throw new Error(`Lambda emulator accountId must be 12 digits, got '${accountId}'.`);
   const faults = new FaultInjector();
+  const requestLog: RequestTarget[] = [];
   for (const fault of faultsFromEnvironment()) faults.add(fault);
   const store = await LayerStore.open(options.dataDir);
   const withPublishSlot = createLimiter(PUBLISH_SLOTS);
@@ -109,6 +112,8 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
     const { route, params } = matched;
     const region = regionFromRequest(req.headers, url.searchParams);
     const layerName = params.LayerName !== undefined ? parseLayerName(params.LayerName).name : undefined;
+    requestLog.push({ region, operation: route.operation, layerName });
+    if (requestLog.length > 10_000) requestLog.shift();
     faults.check({ region, operation: route.operation, layerName });
     const run = route.operation === 'PublishLayerVersion' ? withPublishSlot : <T>(task: () => Promise<T>) => task();
     const result = await run(() => execute(req, route, params, url, region));
@@ -180,6 +185,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
     },
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
+    requests: () => [...requestLog],
     async snapshot(region?: string) {
       await store.idle();
       const versions: EmulatorVersionSnapshot[] = [];

@@ -69,7 +69,8 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
     const tools = first.outcomes.filter((outcome) => outcome.layerName === 'lamina-tools');
     const byRegion = Object.fromEntries(tools.map((outcome) => [outcome.region, outcome]));
     expect(byRegion['eu-west-1']).toMatchObject({ status: 'failed' });
-    expect(byRegion['eu-west-1']).toMatchObject({ reason: 'publish', detail: expect.any(String) });
+    // A 500 after every retry is the region's failure, which region health counts (functions/regions/health.ts).
+    expect(byRegion['eu-west-1']).toMatchObject({ reason: 'region-service-error', detail: expect.any(String) });
     expect(byRegion['us-east-1']).toMatchObject({ status: 'published', version: 1 });
     expect(byRegion['ap-southeast-2']).toMatchObject({ status: 'published', version: 1 });
     expect(first.outcomes).toContainEqual(expect.objectContaining({ layerName: 'lamina-bash', region: 'us-east-1', status: 'unchanged' }));

@@ -33,12 +33,13 @@ async function get(pathAndQuery: string, headers: Record<string, string> = {}, m
 const names = (items: ListingItem[]) => items.map((item) => item.name).sort();
 
 describe('routes over a table a real local pipeline run seeded', () => {
-  test('GET /v1/regions lists the regions the run published to, with one GetItem', async () => {
+  test('GET /v1/regions lists the regions the run published to and their health, with one GetItem and one Query', async () => {
     const response = await get('/v1/regions');
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^application\/json/);
     expect(response.json().items.map((item: { region: string }) => item.region).sort()).toEqual([...PIPELINE_REGIONS].sort());
-    expect(response.calls).toEqual(['GetItemCommand']);
+    expect([...response.calls].sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+    expect(response.json().items.map((item: { health: string }) => item.health)).toEqual(PIPELINE_REGIONS.map(() => 'healthy'));
   });
 
   test('GET /v1/regions/{region}/layers lists the latest version of each layer there, with one Query', async () => {
