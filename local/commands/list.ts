@@ -131,7 +131,7 @@ export const listCommand: Command = {
     const stateDir = path.resolve(values.state!);
     requireLocalStore(stateDir);
     process.env.LAMINA_LOG_FORMAT ??= 'text';
-    const services = await startLocalServices({ stateDir, needs: ['dynamodb'] });
+    const services = await startLocalServices({ stateDir, needs: ['dynamodb'], command: 'list' });
     try {
       console.log(renderItems(await collectListing(inProcessListing(), filters), values.format!));
     } finally {

@@ -68,7 +68,7 @@ export const runCommand: Command = {
     }
 
     process.env.LAMINA_LOG_FORMAT ??= 'text';
-    const services = await startLocalServices({ stateDir: path.resolve(values.state!) });
+    const services = await startLocalServices({ stateDir: path.resolve(values.state!), command: 'run' });
     try {
       for (const line of [...services.started, ...services.reused.map((line) => `${line} (configured)`)]) console.error(`· ${line}`);
       await applyNotificationSettings(services.standIns, services.env.LAMINA_TOPIC_ARN, catalog.settings.notifications);

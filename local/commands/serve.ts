@@ -117,7 +117,7 @@ export const serveCommand: Command = {
     if (!/^\d+$/.test(values.port!) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a TCP port (0-65535)`);
     requireLocalStore(path.resolve(values.state!));
     process.env.LAMINA_LOG_FORMAT ??= 'text';
-    const services = await startLocalServices({ stateDir: path.resolve(values.state!) });
+    const services = await startLocalServices({ stateDir: path.resolve(values.state!), command: 'serve', share: true });
     let server: ListingServer;
     try {
       const deps = localListingDeps();
