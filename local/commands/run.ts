@@ -3,41 +3,17 @@ import { expandCatalog, loadCatalog } from '../../functions/catalog/catalog';
 import { checkRequest, PlanRequestError } from '../../functions/plan/plan';
 import { LAMBDA_REGIONS } from '../../functions/regions/lambda-regions';
 import { LayerStore } from '../../functions/store/layer-store';
-import type { RunSummary } from '../../functions/shared/pipeline-events';
-import type { LatestItem } from '../../schema/table';
-import { describeCounts, explainOutcome } from '../../functions/report/summary';
-import { describeHealth } from '../../functions/regions/health';
 import { runLocalPipeline } from '../runner';
 import { startLocalServices } from '../services';
 import { applyNotificationSettings } from '../aws-stand-ins';
-import { EXIT, UsageError, type Command } from './command';
-import { formatTable, listOption, parseOptions } from './options';
+import { UsageError, type Command } from './command';
+import { latestRows, printRunResult } from './run-report';
+import { listOption, parseOptions } from './options';
 
 export const DEFAULT_CATALOG = 'catalog.yaml';
 export const DEFAULT_STATE_DIR = '.lamina';
 
-/** The ARN table printed after a run: every layer of the run, in every region it is published in. */
-export async function latestRows(store: LayerStore, layerNames: string[], regions: string[]): Promise<LatestItem[]> {
-  const rows: LatestItem[] = [];
-  for (const layerName of layerNames) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await store.listLatestForLayer(layerName, { startKey });
-      rows.push(...page.items.filter((item) => regions.includes(item.region)));
-      startKey = page.lastKey;
-    } while (startKey);
-  }
-  return rows.sort((a, b) => a.layerName.localeCompare(b.layerName) || a.region.localeCompare(b.region));
-}
-
-/** The run's totals for a person; every layer × region is counted once, so they add up. */
-export function describeOutcomes(summary: RunSummary): string {
-  const { counts } = summary;
-  if (counts.unchanged === summary.targets) {
-    return `Nothing to change: every layer × region already matches the catalog in Lambda and in the records (${counts.unchanged} unchanged).`;
-  }
-  return `${describeCounts(counts)}.`;
-}
+export { describeOutcomes, latestRows } from './run-report';
 
 export const runCommand: Command = {
   name: 'run',
@@ -80,32 +56,7 @@ export const runCommand: Command = {
       const store = new LayerStore();
       const runRegions = regions ?? (catalog.settings.regions === 'all' ? [...LAMBDA_REGIONS] : catalog.settings.regions);
       const rows = await latestRows(store, layerNames, runRegions);
-      const failures = outcomes.filter((outcome) => outcome.status === 'failed');
-      if (values.json) {
-        console.log(JSON.stringify({ summary, outcomes, layers: rows.map(({ layerName, region, arn, version, status }) => ({ layerName, region, arn, version, status })) }, null, 2));
-      } else {
-        const arns = new Map(rows.map((row) => [`${row.layerName} ${row.region}`, row.arn]));
-        console.log(
-          formatTable(
-            ['LAYER', 'REGION', 'ARN', 'THIS RUN'],
-            outcomes.map((outcome) => [
-              outcome.layerName,
-              outcome.region ?? '',
-              outcome.arn ?? arns.get(`${outcome.layerName} ${outcome.region}`) ?? '-',
-              explainOutcome(outcome),
-            ]),
-          ),
-        );
-        console.log('');
-        console.log(describeOutcomes(summary));
-        for (const skip of summary.skippedRegions ?? []) console.log(`Left out ${skip.region}: ${skip.detail}`);
-        if (failures.length > 0) {
-          console.log('\nFailed:');
-          for (const failure of failures) console.log(`  ${failure.layerName}${failure.region ? ` ${failure.region}` : ''}: ${explainOutcome(failure)}`);
-        }
-        if (summary.regionHealth?.length) console.log(`\nRegions not healthy:\n${summary.regionHealth.map((health) => `  ${describeHealth(health)}`).join('\n')}`);
-      }
-      return failures.length > 0 ? EXIT.failed : EXIT.ok;
+      return printRunResult(summary, outcomes, rows, values.json!);
     } finally {
       await services.close();
     }

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,7 +12,9 @@ import { NoticeStore } from '../../functions/store/notice-store';
 import { requireLocalStore, startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
 import { parseOptions } from './options';
-import { DEFAULT_STATE_DIR } from './run';
+import { DEFAULT_CATALOG, DEFAULT_STATE_DIR } from './run';
+import { startPipelineService } from '../stepfunctions-api/pipeline-service';
+import { loadCatalog } from '../../functions/catalog/catalog';
 
 /**
  * The API Gateway HTTP API (payload 2.0) event for a node request, as API Gateway would build it: the same
@@ -106,32 +109,52 @@ export function localListingDeps(): ListingDeps {
 
 export const serveCommand: Command = {
   name: 'serve',
-  summary: 'Serve the listing API and page on 127.0.0.1 over the local store.',
-  usage: 'lamina serve [--port 8080] [--state .lamina]',
+  summary: 'Serve the listing API and page, and the Step Functions API that runs the pipeline, on 127.0.0.1 over the local store.',
+  usage: 'lamina serve [--port 8080] [--sfn-port 0] [--catalog catalog.yaml] [--state .lamina]',
   async run(args) {
     const { values } = parseOptions(args, {
       port: { type: 'string', default: '8080' },
+      'sfn-port': { type: 'string', default: '0' },
+      catalog: { type: 'string', default: DEFAULT_CATALOG },
       state: { type: 'string', default: DEFAULT_STATE_DIR },
     });
-    const port = Number(values.port);
-    if (!/^\d+$/.test(values.port!) || port < 0 || port > 65535) throw new UsageError(`--port ${values.port} is not a TCP port (0-65535)`);
-    requireLocalStore(path.resolve(values.state!));
+    const portOf = (option: string, text: string) => {
+      const value = Number(text);
+      if (!/^\d+$/.test(text) || value < 0 || value > 65535) throw new UsageError(`--${option} ${text} is not a TCP port (0-65535)`);
+      return value;
+    };
+    const port = portOf('port', values.port!);
+    const sfnPort = portOf('sfn-port', values['sfn-port']!);
+    // A state folder that is not there is a typo; an empty one is fine: serve runs the pipeline that fills it.
+    if (!existsSync(path.resolve(values.state!))) requireLocalStore(path.resolve(values.state!));
+    const catalogFile = path.resolve(values.catalog!);
+    // The catalog the served pipeline runs (and its schedule) is checked before anything starts.
+    const catalog = await loadCatalog(catalogFile);
     process.env.LAMINA_LOG_FORMAT ??= 'text';
     const services = await startLocalServices({ stateDir: path.resolve(values.state!), command: 'serve', share: true });
     let server: ListingServer;
+    let pipeline: Awaited<ReturnType<typeof startPipelineService>>;
     try {
       const deps = localListingDeps();
       server = await startListingServer({ port, deps: () => deps });
+      pipeline = await startPipelineService({ stateDir: path.resolve(values.state!), catalog, services, port: sfnPort }).catch(async (error) => {
+        await server.close();
+        throw error;
+      });
     } catch (error) {
       await services.close();
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; pick another with --port`);
       throw error;
     }
+    console.log(`Step Functions API: ${pipeline.api.url}`);
+    console.log(`State machine: ${pipeline.api.stateMachineArn}`);
     console.error(`Listing API and page at ${server.url}/ (JSON under ${server.url}/v1/regions); Ctrl-C stops it.`);
+    console.error(`Start a run: lamina start --wait (or AWS_ENDPOINT_URL_SFN=${pipeline.api.url} aws stepfunctions start-execution --state-machine-arn ${pipeline.api.stateMachineArn})`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await pipeline.close();
     await server.close();
     await services.close();
     return EXIT.ok;
