@@ -11,7 +11,7 @@ import { explainOutcome, outcomesPerRegion } from '../../functions/report/summar
 import type { RunRequest, RunSummary } from '../../functions/shared/pipeline-events';
 import { LayerStore } from '../../functions/store/layer-store';
 import type { RunOutcome } from '../../schema/table';
-import { newRunId } from '../run-id';
+import { newRunId } from '../runner';
 import { EXIT, UsageError, type Command } from './command';
 import { formatTable, listOption, parseOptions } from './options';
 import { latestRows, printRunResult } from './run-report';
@@ -118,8 +118,8 @@ export const startCommand: Command = {
       json: { type: 'boolean', default: false },
       'poll-ms': { type: 'string', default: '1000' },
     });
-    const only = listOption(values.only);
-    const regions = listOption(values.regions);
+    const only = listOption(values.only, 'only', 'bash');
+    const regions = listOption(values.regions, 'regions', 'eu-west-1');
     // What can be checked without the catalog is checked before anything starts; Plan checks the rest.
     for (const name of only ?? []) if (!ENTRY_NAME.test(name)) throw new UsageError(`--only ${JSON.stringify(name)} is not a catalog entry name (1-64 letters, digits, - or _)`);
     for (const region of regions ?? []) {

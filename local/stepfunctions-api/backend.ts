@@ -9,7 +9,7 @@ export interface HistoryEventRecord {
   previousEventId: number;
   type: string;
   timestamp: Date;
-  details?: { name?: string; resource?: string; error?: string; cause?: string; index?: number; mapRunArn?: string; executionArn?: string; input?: unknown; output?: unknown };
+  details?: { name?: string; resource?: string; error?: string; cause?: string; index?: number; mapRunArn?: string; executionArn?: string };
 }
 
 export interface ExecutionRecordView {
@@ -23,7 +23,7 @@ export interface ExecutionRecordView {
   output?: unknown;
   error?: string;
   cause?: string;
-  history: { events: HistoryEventRecord[] };
+  history: { readonly events: readonly HistoryEventRecord[] };
   /** Settles when the execution has stopped. */
   done: Promise<unknown>;
 }

@@ -15,6 +15,8 @@ export type { ExecutionBackend, ExecutionRecordView } from './backend';
  */
 
 const MAX_INPUT_BYTES = 262_144;
+/** How long StopExecution waits for the execution to settle before it answers. */
+const STOP_WAIT_MS = 30_000;
 /** Names: 1-80 characters, none of whitespace, brackets, wildcards, `"#%\^|~`$&,;:/` or control characters. */
 const NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
@@ -99,7 +101,7 @@ export async function startStepFunctionsApi(options: { backend: ExecutionBackend
     return { view };
   }
 
-  async function historyOf(executionArn: string): Promise<HistoryEventRecord[]> {
+  async function historyOf(executionArn: string): Promise<readonly HistoryEventRecord[]> {
     const running = live.get(executionArn);
     if (running) return running.record.history.events;
     const events = await readState<(Omit<HistoryEventRecord, 'timestamp'> & { timestamp: string })[]>(historyFile(stored[executionArn].name), []);
@@ -200,21 +202,23 @@ export async function startStepFunctionsApi(options: { backend: ExecutionBackend
       },
       async GetExecutionHistory(input) {
         const executionArn = checkExecutionArn(input.executionArn);
-        find(executionArn);
+        const { view } = find(executionArn);
         const events = [...(await historyOf(executionArn))];
         if (input.reverseOrder === true) events.reverse();
         const scope = `history:${executionArn}:${input.reverseOrder === true}`;
         const start = decodeToken(input.nextToken, scope);
         const max = maxResultsOf(input.maxResults, 100);
-        const page = events.slice(start, start + max).map((event) => historyEventShape(event, input.includeExecutionData !== false, roleArn));
+        const page = events.slice(start, start + max).map((event) => historyEventShape(event, view, input.includeExecutionData !== false, roleArn));
         return { events: page, nextToken: start + max < events.length ? encodeToken(start + max, scope) : undefined };
       },
-      StopExecution(input) {
+      async StopExecution(input) {
         const executionArn = checkExecutionArn(input.executionArn);
         const { view, record } = find(executionArn);
         if (typeof input.error === 'string' && input.error.length > 256) throw new AwsServiceError('ValidationException', "1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256");
         if (record && record.status === 'RUNNING') {
           backend.stop(record, input.error, input.cause);
+          // The engine stops at the next state; a task under way finishes first (as a Lambda invocation does).
+          await Promise.race([record.done, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
           return { stopDate: (record.stopDate ?? new Date()).getTime() / 1000 };
         }
         // Stopping an execution that has already stopped changes nothing.

@@ -1,82 +1,29 @@
 import type { RunRequest } from '../../functions/shared/pipeline-events';
-import { LOCAL_ACCOUNT, runLocalPipeline, type LocalRunOptions } from '../runner';
-import type { ExecutionBackend, ExecutionRecordView, HistoryEventRecord } from './backend';
+import { LOCAL_ACCOUNT, LOCAL_STATE_MACHINE, startLocalPipeline, type LocalRunOptions } from '../runner';
+import type { LocalStepFunctions } from '../step-functions/engine';
+import type { ExecutionBackend } from './backend';
 
-export const LOCAL_STATE_MACHINE_NAME = 'lamina-pipeline';
-export const localStateMachineArn = (region = 'us-east-1') => `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${LOCAL_STATE_MACHINE_NAME}`;
+export const localStateMachineArn = (region = 'us-east-1') => `arn:aws:states:${region}:${LOCAL_ACCOUNT}:stateMachine:${LOCAL_STATE_MACHINE}`;
 
 /**
- * The local runner as the API's backend: each StartExecution is one `runLocalPipeline` with the execution's name as
- * the run id. Until the runner hands out its engine's execution records, the history is written here from the
- * runner's task callbacks, with the events Step Functions records for a Lambda task (entered, scheduled, started,
- * succeeded or failed, exited). A stopped execution ends ABORTED at once; its tasks already under way finish in the
- * background and record what they did, as Lambda invocations do after StopExecution.
+ * The local runner as the API's backend: each StartExecution is one run of the pipeline on the local Step
+ * Functions engine (local/step-functions/), named after the execution, whose execution record (status, output,
+ * history counted as AWS counts it) the API serves as it is.
  */
-export function runnerBackend(options: Omit<LocalRunOptions, 'onTask'>): ExecutionBackend {
-  const stateMachineArn = localStateMachineArn();
+export function runnerBackend(options: LocalRunOptions): ExecutionBackend {
+  const engines = new Map<string, LocalStepFunctions>();
   return {
-    stateMachineArn,
+    stateMachineArn: localStateMachineArn(),
     start(input, name) {
-      const events: HistoryEventRecord[] = [];
-      const add = (type: string, details?: HistoryEventRecord['details']) => {
-        if (record.status !== 'RUNNING' && !type.startsWith('Execution')) return;
-        events.push({ id: events.length + 1, previousEventId: events.length, type, timestamp: new Date(), ...(details ? { details } : {}) });
-      };
-      let settle!: () => void;
-      const record: ExecutionRecordView = {
-        executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
-        name,
-        stateMachineArn,
-        status: 'RUNNING',
-        startDate: new Date(),
-        input,
-        history: { events },
-        done: new Promise<void>((resolve) => (settle = resolve)),
-      };
-      add('ExecutionStarted', { input });
-      const onTask: LocalRunOptions['onTask'] = (state, taskInput, outcome) => {
-        const resource = `arn:aws:lambda:us-east-1:${LOCAL_ACCOUNT}:function:lamina-${state.toLowerCase()}`;
-        add('TaskStateEntered', { name: state, input: taskInput });
-        add('TaskScheduled', { name: state, resource, input: taskInput });
-        add('TaskStarted', { name: state, resource });
-        if (outcome.ok) {
-          add('TaskSucceeded', { name: state, resource, output: outcome.output });
-          add('TaskStateExited', { name: state, output: outcome.output });
-        } else {
-          add('TaskFailed', { name: state, resource, error: outcome.error.name, cause: outcome.error.message });
-        }
-      };
-      runLocalPipeline({ ...(input as RunRequest), runId: name }, { ...options, onTask }).then(
-        (result) => {
-          if (record.status !== 'RUNNING') return;
-          record.output = { summary: result.summary, expire: result.expire };
-          record.status = 'SUCCEEDED';
-          record.stopDate = new Date();
-          add('ExecutionSucceeded', { output: record.output });
-        },
-        (error: Error) => {
-          if (record.status !== 'RUNNING') return;
-          record.status = 'FAILED';
-          record.error = error.name === 'PipelineFailedError' || error.name === 'Error' ? 'States.TaskFailed' : error.name;
-          record.cause = error.message;
-          record.stopDate = new Date();
-          add('ExecutionFailed', { error: record.error, cause: record.cause });
-        },
-      ).finally(() => settle());
-      return record;
+      const run = startLocalPipeline({ ...(input as RunRequest), runId: name }, options);
+      // The record says how it ended; the result's rejection (a failed run) is not this caller's to handle.
+      run.result.catch(() => undefined);
+      engines.set(run.execution.executionArn, run.engine);
+      void run.execution.done.finally(() => engines.delete(run.execution.executionArn));
+      return run.execution;
     },
     stop(record, error, cause) {
-      record.status = 'ABORTED';
-      record.error = error;
-      record.cause = cause;
-      record.stopDate = new Date();
-      record.history.events.push({
-        id: record.history.events.length + 1,
-        previousEventId: record.history.events.length,
-        type: 'ExecutionAborted',
-        timestamp: record.stopDate,
-        ...(error || cause ? { details: { error, cause } } : {}),
-      });
+      engines.get(record.executionArn)?.stopExecution(record.executionArn, error, cause);
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,6 +74,8 @@ describe('lamina start, runs, status and stop against the embedded Step Function
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'lamina-start-'));
     await writeFile(path.join(dir, 'catalog.yaml'), CATALOG);
+    // A new, empty state folder: serve's pipeline fills it.
+    await mkdir(path.join(dir, 'served'));
     served = await serve(dir);
     sfn = new SFNClient({ region: 'us-east-1', endpoint: served.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
   }, 120_000);
