@@ -1,6 +1,5 @@
 import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -16,6 +15,7 @@ import type { Catalog } from '../functions/catalog/catalog';
 import { DEFINITION_FILE, TASK_FUNCTIONS } from '../statemachine/definition';
 import { checkDeploymentId, deploymentIdOf, stagingBucketName } from '../functions/publish/staging';
 import { createArtifactBucket } from './artifact-bucket';
+import { PublicListing } from './public-listing';
 import { readCatalogFile } from './catalog-file';
 import { createLaminaFunction, FUNCTION_NAMES, type FunctionName } from './functions';
 import { functionPolicies } from './permissions';
@@ -59,6 +59,7 @@ export class LaminaStack extends Stack {
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: events.Rule;
   readonly api: apigwv2.HttpApi;
+  readonly listing: PublicListing;
   /** Where the staging stacks go (infra/lamina-app.ts creates one per region) and the id in their buckets' names. */
   readonly staging: { deploymentId: string; regions: string[] };
   readonly topic: sns.Topic;
@@ -157,14 +158,13 @@ export class LaminaStack extends Stack {
       targets: [new targets.SfnStateMachine(this.stateMachine, { input: events.RuleTargetInput.fromObject({}) })],
     });
 
-    this.api = new apigwv2.HttpApi(this, 'ListingApi', { description: 'lamina: the read-only listing of published layers' });
-    const integration = new HttpLambdaIntegration('ListingIntegration', functions.api, {
-      payloadFormatVersion: apigwv2.PayloadFormatVersion.VERSION_2_0,
-    });
-    this.api.addRoutes({ path: '/v1/{proxy+}', methods: [apigwv2.HttpMethod.GET], integration });
-    this.api.addRoutes({ path: '/', methods: [apigwv2.HttpMethod.GET], integration });
+    this.listing = new PublicListing(this, 'Listing', { apiFunction: functions.api, bucket: this.bucket });
+    this.api = this.listing.api;
+    // The static export's feeds link to where it is served.
+    functions.report.addEnvironment('LAMINA_PUBLIC_URL', `${this.listing.url}listing/`);
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'The listing API' });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint, description: 'The listing API (origin; use ListingUrl)' });
+    new CfnOutput(this, 'ListingUrl', { value: this.listing.url, description: 'The listing behind CloudFront: the page at /, the API under /v1, the static export under /listing/' });
     new CfnOutput(this, 'StateMachineArn', {
       value: this.stateMachine.stateMachineArn,
       description: 'Start a run by hand: aws stepfunctions start-execution --state-machine-arn <this> --input {}',

@@ -124,8 +124,9 @@ describe('table', () => {
 describe('artifact bucket', () => {
   test('is encrypted, private, versioned, retained, and cleans old versions', () => {
     const buckets = template.findResources('AWS::S3::Bucket');
-    expect(Object.keys(buckets)).toHaveLength(1);
-    const bucket = Object.values(buckets)[0];
+    // The artifact bucket, and CloudFront's access logs.
+    expect(Object.keys(buckets).sort()).toEqual([logicalIdOf(stack.bucket), logicalIdOf(stack.listing.logBucket)].sort());
+    const bucket = buckets[logicalIdOf(stack.bucket)];
     expect(bucket.DeletionPolicy).toBe('Retain');
     expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toMatch(
       /^(AES256|aws:kms)$/,
@@ -304,9 +305,11 @@ describe('schedule', () => {
 });
 
 describe('listing API', () => {
-  test('routes GET / and GET /v1/{proxy+} to the api function (payload v2)', () => {
+  test('routes GET, HEAD and OPTIONS on / and /v1/{proxy+} to the api function (payload v2)', () => {
     const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
-    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(['GET /', 'GET /v1/{proxy+}']);
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
+      ['GET /', 'HEAD /', 'OPTIONS /', 'GET /v1/{proxy+}', 'HEAD /v1/{proxy+}', 'OPTIONS /v1/{proxy+}'].sort(),
+    );
     const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
     for (const route of routes) {
       const integrationId = render(route.Properties.Target).replace(/^integrations\/\$\{(.+)\}$/, '$1');
@@ -314,6 +317,70 @@ describe('listing API', () => {
       expect(integration.IntegrationUri).toEqual({ 'Fn::GetAtt': [functionId('api'), 'Arn'] });
       expect(integration.PayloadFormatVersion).toBe('2.0');
     }
+  });
+
+  test('CORS lets any origin GET (and HEAD) the listing', () => {
+    const api = Object.values(template.findResources('AWS::ApiGatewayV2::Api'))[0].Properties;
+    expect(api.CorsConfiguration).toMatchObject({ AllowOrigins: ['*'], AllowMethods: expect.arrayContaining(['GET', 'HEAD', 'OPTIONS']) });
+    expect(api.CorsConfiguration.AllowMethods).not.toEqual(expect.arrayContaining(['POST']));
+    expect(api.CorsConfiguration.AllowCredentials).toBeFalsy();
+  });
+
+  test('the HTTP API is throttled and writes access logs', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0].Properties;
+    expect(stage.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 });
+    expect(render(stage.AccessLogSettings.DestinationArn)).toMatch(/^\$\{ListingApiAccessLogs\w+\.Arn\}$/);
+    expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+  });
+
+  test("the API function's concurrency is reserved, so a flood of listing requests cannot starve Build and Publish", () => {
+    expect(resources[functionId('api')].Properties.ReservedConcurrentExecutions).toBe(20);
+    for (const name of ['build', 'publish'] as FunctionName[]) expect(resources[functionId(name)].Properties.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  test('the cursor-signing secret is generated per deployment, not derived from the table name', () => {
+    const secrets = Object.entries(template.findResources('AWS::SecretsManager::Secret'));
+    expect(secrets).toHaveLength(1);
+    const [secretId, secret] = secrets[0];
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 48 });
+    const variable = render(resources[functionId('api')].Properties.Environment.Variables.LAMINA_CURSOR_SECRET);
+    expect(variable).toBe(`{{resolve:secretsmanager:\${${secretId}}:SecretString:::}}`);
+    expect(variable).not.toContain(logicalIdOf(stack.table));
+  });
+
+  test('CloudFront serves the API and the static export: cached per Cache-Control, compressed, HTTPS only, logged', () => {
+    const distribution = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
+    const behaviors = [distribution.DefaultCacheBehavior, ...distribution.CacheBehaviors];
+    for (const behavior of behaviors) {
+      expect(behavior).toMatchObject({ ViewerProtocolPolicy: 'https-only', Compress: true, AllowedMethods: ['GET', 'HEAD', 'OPTIONS'] });
+    }
+    expect(distribution.CacheBehaviors.map((behavior: { PathPattern: string }) => behavior.PathPattern)).toEqual(['/listing/*']);
+    const policies = template.findResources('AWS::CloudFront::CachePolicy');
+    const policyId = render(distribution.DefaultCacheBehavior.CachePolicyId).replace(/^\$\{(.+)\}$/, '$1');
+    const policy = policies[policyId].Properties.CachePolicyConfig;
+    // TTL 0 by default: the origin's Cache-Control decides; the query and Accept are part of the key.
+    expect(policy).toMatchObject({ DefaultTTL: 0, MinTTL: 0 });
+    expect(policy.ParametersInCacheKeyAndForwardedToOrigin).toMatchObject({
+      EnableAcceptEncodingGzip: true,
+      EnableAcceptEncodingBrotli: true,
+      QueryStringsConfig: { QueryStringBehavior: 'all' },
+      HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['accept'] },
+    });
+    const origins = distribution.Origins as { Id: string; DomainName: unknown; CustomOriginConfig?: { OriginProtocolPolicy: string }; S3OriginConfig?: unknown; OriginAccessControlId?: unknown }[];
+    expect(origins).toHaveLength(2);
+    expect(origins.find((origin) => origin.CustomOriginConfig)!.CustomOriginConfig!.OriginProtocolPolicy).toBe('https-only');
+    expect(render(origins.find((origin) => origin.CustomOriginConfig)!.DomainName)).toContain('ListingApi');
+    expect(origins.find((origin) => origin.S3OriginConfig)!.OriginAccessControlId).toBeDefined();
+    expect(distribution.Logging).toMatchObject({ Prefix: 'cloudfront/' });
+    // CloudFront may read the static export only.
+    const bucketPolicy = Object.values(template.findResources('AWS::S3::BucketPolicy'))
+      .filter((policy) => render(policy.Properties.Bucket) === `\${${logicalIdOf(stack.bucket)}}`)
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as (Statement & { Principal?: { Service?: string } })[]);
+    const cloudFront = bucketPolicy.filter((statement) => statement.Principal?.Service === 'cloudfront.amazonaws.com');
+    expect(cloudFront.map((statement) => [statement.Action, render(statement.Resource)])).toEqual([['s3:GetObject', `\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]]);
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(render(outputs.ListingUrl.Value)).toMatch(/^https:\/\/\$\{ListingDistribution\w+\.DomainName\}\/$/);
+    expect(render(resources[functionId('report')].Properties.Environment.Variables.LAMINA_PUBLIC_URL)).toMatch(/^https:\/\/\$\{ListingDistribution\w+\.DomainName\}\/listing\/$/);
   });
 
   test('outputs the API URL, the state machine ARN, the table and the bucket', () => {
