@@ -1,35 +1,39 @@
 /**
- * `npm run bench:python`: lamina against `pip install --target` + `zip -r` on the same requirements, from the same
- * local index (127.0.0.1, fixtures generated in a temp folder), side by side: medians, the ratio, and lamina's peak
- * memory while building a layer of 200 MB unzipped. Not a test: it prints numbers and checks nothing.
+ * `npm run bench:python`: whole process against whole process, on wheels shaped like real ones (thousands of small
+ * sources, `.so` files of realistic sizes), served from one local index on 127.0.0.1:
  *
- * lamina is timed in process (as a warm Lambda runs it); pip is timed as a command, so its figure includes the
- * interpreter start-up, which is printed on its own for reference. Both start with empty caches every run.
+ *   lamina build --no-verify             vs  pip install --no-compile --target + zip -r
+ *   lamina build (Verify: bytecode, imports) vs  pip install --target (compiles bytecode) + zip -r
  *
- * Environment: BENCH_RUNS (default 5), BENCH_BIG_MB (default 200).
+ * Runs alternate (the order rotates every round), every run starts with empty caches (a new state folder for
+ * lamina, --no-cache-dir for pip), figures are medians; peak memory is each process's maximum resident set
+ * (/usr/bin/time). Sets: a pandas-like one (about 100 MB unzipped, 30-40 MB of wheels) and one of 200 MB unzipped.
+ * Targets: lamina at least 5x faster than pip in both pairs, under 256 MB peak memory. Prints a table, then one
+ * JSON line. Not a test: it checks nothing.
+ *
+ * Environment: BENCH_RUNS (default 3), BENCH_SETS (default `100,200`: MB unzipped per set).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, promises as fs } from 'node:fs';
+import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeDeterministicZip } from '../functions/archive/deterministic-zip';
-import type { Architecture } from '../functions/layers/kind';
-import { pythonKind, type PythonEntry } from '../functions/layers/python/kind';
 import { pythonRuntime } from '../functions/layers/python/lambda-runtimes';
 import { linuxPlatforms } from '../functions/layers/python/platform-tags';
-import { writeFixtureIndex, type FixtureDist } from '../test/python/support/fixture-index';
+import { writeFixtureIndex } from '../test/python/support/fixture-index';
 import { startIndexServer } from '../test/python/support/index-server';
-import { UNIVERSE } from '../test/python/support/universe';
+import { realisticSet } from '../test/python/support/realistic';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 200);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SETS = (process.env.BENCH_SETS ?? '100,200').split(',').map(Number);
 const RUNTIME = 'python3.11';
-const ARCH: Architecture = 'x86_64';
+const ARCH = 'x86_64' as const;
+const ROOT = path.resolve(__dirname, '..');
+const LAMINA = path.join(ROOT, 'bin', 'lamina.cjs');
+const TIME = '/usr/bin/time';
 
-interface Scenario {
-  name: string;
-  requirements: string[];
-  runs: number;
+interface Measure {
+  ms: number;
+  peakMb?: number;
 }
 
 function median(values: number[]): number {
@@ -38,84 +42,55 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function bigUniverse(totalMb: number): FixtureDist[] {
-  const count = 10;
-  const each = Math.floor((totalMb * 1_000_000) / count);
-  const parts: FixtureDist[] = Array.from({ length: count }, (_, i) => ({ name: `bigpart-${i}`, version: '1.0', wheels: ['py3-none-any'], payloadBytes: each, payloadKind: 'mixed' as const }));
-  return [...parts, { name: 'biglayer', version: '1.0', wheels: ['py3-none-any'], requires: parts.map((p) => p.name) }];
-}
-
-/** Milliseconds spent laying the layer out (resolve, download, install) and zipping it. */
-interface Split {
-  layout: number;
-  zip: number;
-}
-
-/** One lamina build: resolve, download (verified), install, deterministic zip. */
-async function laminaOnce(indexUrl: string, requirements: string[], root: string, split?: Split): Promise<number> {
-  const entry: PythonEntry = { name: 'bench', kind: 'python', requirements, runtimes: [RUNTIME], architectures: [ARCH], index: indexUrl };
-  const [target] = pythonKind.expand(entry, { prefix: 'bench' });
-  const ctx = { workDir: path.join(root, 'work'), cacheDir: path.join(root, 'cache'), log: () => {} };
-  const start = performance.now();
-  const resolved = await pythonKind.resolve(target, ctx);
-  const built = await pythonKind.build(resolved, ctx);
-  const laidOut = performance.now();
-  const zip = await writeDeterministicZip(built.rootDir, path.join(root, 'layer.zip'), { rawEntries: built.rawEntries });
-  if (split) {
-    split.layout = laidOut - start;
-    split.zip = performance.now() - laidOut;
-  }
-  return zip.unzippedSize;
-}
-
-function run(command: string, args: string[], cwd?: string): Promise<void> {
+/** Runs a command as a whole process; wall time, and peak resident memory when /usr/bin/time is there. */
+function measure(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Measure> {
+  const timed = existsSync(TIME);
+  const report = path.join(cwd, `.time-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const start = process.hrtime.bigint();
+    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr.slice(-2000)}`))));
+    child.on('close', async (code) => {
+      const ms = Number(process.hrtime.bigint() - start) / 1e6;
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-3000)}`));
+      let peakMb: number | undefined;
+      if (timed) {
+        peakMb = Number((await fs.readFile(report, 'utf8')).trim().split('\n').pop()) / 1024;
+        await fs.rm(report, { force: true });
+      }
+      resolve({ ms, peakMb });
+    });
   });
 }
 
-/** One pip build: `pip install --target` for the Lambda platform tags, then `zip -r`. */
-async function pipOnce(indexUrl: string, requirements: string[], root: string, split?: Split): Promise<void> {
-  const start = performance.now();
+/** pip install into `python/` for the Lambda target, then `zip -r`, in one shell: one whole process tree. */
+async function pipAndZip(indexUrl: string, requirement: string, dir: string, compile: boolean): Promise<Measure> {
   const facts = pythonRuntime(RUNTIME);
-  const args = ['-m', 'pip', 'install', '--quiet', '--only-binary=:all:', '--no-cache-dir', '--disable-pip-version-check', '--isolated'];
-  for (const platform of linuxPlatforms(ARCH, facts.glibc)) args.push('--platform', platform);
-  args.push('--python-version', facts.pythonVersion, '--implementation', 'cp', '--target', path.join(root, 'python'), '--index-url', indexUrl, ...requirements);
-  await run('python3', args);
-  const laidOut = performance.now();
-  await run('zip', ['-r', '-q', '-X', path.join(root, 'layer.zip'), 'python'], root);
-  if (split) {
-    split.layout = laidOut - start;
-    split.zip = performance.now() - laidOut;
+  const pip = ['python3', '-m', 'pip', 'install', '--quiet', '--only-binary=:all:', '--no-cache-dir', '--disable-pip-version-check', '--isolated'];
+  if (!compile) pip.push('--no-compile');
+  for (const platform of linuxPlatforms(ARCH, facts.glibc)) pip.push('--platform', platform);
+  pip.push('--python-version', facts.pythonVersion, '--implementation', 'cp', '--target', 'python', '--index-url', indexUrl, requirement);
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  return measure('bash', ['-c', `${pip.map(quote).join(' ')} && zip -r -q -X layer.zip python`], dir);
+}
+
+function laminaBuild(catalog: string, entry: string, dir: string, verify: boolean): Promise<Measure> {
+  const args = [LAMINA, 'build', entry, '--catalog', catalog, '--out', path.join(dir, 'out'), '--state', path.join(dir, 'state')];
+  if (!verify) args.push('--no-verify');
+  return measure(process.execPath, args, dir, { ...process.env, LAMINA_CLI_REQUIRE_COMPILED: '1' });
+}
+
+async function sizeOf(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    files++;
+    bytes += (await fs.stat(path.join(entry.parentPath, entry.name))).size;
   }
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await fn();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-/** Runs one lamina build in a child process and returns its peak resident memory (MB). */
-function childPeak(indexUrl: string, requirements: string[], root: string): Promise<{ peakMb: number; unzipped: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', indexUrl, root, ...requirements], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk) => (out += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`child exited ${code}`))));
-  });
-}
-
-async function child(): Promise<void> {
-  const [indexUrl, root, ...requirements] = process.argv.slice(3);
-  const unzipped = await laminaOnce(indexUrl, requirements, root);
-  // maxRSS is the peak resident set of this process, in kilobytes.
-  process.stdout.write(`${JSON.stringify({ peakMb: process.resourceUsage().maxRSS / 1024, unzipped })}\n`);
+  return { files, bytes };
 }
 
 async function main(): Promise<void> {
@@ -126,65 +101,114 @@ async function main(): Promise<void> {
     console.log('bench:python needs python3 with pip and zip on PATH; skipping.');
     return;
   }
+  const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+  // The compiled CLI, up to date, so that no run pays for a rebuild.
+  execFileSync(process.execPath, [LAMINA, '--help'], { stdio: 'ignore' });
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lamina-bench-python-'));
-  console.log(`generating fixtures in ${dir} (a ${BIG_MB} MB layer included)...`);
-  const index = await writeFixtureIndex(dir, [...UNIVERSE, ...bigUniverse(BIG_MB)]);
+  const sets = SETS.map((mb) => ({ mb, prefix: `set${mb}`, dists: realisticSet(`set${mb}`, mb) }));
+  console.log(`generating fixture wheels in ${dir} (${SETS.join(' and ')} MB unzipped)...`);
+  const index = await writeFixtureIndex(path.join(dir, 'index'), sets.flatMap((s) => s.dists));
   const server = await startIndexServer(index);
-  const scenarios: Scenario[] = [
-    { name: 'requests[socks]', requirements: ['requests[socks]'], runs: RUNS },
-    { name: 'requests cryptography numpy marked', requirements: ['requests', 'cryptography', 'numpy', 'marked'], runs: RUNS },
-    { name: `biglayer (${BIG_MB} MB unzipped)`, requirements: ['biglayer'], runs: Math.max(1, Math.min(RUNS, 3)) },
-  ];
+  const catalog = path.join(dir, 'catalog.yaml');
+  await fs.writeFile(
+    catalog,
+    [
+      'settings:',
+      '  prefix: bench',
+      '  regions: [us-east-1]',
+      'layers:',
+      ...sets.flatMap((s) => [`  - name: ${s.prefix}`, '    kind: python', `    requirements: [${s.prefix}-frame]`, `    runtimes: [${RUNTIME}]`, `    architectures: [${ARCH}]`, `    index: ${server.url}`]),
+      '',
+    ].join('\n'),
+  );
+  type Tool = 'lamina' | 'pip' | 'laminaVerify' | 'pipCompile';
+  const results: Array<{ set: string; wheelsMb: number; files: number; unzippedMb: number; runs: Record<Tool, Measure[]> }> = [];
+  let n = 0;
   try {
-    const pipStart = median(await Promise.all([0, 1, 2].map(() => timed(() => run('python3', ['-m', 'pip', '--version'])))));
-    const rows: string[][] = [['scenario', 'lamina median', 'pip+zip median', 'ratio', 'lamina layout / zip', 'pip install / zip -r']];
-    const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-    let n = 0;
-    for (const scenario of scenarios) {
-      const lamina: number[] = [];
-      const pip: number[] = [];
-      const laminaSplits: Split[] = [];
-      const pipSplits: Split[] = [];
-      for (let i = 0; i < scenario.runs; i++) {
-        const laminaRoot = path.join(dir, 'runs', `${n++}`);
-        const laminaSplit: Split = { layout: 0, zip: 0 };
-        lamina.push(await timed(() => laminaOnce(server.url, scenario.requirements, laminaRoot, laminaSplit)));
-        laminaSplits.push(laminaSplit);
-        await fs.rm(laminaRoot, { recursive: true, force: true });
-        const pipRoot = path.join(dir, 'runs', `${n++}`);
-        await fs.mkdir(pipRoot, { recursive: true });
-        const pipSplit: Split = { layout: 0, zip: 0 };
-        pip.push(await timed(() => pipOnce(server.url, scenario.requirements, pipRoot, pipSplit)));
-        pipSplits.push(pipSplit);
-        await fs.rm(pipRoot, { recursive: true, force: true });
+    for (const set of sets) {
+      const wheels = Object.entries(index.files).filter(([name]) => name.startsWith(`${set.prefix}_`));
+      let wheelBytes = 0;
+      for (const [name] of wheels) wheelBytes += (await fs.stat(path.join(index.filesDir, name))).size;
+      const runs: Record<Tool, Measure[]> = { lamina: [], pip: [], laminaVerify: [], pipCompile: [] };
+      const order: Tool[] = ['lamina', 'pip', 'laminaVerify', 'pipCompile'];
+      let tree = { files: 0, bytes: 0 };
+      for (let round = 0; round < RUNS; round++) {
+        for (let k = 0; k < order.length; k++) {
+          const tool = order[(k + round) % order.length];
+          const runDir = path.join(dir, 'runs', String(n++));
+          await fs.mkdir(runDir, { recursive: true });
+          const requirement = `${set.prefix}-frame`;
+          const result =
+            tool === 'pip' || tool === 'pipCompile'
+              ? await pipAndZip(server.url, requirement, runDir, tool === 'pipCompile')
+              : await laminaBuild(catalog, set.prefix, runDir, tool === 'laminaVerify');
+          runs[tool].push(result);
+          if (tool === 'pip' && round === 0) tree = await sizeOf(path.join(runDir, 'python'));
+          await fs.rm(runDir, { recursive: true, force: true });
+        }
       }
-      const l = median(lamina);
-      const p = median(pip);
-      const splitText = (splits: Split[]) => `${seconds(median(splits.map((x) => x.layout)))} / ${seconds(median(splits.map((x) => x.zip)))}`;
-      rows.push([scenario.name, seconds(l), seconds(p), `${(p / l).toFixed(1)}x faster`, splitText(laminaSplits), splitText(pipSplits)]);
+      results.push({ set: set.prefix, wheelsMb: wheelBytes / 1e6, files: tree.files, unzippedMb: tree.bytes / 1e6, runs });
     }
-    const peakRoot = path.join(dir, 'runs', 'peak');
-    const peak = await childPeak(server.url, ['biglayer'], peakRoot);
-    const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-    console.log(`\n${RUNTIME} ${ARCH}, ${RUNS} runs per scenario (biglayer: up to 3), empty caches every run\n`);
-    for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('   '));
-    console.log(`\npip interpreter start-up alone (python3 -m pip --version): ${(pipStart / 1000).toFixed(2)} s`);
-    console.log(`lamina peak memory building the ${(peak.unzipped / 1e6).toFixed(0)} MB layer (separate process, resolve+download+install+zip): ${peak.peakMb.toFixed(0)} MB`);
-    console.log(`targets: >= 3x faster than pip, < 256 MB peak memory`);
   } finally {
     await server.close();
     await fs.rm(dir, { recursive: true, force: true });
   }
+
+  const startup = { lamina: [] as number[], node: [] as number[] };
+  for (let i = 0; i < 7; i++) {
+    startup.node.push((await measure(process.execPath, ['-e', '0'], os.tmpdir())).ms);
+    startup.lamina.push((await measure(process.execPath, [LAMINA, '--help'], os.tmpdir(), { ...process.env, LAMINA_CLI_REQUIRE_COMPILED: '1' })).ms);
+  }
+
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const mb = (m: Measure[]) => (m[0]?.peakMb === undefined ? 'n/a' : `${Math.max(...m.map((x) => x.peakMb!)).toFixed(0)} MB`);
+  const med = (m: Measure[]) => median(m.map((x) => x.ms));
+  const header = ['set', 'wheels', 'files', 'lamina --no-verify', 'pip --no-compile + zip', 'ratio', 'lamina (verify, bytecode)', 'pip (compile) + zip', 'ratio', 'lamina peak', 'pip peak'];
+  const rows = results.map((r) => [
+    `${r.set} (${r.unzippedMb.toFixed(0)} MB unzipped)`,
+    `${r.wheelsMb.toFixed(1)} MB`,
+    String(r.files),
+    s(med(r.runs.lamina)),
+    s(med(r.runs.pip)),
+    `${(med(r.runs.pip) / med(r.runs.lamina)).toFixed(1)}x`,
+    s(med(r.runs.laminaVerify)),
+    s(med(r.runs.pipCompile)),
+    `${(med(r.runs.pipCompile) / med(r.runs.laminaVerify)).toFixed(1)}x`,
+    `${mb(r.runs.lamina)} / ${mb(r.runs.laminaVerify)}`,
+    `${mb(r.runs.pip)} / ${mb(r.runs.pipCompile)}`,
+  ]);
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  console.log(`\n${RUNTIME} ${ARCH}, ${RUNS} alternating rounds, empty caches every run, medians; whole processes (lamina: node bin/lamina.cjs; pip: python3 -m pip, then zip -r)`);
+  console.log(`${os.cpus().length} cores shared with whatever else runs; load average before: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  console.log(`\nlamina --help: ${median(startup.lamina).toFixed(0)} ms (node -e 0 alone: ${median(startup.node).toFixed(0)} ms), medians of 7`);
+  console.log('targets: both ratios >= 5x, lamina peak < 256 MB, lamina --help < 150 ms');
+  console.log(
+    JSON.stringify({
+      bench: 'python',
+      runtime: RUNTIME,
+      runs: RUNS,
+      sets: results.map((r) => ({
+        set: r.set,
+        wheelsMb: +r.wheelsMb.toFixed(1),
+        unzippedMb: +r.unzippedMb.toFixed(1),
+        files: r.files,
+        laminaMs: +med(r.runs.lamina).toFixed(0),
+        pipNoCompileZipMs: +med(r.runs.pip).toFixed(0),
+        ratioNoCompile: +(med(r.runs.pip) / med(r.runs.lamina)).toFixed(2),
+        laminaVerifyMs: +med(r.runs.laminaVerify).toFixed(0),
+        pipCompileZipMs: +med(r.runs.pipCompile).toFixed(0),
+        ratioCompile: +(med(r.runs.pipCompile) / med(r.runs.laminaVerify)).toFixed(2),
+        laminaPeakMb: r.runs.lamina[0]?.peakMb === undefined ? null : Math.round(Math.max(...r.runs.lamina.map((x) => x.peakMb!))),
+        laminaVerifyPeakMb: r.runs.laminaVerify[0]?.peakMb === undefined ? null : Math.round(Math.max(...r.runs.laminaVerify.map((x) => x.peakMb!))),
+      })),
+      cliHelpMs: +median(startup.lamina).toFixed(0),
+      nodeStartMs: +median(startup.node).toFixed(0),
+    }),
+  );
 }
 
-if (process.argv[2] === '--child') {
-  child().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-} else {
-  main().catch((error) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
