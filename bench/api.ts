@@ -127,6 +127,7 @@ async function main(): Promise<void> {
 
     const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');
     const rows: string[][] = [];
+    const figures: Array<Record<string, unknown>> = [];
     let failures = 0;
     for (const mode of modes) {
       const api = await start('api', { ...apiEnv, ...mode.env });
@@ -145,6 +146,17 @@ async function main(): Promise<void> {
         const perRequest = (i: number) =>
           before[i] === undefined || after[i] === undefined || result.requests.total === 0 ? '?' : ((after[i]! - before[i]!) / result.requests.total).toFixed(2);
         failures += result.errors + result.non2xx + result.timeouts;
+        const cpu = (i: number) => (perRequest(i) === '?' ? null : Number(perRequest(i)));
+        figures.push({
+          route: scenario.paths[0].replace(/\/v1\/regions\/[^/]+/, '/v1/regions/{region}').replace(/\/v1\/layers\/[^/?]+/, '/v1/layers/{name}'),
+          mode: mode.label,
+          requests: result.requests.total,
+          p50Ms: result.latency.p50,
+          p99Ms: result.latency.p99,
+          reqPerSec: Math.round(result.requests.average),
+          apiCpuMsPerRequest: cpu(0),
+          dynaliteCpuMsPerRequest: cpu(1),
+        });
         rows.push([
           scenario.name,
           mode.label,
@@ -159,7 +171,7 @@ async function main(): Promise<void> {
       }
       api.child.kill();
     }
-    const header = ['scenario', 'API', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API / dynalite'];
+    const header = ['scenario', 'API', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API / dynalite (target: API < 1 ms uncached)'];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     console.log('');
     for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
@@ -167,6 +179,7 @@ async function main(): Promise<void> {
       `\ntarget: p99 under ${TARGET_P99_MS} ms at ${CONNECTIONS} connections. The API, dynalite and autocannon share this machine's ` +
         `${os.cpus().length} cores; load average before the runs: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
     );
+    console.log(JSON.stringify({ bench: 'api', layers: LAYERS, regions: REGIONS, connections: CONNECTIONS, loadBefore, scenarios: figures }));
     if (failures > 0) process.exitCode = 1;
   } finally {
     for (const child of children) child.kill();
