@@ -144,11 +144,13 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   let failed = 0;
   const resolvedTargets: { resolved: ResolvedTarget; inputHash: string; knownSha256?: string }[] = [];
   // Lambda's real state is read while the targets resolve: both are mostly waiting on the network.
+  // Every region at once: each has its own control-plane quota, so a global cap would only make 34 regions take
+  // as long as 34 / cap of them one after the other.
   const readState = (region: string, suspect = false) =>
     readRegionState(region, catalog.settings.prefix, suspect && deps.health ? { ...deps, lambdaFor: deps.health.suspectLambdaFor } : deps);
   const statesPromise = deps.health
     ? readRegionsGuarded(regions, readState, deps.health)
-    : mapLimit(regions, 4, (region) => readState(region)).then((states) => ({ states, held: new Map<string, HeldRegion>() }));
+    : mapLimit(regions, Math.max(1, regions.length), (region) => readState(region)).then((states) => ({ states, held: new Map<string, HeldRegion>() }));
   statesPromise.catch(() => undefined);
   await mapLimit(targets, 4, async (target) => {
     const ctx: KindContext = {

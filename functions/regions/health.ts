@@ -184,7 +184,8 @@ export async function readRegionsGuarded<T>(
   const suspects = new Map(recorded.filter((health) => isHeld(health)).map((health) => [health.region, health]));
   const held = new Map<string, HeldRegion>();
   const states: T[] = [];
-  await mapLimit([...regions], 4, async (region) => {
+  // Every region at once: each has its own control-plane quota (see plan.ts).
+  await mapLimit([...regions], Math.max(1, regions.length), async (region) => {
     const suspect = suspects.get(region);
     try {
       states.push(await read(region, suspect !== undefined));

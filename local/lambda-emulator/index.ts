@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { layerArn, layerVersionArn, parseLayerName } from './constraints';
 import { LambdaApiError, requestTooLarge, sendError } from './errors';
+import { ControlPlanePacing } from './control-plane-pacing';
 import { FaultInjector, faultsFromEnvironment, type EmulatorFault, type RequestTarget } from './faults';
 import { readBody, sendJson } from './http-io';
 import { createLimiter } from './limiter';
@@ -52,6 +53,8 @@ export interface LambdaEmulator {
   /** e.g. http://127.0.0.1:40123; give it to LambdaClient as `endpoint` or as AWS_ENDPOINT_URL_LAMBDA. */
   url: string;
   port: number;
+  /** Latency and per-region rate of the control plane (off unless configured), and the calls it counted. */
+  pacing: ControlPlanePacing;
   /** Stops listening, ends open connections and waits for pending state writes. */
   close(): Promise<void>;
   /** Makes matching requests fail like AWS would (see EmulatorFault). */
@@ -65,7 +68,7 @@ export interface LambdaEmulator {
 }
 
 const CONTENT_PREFIX = '/_lamina/layer-content/';
-/** Publishes that may hold zip bytes in memory at the same time. */
+/** Publishes of one region that may hold zip bytes in memory at the same time. */
 const PUBLISH_SLOTS = 4;
 
 /**
@@ -79,7 +82,11 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
   const requestLog: RequestTarget[] = [];
   for (const fault of faultsFromEnvironment()) faults.add(fault);
   const store = await LayerStore.open(options.dataDir);
-  const withPublishSlot = createLimiter(PUBLISH_SLOTS);
+  // Per region, as Lambda's own limits are: one layer published to every region at once is not queued behind a
+  // global count (the slots only bound the zips one region's publishes hold in memory).
+  const publishSlots = new Map<string, ReturnType<typeof createLimiter>>();
+  const withPublishSlot = (region: string) => publishSlots.get(region) ?? publishSlots.set(region, createLimiter(PUBLISH_SLOTS)).get(region)!;
+  const pacing = ControlPlanePacing.fromEnvironment();
   let baseUrl = '';
 
   async function serveContent(res: ServerResponse, rawPath: string): Promise<void> {
@@ -115,7 +122,8 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
     requestLog.push({ region, operation: route.operation, layerName });
     if (requestLog.length > 10_000) requestLog.shift();
     faults.check({ region, operation: route.operation, layerName });
-    const run = route.operation === 'PublishLayerVersion' ? withPublishSlot : <T>(task: () => Promise<T>) => task();
+    await pacing.admit(region);
+    const run = route.operation === 'PublishLayerVersion' ? withPublishSlot(region) : <T>(task: () => Promise<T>) => task();
     const result = await run(() => execute(req, route, params, url, region));
     sendJson(res, result.status, result.body);
   }
@@ -183,6 +191,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
       });
       await store.idle();
     },
+    pacing,
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
     requests: () => [...requestLog],
