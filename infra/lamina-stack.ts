@@ -106,7 +106,7 @@ export class LaminaStack extends Stack {
       report: { ...table, ...bucket, ...notices },
       expire: { ...table, ...notices },
       // Identical listing requests within 5 s share one DynamoDB read (the API says max-age=60 anyway).
-      api: { ...table, ...bucket, LAMINA_LISTING_CACHE_SECONDS: '5' },
+      api: { ...table, ...bucket, LAMINA_LISTING_CACHE_SECONDS: '5', LAMINA_SCHEDULE: settings.schedule },
     };
     const policies = functionPolicies({
       scope: this,

@@ -5,6 +5,7 @@ import { ResponseCache } from '../listing/response-cache';
 import { handleListingRequest, type ListingDeps } from '../listing/routes';
 import { LayerStore } from '../store/layer-store';
 import { NoticeStore } from '../store/notice-store';
+import { nextRuns } from '../catalog/schedule';
 
 let deps: ListingDeps | undefined;
 
@@ -12,8 +13,13 @@ let deps: ListingDeps | undefined;
 function listingDeps(): ListingDeps {
   if (!deps) {
     let artifacts: ArtifactStore | undefined;
+    const store = new LayerStore();
+    const expression = process.env.LAMINA_SCHEDULE;
     deps = {
-      store: new LayerStore(),
+      store,
+      // The deployed schedule (CDK sets LAMINA_SCHEDULE from the catalog) and the newest run's start.
+      schedule: async () =>
+        expression ? { expression, lastRun: (await store.listRuns({ limit: 1 })).items[0]?.startedAt, nextRun: nextRuns(expression, new Date())[0]?.toISOString() } : undefined,
       notices: new NoticeStore(),
       readArtifact: (key) => (artifacts ??= ArtifactStore.fromEnvironment()).getText(key),
       cache: ResponseCache.fromEnvironment(),

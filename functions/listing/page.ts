@@ -278,6 +278,17 @@ const SCRIPT = String.raw`
   nameInput.addEventListener('input', function () { saveState(); render(); });
   document.getElementById('filters').addEventListener('submit', function (event) { event.preventDefault(); });
 
+  if (api) {
+    getJson('v1/schedule').then(function (s) {
+      if (!s.expression) return;
+      var node = document.getElementById('schedule');
+      node.appendChild(document.createTextNode('The pipeline runs on ' + s.expression + ' (UTC). Last run: '));
+      node.appendChild(s.lastRun ? time(s.lastRun) : document.createTextNode('none yet'));
+      node.appendChild(document.createTextNode('. Next run: '));
+      node.appendChild(s.nextRun ? el('time', { datetime: s.nextRun, title: s.nextRun, text: s.nextRun.slice(0, 16).replace('T', ' ') }) : document.createTextNode('none'));
+      node.appendChild(document.createTextNode('.'));
+    }, function () { /* the listing works without it */ });
+  }
   loadRegions().then(function (regions) {
     regionSelect.textContent = '';
     if (regions.length === 0) { say('No regions are recorded yet: run the pipeline first.'); return; }
@@ -327,6 +338,7 @@ export function renderPage(page: PageOptions): string {
 <header>
 <h1>Public AWS Lambda layers</h1>
 <p class="lead">Pick a region, a runtime and an architecture, then copy the ARN of the layer you need. Deprecated versions show the date they will be deleted.</p>
+<p id="schedule" class="lead"></p>
 </header>
 <main>
 <form id="filters" role="search" aria-label="Filter layers">

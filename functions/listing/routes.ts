@@ -32,6 +32,8 @@ export interface ListingDeps {
   logError?: (message: string, error: unknown) => void;
   /** Keeps successful answers for a few seconds (off when absent): see response-cache.ts. */
   cache?: ResponseCache;
+  /** The pipeline's schedule, its last and next run (`/v1/schedule`); nulls when absent. */
+  schedule?: () => Promise<{ expression: string; lastRun?: string; nextRun?: string } | undefined>;
   /** The notices the Atom feeds list; the feeds answer 404 when absent. */
   notices?: Pick<NoticeStore, 'recent'>;
 }
@@ -253,6 +255,15 @@ async function feed(request: ListingRequest, deps: ListingDeps, nameParam?: stri
   return withValidators({ status: 200, headers: { 'content-type': 'application/atom+xml; charset=utf-8' }, body }, LISTING_CACHE);
 }
 
+/** When the pipeline runs by itself: the schedule expression (UTC), the last and the next run. */
+async function schedule(request: ListingRequest, deps: ListingDeps): Promise<ListingResponse> {
+  checkParams(request, []);
+  // A listing without a schedule says so with nulls, so the page need not tell a 404 from an error.
+  const state = await deps.schedule?.();
+  const body = JSON.stringify({ expression: state?.expression ?? null, timezone: 'UTC', lastRun: state?.lastRun ?? null, nextRun: state?.nextRun ?? null });
+  return withValidators({ status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body }, 'public, max-age=30');
+}
+
 /** The page at the root; it ignores query parameters (links shared with tracking parameters still work). */
 function homePage(request: ListingRequest): ListingResponse {
   const headers = {
@@ -273,6 +284,7 @@ const ROUTES: [RegExp, Route][] = [
   [/^\/v1\/layers\/([^/]+)\/versions$/, layerVersions],
   [/^\/v1\/layers\/([^/]+)\/sbom$/, layerSbom],
   [/^\/v1\/feed\.atom$/, (request, deps) => feed(request, deps)],
+  [/^\/v1\/schedule$/, schedule],
   [/^\/v1\/layers\/([^/]+)\/feed\.atom$/, feed],
 ];
 

@@ -141,6 +141,8 @@ export const serveCommand: Command = {
         await server.close();
         throw error;
       });
+      const schedule = pipeline.schedule;
+      deps.schedule = async () => schedule.state();
     } catch (error) {
       await services.close();
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; pick another with --port`);
@@ -148,6 +150,7 @@ export const serveCommand: Command = {
     }
     console.log(`Step Functions API: ${pipeline.api.url}`);
     console.log(`State machine: ${pipeline.api.stateMachineArn}`);
+    console.error(`Schedule: ${catalog.settings.schedule} (UTC), next run ${pipeline.schedule.state().nextRun ?? 'never'}`);
     console.error(`Listing API and page at ${server.url}/ (JSON under ${server.url}/v1/regions); Ctrl-C stops it.`);
     console.error(`Start a run: lamina start --wait (or AWS_ENDPOINT_URL_SFN=${pipeline.api.url} aws stepfunctions start-execution --state-machine-arn ${pipeline.api.stateMachineArn})`);
     await new Promise<void>((resolve) => {
