@@ -1,4 +1,4 @@
-import { Aws, Duration, Fn, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Fn, RemovalPolicy, SecretValue, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -115,6 +115,8 @@ export class PublicListing extends Construct {
       bucketRegionalDomainName: bucket.bucketRegionalDomainName,
     });
     const staticOrigin = origins.S3BucketOrigin.withOriginAccessControl(exportBucket);
+    // Deliberate: the statement below is that policy, scoped to listing/*.
+    Annotations.of(this).acknowledgeWarning('@aws-cdk/aws-cloudfront-origins:updateImportedBucketPolicyOac', 'the bucket policy for CloudFront is added below, for listing/* only');
     this.distribution = new cloudfront.Distribution(this, 'Distribution', {
       comment: 'lamina: the listing API and its static export',
       defaultBehavior: {
@@ -142,7 +144,6 @@ export class PublicListing extends Construct {
       enableLogging: true,
       logBucket: this.logBucket,
       logFilePrefix: 'cloudfront/',
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
     });
     // CloudFront may read the static export, and nothing else of the artifact bucket.
