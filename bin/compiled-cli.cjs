@@ -149,6 +149,8 @@ async function build() {
     metafile: true,
     outfile: OUT_FILE,
     logLevel: 'warning',
+    // require.resolve of a package resolves at run time from compiled/, inside the project: the same node_modules.
+    logOverride: { 'require-resolve-not-external': 'silent' },
     plugins: [lamina()],
   });
   return finish(result, startedAt);

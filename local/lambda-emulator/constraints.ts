@@ -1,9 +1,13 @@
 import { Architecture, Runtime } from '@aws-sdk/client-lambda';
 import { validationError } from './errors';
 
+let runtimes: readonly string[] | undefined;
+let architectures: readonly string[] | undefined;
+// Read from the SDK on first use, not when the module loads: every `lamina` command loads this module, and
+// loading @aws-sdk/client-lambda is most of a `lamina --help`.
 /** Runtime identifiers Lambda accepts in CompatibleRuntimes (the SDK's Runtime enum, deprecated ones included). */
-export const RUNTIMES: readonly string[] = Object.values(Runtime);
-export const ARCHITECTURES: readonly string[] = Object.values(Architecture);
+export const lambdaRuntimes = (): readonly string[] => (runtimes ??= Object.values(Runtime));
+export const lambdaArchitectures = (): readonly string[] => (architectures ??= Object.values(Architecture));
 
 // Patterns as the Lambda API reference writes them; they are matched against the whole value.
 export const LAYER_NAME_PATTERN = '(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+';

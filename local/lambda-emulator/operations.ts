@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   ACTION_PATTERN,
-  ARCHITECTURES,
+  lambdaArchitectures,
   LAYER_NAME_PATTERN,
   LAYER_VERSION_ARN_PATTERN,
   LIMITS,
   ORGANIZATION_ID_PATTERN,
   PRINCIPAL_PATTERN,
-  RUNTIMES,
+  lambdaRuntimes,
   STATEMENT_ID_PATTERN,
   Violations,
   layerArn,
@@ -77,8 +77,8 @@ function checkListFilters(violations: Violations, query: URLSearchParams) {
   const runtime = query.get('CompatibleRuntime') ?? undefined;
   const architecture = query.get('CompatibleArchitecture') ?? undefined;
   const maxItems = queryInteger(query, 'MaxItems');
-  violations.enumValue('compatibleRuntime', runtime, RUNTIMES);
-  violations.enumValue('compatibleArchitecture', architecture, ARCHITECTURES);
+  violations.enumValue('compatibleRuntime', runtime, lambdaRuntimes());
+  violations.enumValue('compatibleArchitecture', architecture, lambdaArchitectures());
   violations.integer('maxItems', maxItems, { min: 1, max: LIMITS.maxItems });
   return { runtime, architecture, maxItems: maxItems ?? LIMITS.maxItems };
 }
@@ -121,8 +121,8 @@ export async function publishLayerVersion(ctx: OperationContext): Promise<Operat
   violations.required('content', body.Content);
   violations.string('description', body.Description, { max: LIMITS.description });
   violations.string('licenseInfo', body.LicenseInfo, { max: LIMITS.licenseInfo });
-  violations.enumList('compatibleRuntimes', body.CompatibleRuntimes, RUNTIMES, LIMITS.compatibleRuntimes);
-  violations.enumList('compatibleArchitectures', body.CompatibleArchitectures, ARCHITECTURES, LIMITS.compatibleArchitectures);
+  violations.enumList('compatibleRuntimes', body.CompatibleRuntimes, lambdaRuntimes(), LIMITS.compatibleRuntimes);
+  violations.enumList('compatibleArchitectures', body.CompatibleArchitectures, lambdaArchitectures(), LIMITS.compatibleArchitectures);
   violations.throwIfAny();
 
   const ref = parseLayerName(ctx.params.LayerName);
