@@ -2,6 +2,7 @@ import type { ArtifactStore } from '../aws/artifacts';
 import type { LayerStore } from '../store/layer-store';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
 import { RUN_FAILURES_KEPT } from '../../schema/table';
+import { afterWrite } from '../shared/crash-points';
 import { failedChildOutcomes, readRunManifest, withStepFailures } from './run-records';
 import { describeHealth, recordRegionHealth } from '../regions/health';
 import { countOutcomes, describeCounts, outcomesPerRegion } from './summary';
@@ -51,7 +52,10 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
   const recorded = await deps.store.getRegions();
   const listed = [...new Set([...recorded, ...regions])];
   if (listed.length !== recorded.length) await deps.store.putRegions(listed);
-  if (deps.exportListing) await deps.exportListing(listed);
+  if (deps.exportListing) {
+    await deps.exportListing(listed);
+    afterWrite('report:export');
+  }
   deps.log?.(`run ${summary.runId}: ${describeCounts(counts)}`);
   for (const health of regionHealth) deps.log?.(`region ${describeHealth(health)}`);
   return summary;
