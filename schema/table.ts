@@ -164,6 +164,8 @@ export const expiryIndexKey = (expiresAt: string, layerName: string, region: str
 // ---- Latest: the pointer to a layer's newest version in a region (a copy of that version's attributes). --------
 export interface LatestItem extends Omit<VersionItem, 'type' | 'gsi2pk' | 'gsi2sk'> {
   type: 'latest';
+  /** Set once every older version of the layer in the region is deprecated (the last step of recording). */
+  settled?: boolean;
   gsi1pk: string;
   gsi1sk: string;
 }

@@ -19,11 +19,13 @@ import {
 import { pageSecurityPolicy, renderPage } from './page';
 import { FEED_ENTRIES, feedPath, renderFeed } from '../notices/feed';
 import type { NoticeStore } from '../store/notice-store';
+import { describeCounts, outcomesPerRegion } from '../report/summary';
+import { OUTCOME_COLUMNS, RUN_ID } from './run-outcomes';
 
 /** What the listing API reads: one LayerStore call per request, and the artifact store for SBOM documents. */
 export interface ListingDeps {
   store: Pick<LayerStore, 'getRegions' | 'listLatestInRegion' | 'listLatestForLayer' | 'listVersions' | 'listBuilds' | 'getBuild'> &
-    Partial<Pick<LayerStore, 'listRegionHealth'>>;
+    Partial<Pick<LayerStore, 'listRegionHealth' | 'getRun' | 'listOutcomes'>>;
   /** Reads an SBOM document the build stored. */
   readArtifact: (key: string) => Promise<string>;
   /** HMAC secret of cursors; cursorSecret() when absent. */
@@ -285,8 +287,26 @@ const ROUTES: [RegExp, Route][] = [
   [/^\/v1\/layers\/([^/]+)\/sbom$/, layerSbom],
   [/^\/v1\/feed\.atom$/, (request, deps) => feed(request, deps)],
   [/^\/v1\/schedule$/, schedule],
+  [/^\/v1\/runs\/([^/]+)$/, runOutcomes],
   [/^\/v1\/layers\/([^/]+)\/feed\.atom$/, feed],
 ];
+
+/** A run's summary and its outcome per layer × region, the same vocabulary and counts as `lamina run` and the run record. */
+async function runOutcomes(request: ListingRequest, deps: ListingDeps, runId: string): Promise<ListingResponse> {
+  checkParams(request, COMMON_PARAMS);
+  if (!RUN_ID.test(runId)) throw badRequest('InvalidRunId', `run id ${JSON.stringify(runId)} is not one lamina makes (letters, digits, . _ : -)`);
+  const run = await deps.store.getRun?.(runId);
+  if (!run || !deps.store.listOutcomes) throw notFound('RunNotFound', `no run ${JSON.stringify(runId)} is recorded`);
+  const items = outcomesPerRegion(await deps.store.listOutcomes(runId), run.regions ?? []);
+  const { counts, targets, startedAt, finishedAt, regions } = run;
+  return respond(request, {
+    title: `Run ${runId}: ${describeCounts(counts)}`,
+    filename: `lamina-run-${runId}`,
+    columns: OUTCOME_COLUMNS,
+    items,
+    meta: { runId, startedAt, finishedAt, regions, counts, targets },
+  });
+}
 
 function decodeSegment(segment: string): string {
   try {
@@ -318,7 +338,7 @@ export async function handleListingRequest(request: ListingRequest, deps: Listin
     if (cached) response = cached;
     else {
       const route = ROUTES.find(([pattern]) => pattern.test(path));
-      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom, /v1/feed.atom, /v1/layers/{name}/feed.atom`);
+      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom, /v1/feed.atom, /v1/layers/{name}/feed.atom, /v1/runs/{runId}`);
       const params = route[0].exec(path)!.slice(1).map(decodeSegment);
       response = await route[1](request, deps, ...params);
       if (cacheKey && response.status === 200) deps.cache!.set(cacheKey, response);

@@ -22,6 +22,7 @@ export type WorkReason =
   | 'missing in Lambda'
   | 'not recorded'
   | 'record differs from Lambda'
+  | 'record incomplete'
   | 'content changed'
   | 'visibility changed'
   | 'audit';
@@ -52,6 +53,7 @@ export function decideRegion(layer: LayerFacts, state: RegionState): RegionDecis
     if (!inLambda) return 'missing in Lambda';
     if (!record) return 'not recorded';
     if (record.version !== inLambda.version || record.arn !== inLambda.arn) return 'record differs from Lambda';
+    if (!record.settled) return 'record incomplete';
     if (record.sha256 !== layer.knownSha256) return 'content changed';
     if (record.visibility !== layer.visibility) return 'visibility changed';
     return undefined;

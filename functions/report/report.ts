@@ -51,7 +51,7 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
   // and the static export keep every region that has layers.
   const recorded = await deps.store.getRegions();
   const listed = [...new Set([...recorded, ...regions])];
-  if (listed.length !== recorded.length) await deps.store.putRegions(listed);
+  await deps.store.putRegions(listed);
   if (deps.exportListing) {
     await deps.exportListing(listed);
     afterWrite('report:export');

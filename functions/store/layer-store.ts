@@ -280,6 +280,22 @@ export class LayerStore {
     for (const previous of older) {
       if (await this.deprecate(previous.layerName, previous.region, previous.version, expiryDays, now)) changes.deprecated.push(previous.version);
     }
+    // Last: the pointer says its older versions are all deprecated. A pointer without it (a crash came between)
+    // sends the region back to Publish on the next run, which completes the deprecation.
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: pointer.pk, sk: pointer.sk },
+          UpdateExpression: 'SET settled = :true',
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { '#version': 'version' },
+          ExpressionAttributeValues: { ':true': true, ':version': version.version },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
     return changes;
   }
 

@@ -14,6 +14,9 @@ import type { BuildResult } from '../../functions/shared/pipeline-events';
 import { createTableInput } from '../../schema/table';
 import { LOCAL_BUCKET, LOCAL_TABLE } from '../../local/services';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
+import { handleListingRequest } from '../../functions/listing/routes';
+import { localListingDeps } from '../../local/commands/serve';
+import type { RunOutcome } from '../../schema/table';
 import { writeZip } from '../support/zip-writer';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -161,5 +164,19 @@ describe('every run converges on what Lambda really holds', () => {
     const rerun = await pipeline.run();
     expect(statusOf(rerun.outcomes)).toEqual(['eu-west-1 published', 'us-east-1 unchanged']);
     await expectRecordsMatchLambda();
+    // The API says what the run said: the same outcome per layer × region and the same counts as the run record.
+    const answer = await handleListingRequest(
+      { method: 'GET', path: `/v1/runs/${rerun.summary.runId}`, query: new URLSearchParams('format=json'), headers: {} },
+      localListingDeps(),
+    );
+    const body = JSON.parse(answer.body) as { counts: unknown; targets: number; items: RunOutcome[] };
+    expect(body.counts).toEqual(rerun.summary.counts);
+    expect((await store().getRun(rerun.summary.runId))?.counts).toEqual(rerun.summary.counts);
+    expect(body.targets).toBe(2);
+    expect(statusOf(body.items)).toEqual(statusOf(rerun.outcomes));
+    const refusedAnswer = JSON.parse(
+      (await handleListingRequest({ method: 'GET', path: `/v1/runs/${refused.summary.runId}`, query: new URLSearchParams('format=json'), headers: {} }, localListingDeps())).body,
+    ) as { items: RunOutcome[] };
+    expect(refusedAnswer.items.find((o) => o.region === 'eu-west-1')).toMatchObject({ status: 'failed', reason: 'artifact-mismatch' });
   });
 });
