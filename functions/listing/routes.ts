@@ -338,7 +338,7 @@ export async function handleListingRequest(request: ListingRequest, deps: Listin
     if (cached) response = cached;
     else {
       const route = ROUTES.find(([pattern]) => pattern.test(path));
-      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom, /v1/feed.atom, /v1/layers/{name}/feed.atom, /v1/runs/{runId}`);
+      if (!route) throw notFound('NotFound', `no route ${JSON.stringify(request.path)}; routes: /v1/regions, /v1/regions/{region}/layers, /v1/layers/{name}, /v1/layers/{name}/versions?region=, /v1/layers/{name}/sbom, /v1/feed.atom, /v1/layers/{name}/feed.atom, /v1/schedule, /v1/runs/{runId}`);
       const params = route[0].exec(path)!.slice(1).map(decodeSegment);
       response = await route[1](request, deps, ...params);
       if (cacheKey && response.status === 200) deps.cache!.set(cacheKey, response);
