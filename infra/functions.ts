@@ -48,7 +48,8 @@ export const FUNCTION_SIZING: Record<FunctionName, FunctionSizing> = {
 /** A shell command that copies a file, quoted for the shell CDK runs bundling hooks in. */
 export function copyCommand(from: string, to: string): string {
   const quote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
-  return `cp ${quote(from)} ${quote(to)}`;
+  // Folders too (a files entry's folder), at nested places of the bundle (an npm entry's app/package-lock.json).
+  return `mkdir -p ${quote(path.dirname(to))} && cp -R ${quote(from)} ${quote(to)}`;
 }
 
 export interface LaminaFunctionOptions {

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { Aws, CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,6 +18,7 @@ import { checkDeploymentId, deploymentIdOf, stagingBucketName } from '../functio
 import { createArtifactBucket } from './artifact-bucket';
 import { PublicListing } from './public-listing';
 import { readCatalogFile } from './catalog-file';
+import { repositoryPaths } from './catalog-paths';
 import { createLaminaFunction, FUNCTION_NAMES, type FunctionName } from './functions';
 import { functionPolicies } from './permissions';
 import { stagingRegions } from './staging-regions';
@@ -124,7 +126,13 @@ export class LaminaStack extends Stack {
         environment: environments[name],
         entry: props.entries?.[name],
         // The Plan handler reads `catalog.yaml` beside its bundled file.
-        extraFiles: name === 'plan' ? { 'catalog.yaml': catalogFile.path } : undefined,
+        extraFiles:
+          name === 'plan'
+            ? {
+                'catalog.yaml': catalogFile.path,
+                ...Object.fromEntries(repositoryPaths(this.catalog).map((rel) => [rel, path.resolve(path.dirname(catalogFile.path), rel)])),
+              }
+            : undefined,
       });
       for (const statement of policies[name]) fn.addToRolePolicy(statement);
       functions[name] = fn;
