@@ -22,7 +22,7 @@ export type Acquired =
   | { kind: 'owner'; ready(env: Record<string, string>): Promise<void>; release(): Promise<void> }
   | { kind: 'share'; holder: Holder & { env: Record<string, string> } };
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,32 +1,13 @@
+import type { ExecutionRecord } from '../step-functions/engine';
+import type { HistoryEvent } from '../step-functions/history';
+
 /**
- * What the Step Functions API stand-in needs of an execution: the shape of the local engine's execution records
- * (their history events counted as AWS counts them), so the API serves whatever runs the state machine.
+ * What the Step Functions API stand-in needs of an execution: the local engine's execution record (its history
+ * counted as AWS counts it), read only.
  */
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
-
-export interface HistoryEventRecord {
-  id: number;
-  previousEventId: number;
-  type: string;
-  timestamp: Date;
-  details?: { name?: string; resource?: string; error?: string; cause?: string; index?: number; mapRunArn?: string; executionArn?: string };
-}
-
-export interface ExecutionRecordView {
-  executionArn: string;
-  name: string;
-  stateMachineArn: string;
-  status: ExecutionStatus;
-  startDate: Date;
-  stopDate?: Date;
-  input: unknown;
-  output?: unknown;
-  error?: string;
-  cause?: string;
-  history: { readonly events: readonly HistoryEventRecord[] };
-  /** Settles when the execution has stopped. */
-  done: Promise<unknown>;
-}
+export type ExecutionStatus = ExecutionRecord['status'];
+export type HistoryEventRecord = HistoryEvent;
+export type ExecutionRecordView = Omit<ExecutionRecord, 'history' | 'mapRunArn' | 'parentExecutionArn'> & { history: { readonly events: readonly HistoryEvent[] } };
 
 export interface ExecutionBackend {
   /** The one state machine this backend runs (lamina's pipeline). */

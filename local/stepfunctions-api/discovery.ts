@@ -1,5 +1,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { alive } from '../state-folder/holder';
 
 /**
  * What `lamina serve` tells other lamina commands on the same state folder: its Step Functions endpoint, the state
@@ -19,15 +20,6 @@ export const serveInfoFile = (stateDir: string) => path.join(stateDir, 'serve.js
 export async function writeServeInfo(stateDir: string, info: ServeInfo): Promise<void> {
   await fs.mkdir(stateDir, { recursive: true });
   await fs.writeFile(serveInfoFile(stateDir), JSON.stringify(info, null, 2));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The running `lamina serve` of a state folder, if there is one. */
