@@ -8,7 +8,7 @@ import type { HandlerName } from '../statemachine/definition';
 
 /** Every Lambda function lamina deploys: the state machine's tasks and the listing API. */
 export type FunctionName = HandlerName | 'api';
-export const FUNCTION_NAMES: readonly FunctionName[] = ['plan', 'build', 'publish', 'failure', 'report', 'expire', 'api'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['plan', 'build', 'seal', 'publish', 'failure', 'report', 'expire', 'api'];
 
 /** The repository root: NodejsFunction resolves entries, package-lock.json and esbuild from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -18,7 +18,7 @@ export function handlerEntry(name: FunctionName): string {
   return path.join(PROJECT_ROOT, 'functions', name, 'handler.ts');
 }
 
-interface FunctionSizing {
+export interface FunctionSizing {
   description: string;
   memorySize: number;
   timeout: Duration;
@@ -35,6 +35,12 @@ export const FUNCTION_SIZING: Record<FunctionName, FunctionSizing> = {
   build: {
     description: 'lamina: build one layer zip in /tmp and store it in the artifact bucket',
     memorySize: 4096,
+    timeout: Duration.minutes(15),
+    ephemeralStorageSize: Size.gibibytes(10),
+  },
+  seal: {
+    description: 'lamina: after Verify, make the zip to publish (the built zip plus bytecode) and record the build',
+    memorySize: 3008,
     timeout: Duration.minutes(15),
     ephemeralStorageSize: Size.gibibytes(10),
   },
@@ -59,6 +65,10 @@ export interface LaminaFunctionOptions {
   entry?: string;
   /** Files to place at the root of the bundle, by their name there (e.g. the catalog as `catalog.yaml`). */
   extraFiles?: Record<string, string>;
+  /** For functions that are not one of the pipeline's handlers (the verify functions): their own runtime and size. */
+  runtime?: lambda.Runtime;
+  architecture?: lambda.Architecture;
+  sizing?: FunctionSizing;
 }
 
 /**
@@ -67,7 +77,8 @@ export interface LaminaFunctionOptions {
  * with a retention.
  */
 export function createLaminaFunction(scope: Construct, id: string, options: LaminaFunctionOptions): nodejs.NodejsFunction {
-  const sizing = FUNCTION_SIZING[options.name];
+  const sizing = options.sizing ?? FUNCTION_SIZING[options.name];
+  const runtime = options.runtime ?? lambda.Runtime.NODEJS_22_X;
   const extraFiles = Object.entries(options.extraFiles ?? {});
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, {
     retention: logs.RetentionDays.ONE_MONTH,
@@ -78,10 +89,10 @@ export function createLaminaFunction(scope: Construct, id: string, options: Lami
     handler: 'handler',
     projectRoot: PROJECT_ROOT,
     depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
-    runtime: lambda.Runtime.NODEJS_22_X,
-    // Build runs on x86_64 so that it can smoke-test x86_64 runtime layers (the common case) by invoking them;
-    // every other handler is architecture-neutral and cheaper on arm64.
-    architecture: options.name === 'build' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64,
+    runtime,
+    // Build stays on x86_64, where most native build tools are; every other handler is architecture-neutral and
+    // cheaper on arm64. Verify functions run on the architecture they verify.
+    architecture: options.architecture ?? (options.name === 'build' ? lambda.Architecture.X86_64 : lambda.Architecture.ARM_64),
     description: sizing.description,
     memorySize: sizing.memorySize,
     timeout: sizing.timeout,
@@ -90,7 +101,7 @@ export function createLaminaFunction(scope: Construct, id: string, options: Lami
     environment: { NODE_OPTIONS: '--enable-source-maps', ...options.environment },
     bundling: {
       forceDockerBundling: false,
-      target: 'node22',
+      target: runtime.name.replace(/^nodejs(\d+)\.x$/, 'node$1'),
       format: nodejs.OutputFormat.CJS,
       minify: true,
       sourceMap: true,

@@ -4,6 +4,7 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -21,6 +22,7 @@ import { readCatalogFile } from './catalog-file';
 import { repositoryPaths } from './catalog-paths';
 import { createLaminaFunction, FUNCTION_NAMES, type FunctionName } from './functions';
 import { functionPolicies } from './permissions';
+import { createVerifyFunctions } from './verify-functions';
 import { stagingRegions } from './staging-regions';
 import { stateMachinePolicies } from './state-machine-permissions';
 import { createLaminaTable } from './table';
@@ -41,6 +43,7 @@ export interface LaminaStackProps extends StackProps {
 const CONSTRUCT_IDS: Record<FunctionName, string> = {
   plan: 'PlanFunction',
   build: 'BuildFunction',
+  seal: 'SealFunction',
   publish: 'PublishFunction',
   failure: 'RecordFailureFunction',
   report: 'ReportFunction',
@@ -58,6 +61,8 @@ export class LaminaStack extends Stack {
   readonly table: dynamodb.Table;
   readonly bucket: s3.Bucket;
   readonly functions: Record<FunctionName, nodejs.NodejsFunction>;
+  /** The verify functions, by `runtime/architecture`. */
+  readonly verifyFunctions: Map<string, lambda.Function>;
   readonly stateMachine: sfn.StateMachine;
   readonly schedule: events.Rule;
   readonly api: apigwv2.HttpApi;
@@ -91,9 +96,13 @@ export class LaminaStack extends Stack {
 
     const table = { LAMINA_TABLE: this.table.tableName };
     const bucket = { LAMINA_BUCKET: this.bucket.bucketName };
+    // One verify function per runtime × architecture the catalog uses; Build names each check's function.
+    this.verifyFunctions = createVerifyFunctions(this, this.catalog, this.bucket);
+    const verifyFunctions = Object.fromEntries([...this.verifyFunctions].map(([key, fn]) => [key, fn.functionArn]));
     const environments: Record<FunctionName, Record<string, string>> = {
       plan: { ...table, ...bucket },
-      build: { ...table, ...bucket },
+      build: { ...table, ...bucket, LAMINA_VERIFY_FUNCTIONS: this.toJsonString(verifyFunctions) },
+      seal: { ...table, ...bucket },
       publish: {
         ...table,
         ...bucket,
@@ -159,6 +168,8 @@ export class LaminaStack extends Stack {
     // The definition is a file, so CDK cannot see its tasks: the role may invoke exactly the task functions.
     for (const handler of new Set(Object.values(TASK_FUNCTIONS))) functions[handler].grantInvoke(this.stateMachine);
     for (const statement of stateMachinePolicies(this, stateMachineName, this.bucket)) this.stateMachine.addToRolePolicy(statement);
+    // The Verify map invokes the function Build named for each check (arn:aws:states:::lambda:invoke).
+    for (const fn of this.verifyFunctions.values()) fn.grantInvoke(this.stateMachine);
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: `lamina: run the pipeline (${settings.schedule}, from ${this.catalog.file})`,

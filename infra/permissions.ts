@@ -81,12 +81,21 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       allow(['lambda:ListLayers'], ['*']),
     ],
     build: [
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], [tableArn]),
+      // Whether these inputs were built (and verified) already; Seal records builds.
+      allow(['dynamodb:GetItem'], [tableArn]),
       // HeadObject is authorized as s3:GetObject; without s3:ListBucket a missing key answers 403 instead of 404,
       // and ArtifactStore.exists could not tell "not there yet" from "denied".
       allow(['s3:GetObject', 's3:PutObject'], [layers]),
-      allow(['s3:GetObject'], [runs]),
+      // Reads its resolved target; leaves the pending build record for Seal.
+      allow(['s3:GetObject', 's3:PutObject'], [runs]),
       allow(['s3:ListBucket'], [bucket.bucketArn]),
+    ],
+    seal: [
+      // The built zip and the verified one; the pending record and what Verify added, under runs/.
+      allow(['s3:GetObject', 's3:PutObject'], [layers]),
+      allow(['s3:GetObject'], [runs]),
+      // The layer and build records; a refused unverified layer's outcomes.
+      allow(['dynamodb:PutItem'], [tableArn]),
     ],
     publish: [
       allow(['lambda:PublishLayerVersion', 'lambda:ListLayerVersions'], [layer]),

@@ -10,6 +10,7 @@ import { LayerStore } from '../functions/store/layer-store';
 import { countOutcomes, outcomesPerRegion } from '../functions/report/summary';
 import type { RunOutcome } from '../schema/table';
 import { TASK_FUNCTIONS, substitutedDefinition, type HandlerName } from '../statemachine/definition';
+import { LAMBDA_INVOKE } from './verify-functions';
 import { LocalStepFunctions, type AslMachine, type ExecutionRecord } from './step-functions/engine';
 export { MAX_STATE_PAYLOAD_BYTES } from './step-functions/errors';
 
@@ -17,9 +18,12 @@ type HandlerModule = { run: (event: any, runtime: HandlerRuntime) => Promise<unk
 
 /** The handler modules the deployed functions run, loaded the same way here. */
 /* eslint-disable @typescript-eslint/no-require-imports -- loaded on first use, like a function's cold start */
-const HANDLERS: Record<HandlerName, () => HandlerModule> = {
+const HANDLERS: Record<HandlerName | 'verify', () => HandlerModule> = {
   plan: () => require('../functions/plan/handler'),
   build: () => require('../functions/build/handler'),
+  seal: () => require('../functions/seal/handler'),
+  // The verify functions Build names are invoked through arn:aws:states:::lambda:invoke.
+  verify: () => require('./verify-functions'),
   publish: () => require('../functions/publish/handler'),
   report: () => require('../functions/report/handler'),
   expire: () => require('../functions/expire/handler'),
@@ -143,7 +147,7 @@ export function startLocalPipeline(request: RunRequest, options: LocalRunOptions
     retryIntervalMs: options.retryIntervalMs,
     onExecution: options.onExecution,
     invokeTask: async (resource, input, task) => {
-      const handlerName = byArn.get(resource);
+      const handlerName = resource === LAMBDA_INVOKE ? 'verify' : byArn.get(resource);
       if (!handlerName) throw Object.assign(new Error(`no local handler for ${resource}`), { name: 'Lambda.ResourceNotFoundException' });
       await ready;
       const tmpDir = await mkdtemp(path.join(scratch, `${handlerName}-`));

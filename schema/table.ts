@@ -226,6 +226,7 @@ export const OUTCOME_REASONS = {
   plan: 'resolving the layer failed',
   build: 'building the layer failed',
   publish: 'publishing to the region failed',
+  verify: 'the layer failed on its runtime and architecture (Verify): nothing was published',
   'artifact-mismatch': "the stored zip is not the one the build recorded (its sha256 differs)",
   'no-outcome': 'the step for this layer and region never recorded an outcome (it did not finish)',
   'child-execution': "the build's child execution failed as a whole (a step failed and the failure could not be recorded)",

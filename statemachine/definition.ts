@@ -8,6 +8,7 @@ export const DEFINITION_FILE = path.join(__dirname, 'pipeline.asl.json');
 export const TASK_FUNCTIONS = {
   PlanFunctionArn: 'plan',
   BuildFunctionArn: 'build',
+  SealFunctionArn: 'seal',
   PublishFunctionArn: 'publish',
   ReportFunctionArn: 'report',
   ExpireFunctionArn: 'expire',

@@ -8,7 +8,7 @@ import { afterWrite } from '../shared/crash-points';
 import type { BuildEvent, BuildResult, BuiltArtifact } from '../shared/pipeline-events';
 import type { LayerStore } from '../store/layer-store';
 import type { Verification } from '../../schema/table';
-import { hostEnvironment } from '../verify/environments';
+import { pendingKeyOf, verifyChecksOf, type PendingBuild } from '../verify/checks';
 import { describeVerification, publishDecision, sealVerifiedZip, unpackForVerify, verifyOn, verifyTargetsOf, type EnvironmentOf } from '../verify/verify';
 
 import { MAX_UNZIPPED_BYTES } from '../layers/limits';
@@ -18,7 +18,9 @@ export const MAX_DESCRIPTION = 256;
 export const MAX_LICENSE_INFO = 512;
 
 export interface BuildDeps {
-  store: Pick<LayerStore, 'getInput' | 'getBuild' | 'putBuild' | 'putLayer'>;
+  store: Pick<LayerStore, 'getInput' | 'getBuild'>;
+  /** The verify function of each runtime × architecture (LAMINA_VERIFY_FUNCTIONS when deployed); local names when absent. */
+  verifyFunctions?: Record<string, string>;
   artifacts: Pick<ArtifactStore, 'digest' | 'putFile' | 'putText' | 'getText'>;
   tmpDir: string;
   cacheDir?: string;
@@ -114,13 +116,14 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
 
 /**
  * Builds one layer: the kind lays it out under tmpDir, it is zipped deterministically, checked against Lambda's
- * limits and stored in the artifact store. Content already built from the same inputs is reused.
+ * limits and stored in the artifact store, and Build names what Verify proves it on. Content already built (and
+ * verified) from the same inputs is reused as it is.
  */
 export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildResult> {
   const { targetKey, inputHash, regions } = event.item;
   const target = JSON.parse(await deps.artifacts.getText(targetKey)) as ResolvedTarget;
   const log = (message: string) => deps.log?.(`${target.layerName}: ${message}`);
-  const result = (layer: BuiltArtifact, reused: boolean): BuildResult => ({ runId: event.runId, settings: event.settings, regions, layer, reused });
+  const result = (layer: BuiltArtifact, reused: boolean): BuildResult => ({ runId: event.runId, settings: event.settings, regions, layer, reused, targetKey, checks: [] });
 
   if (!event.force) {
     const input = await deps.store.getInput(target.layerName, inputHash);
@@ -155,14 +158,12 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
     }
   }
 
-  const { built, zip, verifications } = await packageLayer(target, {
+  const { built, zip } = await packageLayer(target, {
     workDir: path.join(deps.tmpDir, 'build'),
     cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'),
     zipFile: path.join(deps.tmpDir, 'layer.zip'),
     log,
     maxUnzippedBytes: deps.maxUnzippedBytes,
-    // Until the state machine's Verify step takes over: the layer is proven on this machine, as the smoke tests did.
-    verify: { environmentOf: (check) => hostEnvironment(check, { cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'), log }), publishUnverified: true },
   });
   const artifactKey = artifactKeyOf(target.layerName, zip.sha256);
   await deps.artifacts.putFile(artifactKey, zip.path);
@@ -188,33 +189,31 @@ export async function build(event: BuildEvent, deps: BuildDeps): Promise<BuildRe
     size: zip.size,
     unzippedSize: zip.unzippedSize,
     artifactKey,
-    verifications,
   };
-  await deps.store.putLayer({
-    layerName: target.layerName,
-    entry: target.entry,
-    kind: target.kind,
-    runtimes: target.runtimes,
-    architectures: target.architectures,
-    description: layer.description,
-    updatedAt: builtAt,
-  });
-  await deps.store.putBuild({
-    layerName: target.layerName,
-    sha256: zip.sha256,
-    codeSha256: zip.codeSha256,
-    size: zip.size,
-    unzippedSize: zip.unzippedSize,
-    inputHash,
-    artifactKey,
-    description: layer.description,
-    licenseInfo: layer.licenseInfo,
-    packageVersion: layer.packageVersion,
-    manifest: built.manifest,
-    sbomKey,
-    builtAt,
-    verifications,
-  });
-  log(`built ${zip.size} bytes zipped, ${zip.unzippedSize} unzipped, sha256 ${zip.sha256.slice(0, 12)}`);
-  return result(layer, false);
+  // The build record is Seal's to write, once Verify has proven the zip: until then Plan must not take these
+  // inputs as built. What Seal needs besides Build's small result waits in the artifact store.
+  const pending: PendingBuild = {
+    layer: { layerName: target.layerName, entry: target.entry, kind: target.kind, runtimes: target.runtimes, architectures: target.architectures, description: layer.description, updatedAt: builtAt },
+    build: {
+      layerName: target.layerName,
+      sha256: zip.sha256,
+      codeSha256: zip.codeSha256,
+      size: zip.size,
+      unzippedSize: zip.unzippedSize,
+      inputHash,
+      artifactKey,
+      description: layer.description,
+      licenseInfo: layer.licenseInfo,
+      packageVersion: layer.packageVersion,
+      manifest: built.manifest,
+      sbomKey,
+      builtAt,
+    },
+  };
+  const pendingKey = pendingKeyOf(event.runId, target.layerName);
+  await deps.artifacts.putText(pendingKey, JSON.stringify(pending), 'application/json');
+  const checks = verifyChecksOf(event.runId, target, deps.verifyFunctions);
+  log(`built ${zip.size} bytes zipped, ${zip.unzippedSize} unzipped, sha256 ${zip.sha256.slice(0, 12)}; to verify on ${checks.map((c) => `${c.runtime} ${c.architecture}`).join(', ')}`);
+  return { ...result(layer, false), pendingKey, checks };
 }
+

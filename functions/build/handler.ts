@@ -4,6 +4,7 @@ import { lambdaHandler, type HandlerRuntime } from '../shared/handler-runtime';
 import type { BuildEvent, BuildResult } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
 import { build } from './build';
+import { deployedVerifyFunctions } from '../verify/checks';
 
 export function run(event: BuildEvent, runtime: HandlerRuntime): Promise<BuildResult> {
   return build(event, {
@@ -12,6 +13,7 @@ export function run(event: BuildEvent, runtime: HandlerRuntime): Promise<BuildRe
     tmpDir: runtime.tmpDir,
     cacheDir: runtime.cacheDir,
     log,
+    verifyFunctions: deployedVerifyFunctions(),
   });
 }
 

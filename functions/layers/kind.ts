@@ -153,7 +153,7 @@ export interface VerifyReport {
  */
 export interface LayerVerifier {
   /** The runtime × architecture pairs to prove the layer on; every runtime × architecture of the target when absent. */
-  targets?(target: ResolvedTarget): VerifyTarget[];
+  targets?(target: LayerTarget): VerifyTarget[];
   run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport>;
 }
 

@@ -220,6 +220,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       prefix: catalog.settings.prefix,
       visibility: catalog.settings.visibility,
       expiryDays: catalog.settings.expiryDays,
+      ...(catalog.settings.publishUnverified !== undefined ? { publishUnverified: catalog.settings.publishUnverified } : {}),
     },
     itemsKey,
     manifestKey,

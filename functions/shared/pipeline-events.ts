@@ -1,5 +1,5 @@
 import type { Visibility } from '../catalog/settings';
-import type { BuildItem, OutcomeReason, RunCounts, RunOutcome } from '../../schema/table';
+import type { BuildItem, OutcomeReason, RunCounts, RunOutcome, Verification } from '../../schema/table';
 import type { RegionHealth } from '../regions/health';
 
 /** Input of a pipeline execution (the state machine's input): all optional. */
@@ -21,6 +21,8 @@ export interface RunSettings {
   prefix: string;
   visibility: Visibility;
   expiryDays: number;
+  /** The catalog's settings.publishUnverified (unset: locally yes with a warning, on AWS no). */
+  publishUnverified?: boolean;
 }
 
 /**
@@ -99,6 +101,50 @@ export interface BuildResult {
   layer: BuiltArtifact;
   /** True when the content was already in the artifact store and nothing was rebuilt. */
   reused: boolean;
+  /** The resolved target (for Verify), as Plan stored it. */
+  targetKey: string;
+  /**
+   * What Verify proves the built zip on, one verify function each (none when reused: the stored zip was verified
+   * when it was built). Seal then makes the published zip from the built one and what Verify added.
+   */
+  checks: VerifyCheck[];
+  /** Where Build left the rest of the build record (manifest, SBOM key...) for Seal, which records it. */
+  pendingKey?: string;
+}
+
+/** One runtime × architecture to verify a built layer on, and the function that does it. */
+export interface VerifyCheck {
+  runtime: string;
+  architecture: string;
+  /** The verify function of this runtime × architecture (its ARN on AWS; a local name locally). */
+  functionName: string;
+  /** Where the function leaves the files it added (Python bytecode), as a zip. */
+  changesKey: string;
+}
+
+/** What the state machine hands each verify function. */
+export interface VerifyTargetEvent {
+  runId: string;
+  layerName: string;
+  artifactKey: string;
+  targetKey: string;
+  check: VerifyCheck;
+}
+
+/** A verify function's answer: how it went, and where its additions are when it made any. */
+export type VerifyTargetResult = Verification & { changesKey?: string };
+
+/** Seal's input: Build's result and the Verify map's answers. */
+export interface SealEvent extends BuildResult {
+  verifications: VerifyTargetResult[];
+}
+
+/** What the Regions map publishes: the sealed (verified) artifact. */
+export interface SealResult {
+  runId: string;
+  settings: RunSettings;
+  regions: string[];
+  layer: BuiltArtifact;
 }
 
 export interface PublishEvent {
@@ -111,7 +157,7 @@ export interface PublishEvent {
 /** A step that failed for good (after its retries), as its Catch hands it to RecordFailure. */
 export interface FailureEvent {
   runId: string;
-  stage: 'plan' | 'builds' | 'build' | 'publish' | 'report' | 'expire';
+  stage: 'plan' | 'builds' | 'build' | 'verify' | 'publish' | 'report' | 'expire';
   /** The layer, or for a step of the whole run (plan, builds, report, expire) the step's state name. */
   layerName: string;
   region?: string;

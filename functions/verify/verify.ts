@@ -8,6 +8,7 @@ import {
   NotVerifiableError,
   VerificationError,
   type KindContext,
+  type LayerTarget,
   type ResolvedTarget,
   type VerifyEnvironment,
   type VerifyTarget,
@@ -23,7 +24,7 @@ function cutError(text: string): string {
 }
 
 /** The runtime × architecture pairs a target is proven on: the kind's choice, else every pair it declares. */
-export function verifyTargetsOf(target: ResolvedTarget): VerifyTarget[] {
+export function verifyTargetsOf(target: LayerTarget): VerifyTarget[] {
   const verifier = kindNamed(target.kind).verify;
   if (verifier?.targets) return verifier.targets(target);
   return target.runtimes.flatMap((runtime) => target.architectures.map((architecture) => ({ runtime, architecture })));

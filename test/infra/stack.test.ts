@@ -161,9 +161,12 @@ describe('artifact bucket', () => {
 });
 
 describe('functions', () => {
-  test('one Node.js 22 function per handler, and no others: build on x86_64 (to smoke-test runtimes), the rest arm64', () => {
+  test('one Node.js 22 function per handler, and no others besides the verify functions: build on x86_64, the rest arm64', () => {
     const functions = template.findResources('AWS::Lambda::Function');
-    expect(Object.keys(functions).sort()).toEqual(FUNCTION_NAMES.map(functionId).sort());
+    // The verify functions, one per runtime × architecture the catalog uses, are test/verify/verify-stack.test.ts's.
+    const verify = new Set([...stack.verifyFunctions.values()].map((fn) => logicalIdOf(fn)));
+    expect([...stack.verifyFunctions.keys()]).toEqual(['provided.al2023/arm64', 'provided.al2023/x86_64']);
+    expect(Object.keys(functions).filter((id) => !verify.has(id)).sort()).toEqual(FUNCTION_NAMES.map(functionId).sort());
     for (const name of FUNCTION_NAMES) {
       const properties = functions[functionId(name)].Properties;
       expect({ name, runtime: properties.Runtime, architectures: properties.Architectures, handler: properties.Handler }).toEqual({
@@ -264,12 +267,13 @@ describe('state machine', () => {
     expect(properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  test('may invoke the task functions and nothing else', () => {
+  test('may invoke the task functions and the verify functions, nothing else', () => {
     const properties = Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0].Properties;
     const allowed = allowedActions(properties.RoleArn['Fn::GetAtt'][0]);
     const invocable = allowed.get('lambda:InvokeFunction') ?? [];
-    const taskFunctions = [...new Set(Object.values(TASK_FUNCTIONS))];
-    expect(new Set(invocable)).toEqual(new Set(taskFunctions.flatMap((name) => [`\${${functionId(name)}.Arn}`, `\${${functionId(name)}.Arn}:*`])));
+    const taskFunctions = [...new Set(Object.values(TASK_FUNCTIONS))].map(functionId);
+    const verifyFunctions = [...stack.verifyFunctions.values()].map((fn) => logicalIdOf(fn));
+    expect(new Set(invocable)).toEqual(new Set([...taskFunctions, ...verifyFunctions].flatMap((id) => [`\${${id}.Arn}`, `\${${id}.Arn}:*`])));
     expect([...allowed.keys()].filter((action) => action.startsWith('lambda:'))).toEqual(['lambda:InvokeFunction']);
   });
 
@@ -440,7 +444,8 @@ describe('IAM', () => {
     expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'events:PutEvents', 's3:GetObject', 's3:PutObject', 'sns:Publish']);
     expect(allowedActions(roleId('report')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
-    expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`]);
+    // Build stores the built zip, and leaves the pending build record under runs/ for Seal.
+    expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`, `\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('plan')).get('account:ListRegions')).toEqual(['arn:${AWS::Partition}:account::${AWS::AccountId}:account']);
     expect(allowedActions(roleId('plan')).get('ssm:GetParametersByPath')).toEqual(
       expect.arrayContaining([expect.stringMatching(/:ssm:\$\{AWS::Region\}::parameter\/aws\/service\/global-infrastructure\/services\/lambda\/regions$/)]),

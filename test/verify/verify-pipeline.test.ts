@@ -1,4 +1,5 @@
 import { ListLayerVersionsCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { readFile } from 'node:fs/promises';
 import { onPath } from '../../functions/layers/bash-runtime/kind';
 import { LayerStore } from '../../functions/store/layer-store';
 import { toListingItem, LAYER_COLUMNS } from '../../functions/listing/items';
@@ -51,7 +52,7 @@ layers:
     const bad = outcomes.filter((o) => o.layerName === 'lamina-py311-x86_64-bad');
     expect(bad.length).toBeGreaterThan(0);
     for (const outcome of bad) {
-      expect(outcome.status).toBe('failed');
+      expect(outcome).toMatchObject({ status: 'failed', reason: 'verify' });
       expect(outcome.detail).toMatch(/failed verification, nothing was published: python3\.11 x86_64: failed .*module badmod \(distribution badpkg\)[\s\S]*RuntimeError: badpkg cannot start/);
     }
     const lambda = new LambdaClient({ region: 'us-east-1', endpoint: pipeline.services.env.AWS_ENDPOINT_URL_LAMBDA });
@@ -71,6 +72,14 @@ layers:
     expect(good?.verifications).toEqual([expect.objectContaining({ runtime: 'python3.11', architecture: 'x86_64', status: 'verified', where: 'local' })]);
     const build = await store.getBuild('lamina-py311-x86_64-good', good!.sha256);
     expect(build?.verifications?.[0]).toMatchObject({ status: 'verified', summary: expect.stringMatching(/compiled \d+ files to cpython-311 bytecode/) });
+    // What was published is Verify's output (the built zip plus bytecode): the record and Lambda agree on it.
+    expect(build?.builtSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(build?.builtSha256).not.toBe(good!.sha256);
+    const regional = new LambdaClient({ region: 'eu-west-1', endpoint: pipeline.services.env.AWS_ENDPOINT_URL_LAMBDA });
+    const versions = await regional.send(new ListLayerVersionsCommand({ LayerName: 'lamina-py311-x86_64-good' }));
+    regional.destroy();
+    expect(versions.LayerVersions?.[0].Version).toBe(good!.version);
+    expect(build?.codeSha256).toBe(good!.codeSha256);
     const column = LAYER_COLUMNS.find((c) => c.key === 'verified')!;
     expect(column.value(toListingItem(good!))).toMatch(/^python3\.11 x86_64: verified \(locally, \d{4}-\d\d-\d\dT/);
 
@@ -80,5 +89,18 @@ layers:
       expect(outcome).toMatchObject({ status: 'published', reason: 'not-verified', detail: expect.stringMatching(/published NOT VERIFIED: python3\.11 arm64: not verified: no arm64 Python/) });
     }
     expect(first.filter((o) => o.layerName === 'lamina-py311-arm64-good')).toHaveLength(2);
+  });
+
+  it('skips an unverified layer in every region when the catalog says publishUnverified: false', async () => {
+    const text = await readFile(pipeline.catalogFile, 'utf8');
+    await pipeline.writeCatalog(text.replace('settings:\n', 'settings:\n  publishUnverified: false\n'));
+    const { outcomes } = await pipeline.run({ force: true, only: ['good'] });
+    const arm = outcomes.filter((o) => o.layerName === 'lamina-py311-arm64-good');
+    expect(arm.map((o) => [o.region, o.status, o.reason])).toEqual([
+      ['eu-west-1', 'skipped', 'not-verified'],
+      ['us-east-1', 'skipped', 'not-verified'],
+    ]);
+    expect(arm[0].detail).toMatch(/could not be verified and settings\.publishUnverified does not allow publishing it: python3\.11 arm64/);
+    expect(outcomes.filter((o) => o.layerName === 'lamina-py311-x86_64-good').every((o) => o.status !== 'failed')).toBe(true);
   });
 });
