@@ -266,27 +266,31 @@ def _sign(key, message):
     return hmac.new(key, message.encode("utf-8"), hashlib.sha256).digest()
 
 
-def s3_request(method, bucket, key, body_file=None, download_to=None):
-    """GetObject / PutObject with Signature Version 4 from the function's own credentials (no SDK needed)."""
-    host, url, path = _s3_url(bucket, key)
-    region = os.environ.get("AWS_REGION", "us-east-1")
-    now = datetime.datetime.now(datetime.timezone.utc)
-    amz_date = now.strftime("%Y%m%dT%H%M%SZ")
+def sign_request(method, host, path, region, amz_date, access_key, secret_key, token=None):
+    """Signature Version 4 headers for an S3 request with an unsigned payload (the body streams over TLS)."""
     headers = {"host": host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD", "x-amz-date": amz_date}
-    token = os.environ.get("AWS_SESSION_TOKEN")
     if token:
         headers["x-amz-security-token"] = token
     signed = ";".join(sorted(headers))
     canonical = "\n".join([method, path, "", "".join("%s:%s\n" % (k, headers[k]) for k in sorted(headers)), signed, "UNSIGNED-PAYLOAD"])
     scope = "%s/%s/s3/aws4_request" % (amz_date[:8], region)
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
-    signing_key = ("AWS4" + os.environ["AWS_SECRET_ACCESS_KEY"]).encode("utf-8")
+    key = ("AWS4" + secret_key).encode("utf-8")
     for part in (amz_date[:8], region, "s3", "aws4_request"):
-        signing_key = _sign(signing_key, part)
-    signature = hmac.new(signing_key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
-    request_headers = {k: v for k, v in headers.items() if k != "host"}
-    request_headers["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
-        os.environ["AWS_ACCESS_KEY_ID"], scope, signed, signature)
+        key = _sign(key, part)
+    signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    result = {k: v for k, v in headers.items() if k != "host"}
+    result["Authorization"] = "AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (access_key, scope, signed, signature)
+    return result
+
+
+def s3_request(method, bucket, key, body_file=None, download_to=None):
+    """GetObject / PutObject signed with the function's own credentials (no SDK needed)."""
+    host, url, path = _s3_url(bucket, key)
+    region = os.environ.get("AWS_REGION", "us-east-1")
+    amz_date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    request_headers = sign_request(method, host, path, region, amz_date, os.environ["AWS_ACCESS_KEY_ID"],
+                                   os.environ["AWS_SECRET_ACCESS_KEY"], os.environ.get("AWS_SESSION_TOKEN"))
     data = None
     if body_file:
         request_headers["Content-Length"] = str(os.path.getsize(body_file))
@@ -336,17 +340,22 @@ def outcome_of(report, runtime, architecture, where, how):
 
 
 def handler(event, context):
-    """Verify function: event {bucket, artifactKey, changesKey, runtime, architecture}; returns a Verification."""
-    runtime, architecture = event["runtime"], event["architecture"]
+    """Verify function. The event is lamina's VerifyTargetEvent (functions/shared/pipeline-events.ts):
+    {runId, layerName, artifactKey, targetKey, check: {runtime, architecture, functionName, changesKey}}; the bucket
+    is the function's LAMINA_BUCKET. Returns a Verification (schema/table.ts), with changesKey when bytecode was added.
+    """
+    check = event["check"]
+    runtime, architecture = check["runtime"], check["architecture"]
+    bucket = os.environ["LAMINA_BUCKET"]
     machine = lambda_architecture()
     if runtime != "python" + python_version() or architecture != machine:
         raise RuntimeError("this verify function is python%s %s, asked to verify %s %s: the state machine picked the wrong function"
                            % (python_version(), machine, runtime, architecture))
-    work = tempfile.mkdtemp(prefix="verify-", dir="/tmp")
+    work = tempfile.mkdtemp(prefix="verify-", dir=os.environ.get("LAMINA_VERIFY_TMP", "/tmp"))
     try:
         built = os.path.join(work, "built.zip")
         layer = os.path.join(work, "layer")
-        s3_request("GET", event["bucket"], event["artifactKey"], download_to=built)
+        s3_request("GET", bucket, event["artifactKey"], download_to=built)
         _safe_extract(built, layer)
         os.remove(built)
         report = verify(layer, python_version())
@@ -355,8 +364,8 @@ def handler(event, context):
         if outcome["status"] == "verified" and report.get("compiled"):
             changes = os.path.join(work, "changes.zip")
             write_changes(layer, report["compiled"], changes)
-            s3_request("PUT", event["bucket"], event["changesKey"], body_file=changes)
-            outcome["changesKey"] = event["changesKey"]
+            s3_request("PUT", bucket, check["changesKey"], body_file=changes)
+            outcome["changesKey"] = check["changesKey"]
         return outcome
     finally:
         shutil.rmtree(work, ignore_errors=True)
