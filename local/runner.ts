@@ -7,6 +7,7 @@ import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
 import type { RunRequest, RunSummary } from '../functions/shared/pipeline-events';
 import { LayerStore } from '../functions/store/layer-store';
+import { withStepFailures } from '../functions/report/run-records';
 import { countOutcomes, outcomesPerRegion } from '../functions/report/summary';
 import type { RunOutcome } from '../schema/table';
 import { TASK_FUNCTIONS, substitutedDefinition, type HandlerName } from '../statemachine/definition';
@@ -71,6 +72,11 @@ export interface LocalRunOptions {
   retryIntervalMs?: number;
   /** Told about each task invocation that ends, for progress output. */
   onTask?: (state: string, input: unknown, outcome: { ok: true; output: unknown } | { ok: false; error: Error }) => void;
+  /**
+   * Faults to inject, by Task state name: when the function returns an error, that invocation fails with it, as a
+   * Lambda function's error (tests of what a failing step leaves behind; the layer-API emulator has its own).
+   */
+  taskFaults?: Record<string, (input: unknown) => Error | undefined>;
   /** Told about each execution the run starts (the pipeline's, then one per build), as it starts. */
   onExecution?: (execution: ExecutionRecord) => void;
 }
@@ -150,6 +156,8 @@ export function startLocalPipeline(request: RunRequest, options: LocalRunOptions
       const handlerName = resource === LAMBDA_INVOKE ? 'verify' : byArn.get(resource);
       if (!handlerName) throw Object.assign(new Error(`no local handler for ${resource}`), { name: 'Lambda.ResourceNotFoundException' });
       await ready;
+      const fault = options.taskFaults?.[task.stateName]?.(input);
+      if (fault) throw new LambdaFunctionError(fault);
       const tmpDir = await mkdtemp(path.join(scratch, `${handlerName}-`));
       try {
         const output = await HANDLERS[handlerName]().run(input, { tmpDir, cacheDir });
@@ -169,7 +177,8 @@ export function startLocalPipeline(request: RunRequest, options: LocalRunOptions
     await execution.done;
     if (execution.status !== 'SUCCEEDED') throw new PipelineFailedError(`${execution.error}: ${execution.cause}`, execution);
     const output = execution.output as { summary: RunSummary; expire: unknown };
-    const outcomes = outcomesPerRegion(await new LayerStore().listOutcomes(runId), (output.summary as Partial<RunSummary>).regions ?? []);
+    const recorded = await new LayerStore().listOutcomes(runId);
+    const outcomes = withStepFailures(outcomesPerRegion(recorded, (output.summary as Partial<RunSummary>).regions ?? []), recorded);
     const summary = output.summary.counts ? output.summary : summaryWithoutReport(output.summary, outcomes);
     const executions = [...engine.executions.values()];
     return {

@@ -11,7 +11,7 @@ export interface LocalPipeline {
   catalogFile: string;
   services: LocalServices;
   writeCatalog(text: string): Promise<void>;
-  run(request?: RunRequest): Promise<LocalRunResult>;
+  run(request?: RunRequest, options?: Partial<LocalRunOptions>): Promise<LocalRunResult>;
   /** The size in bytes of the largest output any task state produced so far. */
   largestTaskOutput(): number;
   close(): Promise<void>;
@@ -41,7 +41,7 @@ export async function startLocalPipeline(catalog: string, options: LocalPipeline
     catalogFile,
     services,
     writeCatalog: (text) => writeFile(catalogFile, text),
-    run: (request = {}) => runLocalPipeline(request, { stateDir, catalogFile, retryIntervalMs: 5, onTask }),
+    run: (request = {}, options = {}) => runLocalPipeline(request, { stateDir, catalogFile, retryIntervalMs: 5, onTask, ...options }),
     largestTaskOutput: () => largest,
     close: async () => {
       await services.close();
