@@ -17,6 +17,9 @@ function s3StandInSettings() {
   };
 }
 
+/** Files up to this size are uploaded from memory (retryable); larger ones are streamed. */
+const BUFFERED_UPLOAD_BYTES = 16 * 1024 * 1024;
+
 /** The artifact store: the S3 bucket that holds built zips, their SBOMs and the static listing export. */
 export class ArtifactStore {
   constructor(
@@ -41,14 +44,18 @@ export class ArtifactStore {
     }
   }
 
-  /** Streams a local file up; the size is given so nothing is buffered whole. */
+  /**
+   * Uploads a local file: from memory up to BUFFERED_UPLOAD_BYTES, so that the SDK can retry the request (a stream
+   * cannot be sent twice, and a connection reset under load would fail the build), streamed above that with its
+   * size given so nothing is buffered whole.
+   */
   async putFile(key: string, file: string, contentType = 'application/zip'): Promise<void> {
     const { size } = await fs.stat(file);
     await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: createReadStream(file),
+        Body: size <= BUFFERED_UPLOAD_BYTES ? await fs.readFile(file) : createReadStream(file),
         ContentLength: size,
         ContentType: contentType,
       }),

@@ -1,6 +1,7 @@
 import '../polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { applyTemplate, effectiveInput, queryPath, stateOutput, type ContextObject, type DataFlowFields } from './data-flow';
 import { checkPayload, errorMatches, StatesError } from './errors';
 import { ExecutionHistory, HistoryLimitExceeded, type HistoryEventType } from './history';
@@ -194,6 +195,8 @@ export class LocalStepFunctions {
       : `arn:aws:states:${this.region}:${this.account}:execution:${stateMachineName}:${name}`;
     if (this.executions.has(executionArn)) throw new StatesError('ExecutionAlreadyExists', `execution ${executionArn} already exists`);
     const controller = new AbortController();
+    // Every state and Map iteration of the execution listens for a stop: as many as it has running at once.
+    setMaxListeners(0, controller.signal);
     const record = {
       executionArn,
       name,
@@ -451,6 +454,7 @@ export class LocalStepFunctions {
     const configured = Number(state.MaxConcurrency ?? 0);
     const limit = configured > 0 ? Math.min(configured, INLINE_MAP_MAX_CONCURRENCY) : INLINE_MAP_MAX_CONCURRENCY;
     const controller = new AbortController();
+    setMaxListeners(0, controller.signal);
     const onAbort = () => controller.abort();
     scope.signal.addEventListener('abort', onAbort, { once: true });
     const results = new Array<unknown>(items.length);
