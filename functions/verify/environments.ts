@@ -129,6 +129,10 @@ export function nativeEnvironment(target: VerifyTarget): VerifyEnvironment {
     throw new Error(`this verify function runs on ${process.arch}, but was asked to verify ${target.runtime} ${target.architecture}: the state machine picked the wrong function`);
   }
   const family = runtimeFamily(target.runtime);
+  const major = Number(process.versions.node.split('.')[0]);
+  if (family.family === 'node' && family.major !== major) {
+    throw new Error(`this verify function runs Node.js ${major}, but was asked to verify ${target.runtime}: the state machine picked the wrong function`);
+  }
   const execution = process.env.AWS_EXECUTION_ENV ?? `node v${process.versions.node}`;
   return {
     ...target,
