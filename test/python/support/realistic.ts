@@ -8,18 +8,26 @@ import { mixedPayload } from './fixture-index';
  * unzipped set is about 30-40 MB of wheels). For the streamed-layout tests (scaled down) and bench:python.
  */
 
+// Each chunk is a whole top-level statement, so every generated module is valid Python (real wheels' sources
+// compile: bytecode compilation costs what it costs on real sources, not what a syntax error costs).
 const SOURCE = [
-  'import os\nimport sys\nfrom typing import Any, Optional\n\n',
-  'class Frame{n}(object):\n    """A labelled two-dimensional structure number {n}."""\n\n    def __init__(self, data: Any = None, index: Optional[list] = None) -> None:\n        self._data = data\n        self._index = list(index or [])\n\n',
-  '    def apply{n}(self, func, axis: int = 0):\n        result = []\n        for row in self._data or []:\n            result.append(func(row) if axis == 0 else [func(v) for v in row])\n        return Frame{n}(result, self._index)\n\n',
+  'class Frame{n}(object):\n    """A labelled two-dimensional structure number {n}."""\n\n    def __init__(self, data: Any = None, index: Optional[list] = None) -> None:\n        self._data = data\n        self._index = list(index or [])\n\n    def apply{n}(self, func, axis: int = 0):\n        result = []\n        for row in self._data or []:\n            result.append(func(row) if axis == 0 else [func(v) for v in row])\n        return Frame{n}(result, self._index)\n\n',
   'def _validate_{n}(value, name="value"):\n    if value is None:\n        raise ValueError(f"{name} must not be None")\n    return value\n\n',
+  'TABLE_{n} = {"name": "t{n}", "sizes": [{n}, {n} + 1, {n} * 2], "nested": {"a": ({n}, "x"), "b": None}}\n\n',
+  'def _reduce_{n}(items, start=0):\n    total = start\n    for i, item in enumerate(items):\n        if i % 2:\n            total += item * {n}\n        else:\n            total -= item\n    return {k: v for k, v in zip(range(total), items)}\n\n',
 ];
 
-/** A Python source of about `bytes` bytes, different per `n`. */
+/** A valid Python source of exactly `bytes` bytes (at least the header's), different per `n`. */
 function source(bytes: number, n: number): string {
-  let text = `# generated module ${n}\n`;
-  for (let i = 0; text.length < bytes; i++) text += SOURCE[(i + n) % SOURCE.length].replace(/\{n\}/g, String(n * 31 + i));
-  return text.slice(0, bytes);
+  let text = `import os\nimport sys\nfrom typing import Any, Optional\n# generated module ${n}\n`;
+  for (let i = 0; ; i++) {
+    const chunk = SOURCE[(i + n) % SOURCE.length].replace(/\{n\}/g, String(n * 31 + i));
+    if (text.length + chunk.length > bytes) break;
+    text += chunk;
+  }
+  // Padded to the size with a comment line.
+  const rest = bytes - text.length;
+  return rest <= 0 ? text : rest === 1 ? `${text}\n` : `${text}#${'-'.repeat(rest - 2)}\n`;
 }
 
 export interface RealisticPackage {
