@@ -1,15 +1,31 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (compiled/cli.cjs, built by `npm ci` through `prepare`, or `npm run build:cli`), so that
+// Runs the compiled CLI (compiled/cli.mjs, built by `npm ci` through `prepare`, or `npm run build:cli`), so that
 // nothing is transpiled on a call. When a source is newer than the bundle, it is rebuilt first; where esbuild is
 // missing, the sources run through tsx instead. LAMINA_CLI_REQUIRE_COMPILED=1 makes a stale or missing bundle an
 // error instead (CI checks with it that `npm ci` built the CLI).
 // The AWS SDK warns that its 2027 releases will need Node 22; lamina runs on Node 20 and 22 alike.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { pathToFileURL } = require('node:url');
 const compiled = require('./compiled-cli.cjs');
 
+/** The sources through tsx, whose loader must be registered for `import()` too: a new node with `--import tsx`. */
+function runSources() {
+  const { spawnSync } = require('node:child_process');
+  const child = spawnSync(process.execPath, ['--import', pathToFileURL(require.resolve('tsx')).href, __filename, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+    env: { ...process.env, LAMINA_CLI_SOURCES: '1' },
+  });
+  if (child.error) throw child.error;
+  return { main: async () => child.status ?? 1 };
+}
+
 async function load() {
+  if (process.env.LAMINA_CLI_SOURCES === '1') {
+    require('../local/polyfills.ts');
+    return require('../local/cli.ts');
+  }
   const stale = compiled.staleness();
-  if (!stale) return require(compiled.OUT_FILE);
+  if (!stale) return import(pathToFileURL(compiled.OUT_FILE).href);
   if (process.env.LAMINA_CLI_REQUIRE_COMPILED === '1') {
     throw new Error(`the compiled CLI ${compiled.OUT_FILE} is not up to date (${stale}); run \`npm run build:cli\``);
   }
@@ -19,15 +35,13 @@ async function load() {
   } catch {
     esbuildPresent = false;
   }
-  if (esbuildPresent) return require(await compiled.build());
-  require('tsx/cjs');
-  require('../local/polyfills.ts');
-  return require('../local/cli.ts');
+  if (esbuildPresent) return import(pathToFileURL(await compiled.build()).href);
+  return runSources();
 }
 
 load()
   .then((cli) => {
-    if (process.env.LAMINA_CLI_TRACE === '1') console.error(`lamina: running ${cli.compiledFrom ?? 'the TypeScript sources (tsx)'}`);
+    if (process.env.LAMINA_CLI_TRACE === '1' && process.env.LAMINA_CLI_SOURCES !== '1') console.error(`lamina: running ${cli.compiledFrom ?? 'the TypeScript sources (tsx)'}`);
     return cli.main(process.argv.slice(2));
   })
   .then((code) => {

@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   try {
-    return await command.run(args);
+    return await (await command.load()).run(args);
   } catch (error) {
     if (error instanceof UsageError) {
       console.error(`lamina ${name}: ${error.message}`);

@@ -7,8 +7,7 @@ import type { BuiltLayer } from '../../functions/layers/kind';
 import { kindNamed } from '../../functions/layers/kinds';
 import { hostEnvironment } from '../../functions/verify/environments';
 import { EXIT, UsageError, type Command } from './command';
-import { DEFAULT_CATALOG, DEFAULT_STATE_DIR } from './run';
-import { formatTable, parseOptions } from './options';
+import { DEFAULT_CATALOG, DEFAULT_STATE_DIR, formatTable, parseOptions } from './options';
 
 /**
  * Writes what the pipeline stores beside a zip (the kind's manifest, and its attachments such as the CycloneDX
@@ -25,9 +24,6 @@ async function writeBesideZip(zipFile: string, built: BuiltLayer): Promise<strin
 }
 
 export const buildCommand: Command = {
-  name: 'build',
-  summary: 'Build the zips of one catalog entry (every target of it) into ./dist, each with its manifest and SBOM; nothing is published.',
-  usage: 'lamina build <entry> [--catalog catalog.yaml] [--out dist] [--state .lamina] [--no-verify]',
   async run(args) {
     const { values, positionals } = parseOptions(
       args,

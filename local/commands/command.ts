@@ -1,8 +1,12 @@
-/** One `lamina` sub-command. `run` returns the process exit code; it never calls process.exit itself. */
-export interface Command {
+/** What `lamina --help` says of a sub-command; known without loading the command's module. */
+export interface CommandInfo {
   name: string;
   summary: string;
   usage: string;
+}
+
+/** What runs one `lamina` sub-command. `run` returns the process exit code; it never calls process.exit itself. */
+export interface Command {
   run(args: string[]): Promise<number>;
 }
 

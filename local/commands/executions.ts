@@ -18,7 +18,6 @@ import { latestRows, printRunResult } from './run-report';
 import { TARGET_OPTIONS, executionArnOf, findPipeline, type PipelineTarget } from './sfn-target';
 
 const ENTRY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
-const TARGET_USAGE = '[--state-machine-arn arn] [--endpoint-url url] [--stack-name Lamina] [--region r] [--state .lamina]';
 
 /** The SDK's "no such execution" as the person's mistake: exit 2, naming the run and where to look. */
 async function knownExecution<T>(target: PipelineTarget, run: string, call: () => Promise<T>): Promise<T> {
@@ -104,9 +103,6 @@ async function finish(target: PipelineTarget, execution: DescribeExecutionComman
 }
 
 export const startCommand: Command = {
-  name: 'start',
-  summary: 'Start the deployed (or served) pipeline with the Step Functions API; with --wait, follow it and print what lamina run prints.',
-  usage: `lamina start [--only <layer>[,<layer>...]] [--regions <region>[,<region>...]] [--force] [--wait] [--name run-id] [--json] ${TARGET_USAGE}`,
   async run(args) {
     const { values } = parseOptions(args, {
       ...TARGET_OPTIONS,
@@ -142,9 +138,6 @@ export const startCommand: Command = {
 };
 
 export const runsCommand: Command = {
-  name: 'runs',
-  summary: 'List the recent runs (executions) of the deployed or served pipeline, newest first, with their outcome.',
-  usage: `lamina runs [--max 20] [--status RUNNING|SUCCEEDED|FAILED|ABORTED] ${TARGET_USAGE}`,
   async run(args) {
     const { values } = parseOptions(args, { ...TARGET_OPTIONS, max: { type: 'string', default: '20' }, status: { type: 'string' } });
     const max = Number(values.max);
@@ -170,9 +163,6 @@ export const runsCommand: Command = {
 };
 
 export const statusCommand: Command = {
-  name: 'status',
-  summary: 'Show one run: its status, dates, and each layer × region outcome recorded so far.',
-  usage: `lamina status <run> [--json] ${TARGET_USAGE}`,
   async run(args) {
     const { values, positionals } = parseOptions(args, { ...TARGET_OPTIONS, json: { type: 'boolean', default: false } }, true);
     const run = runOf(positionals, 'status');
@@ -195,9 +185,6 @@ async function finishWithHeader(target: PipelineTarget, execution: DescribeExecu
 }
 
 export const stopCommand: Command = {
-  name: 'stop',
-  summary: 'Stop a running run (StopExecution); it ends ABORTED.',
-  usage: `lamina stop <run> [--cause text] ${TARGET_USAGE}`,
   async run(args) {
     const { values, positionals } = parseOptions(args, { ...TARGET_OPTIONS, cause: { type: 'string' } }, true);
     const run = runOf(positionals, 'stop');

@@ -89,10 +89,6 @@ function positiveNumber(value: string | undefined, name: string, fallback: numbe
 }
 
 export const invokeCommand: Command = {
-  name: 'invoke',
-  summary: 'Run a function locally on custom runtime layers through a local Lambda Runtime API (like sam local invoke).',
-  usage:
-    'lamina invoke --layer <zip | folder | local layer ARN>... --code <dir | zip> --handler <file.function> [--event <json | file>] [--events <file>] [--timeout <s>] [--memory <mb>] [--env KEY=VALUE]... [--state .lamina]',
   async run(args) {
     const { values } = parseOptions(args, {
       layer: { type: 'string', multiple: true },

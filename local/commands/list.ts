@@ -4,8 +4,7 @@ import { LAYER_COLUMNS, type ListingItem } from '../../functions/listing/items';
 import { handleListingRequest } from '../../functions/listing/routes';
 import { requireLocalStore, startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
-import { formatTable, parseOptions } from './options';
-import { DEFAULT_STATE_DIR } from './run';
+import { DEFAULT_STATE_DIR, formatTable, parseOptions } from './options';
 import { localListingDeps } from './serve';
 
 const OUTPUT_FORMATS = ['table', 'json', 'csv'];
@@ -100,10 +99,6 @@ export function renderItems(items: ListingItem[], format: string): string {
 }
 
 export const listCommand: Command = {
-  name: 'list',
-  summary: 'List the latest public layer ARNs, from the local store or a deployed listing API.',
-  usage:
-    'lamina list [--region <region>] [--runtime <runtime>] [--arch x86_64|arm64] [--kind <kind>] [--q <name part>] [--format table|json|csv] [--api <url>] [--state .lamina]',
   async run(args) {
     const { values } = parseOptions(args, {
       region: { type: 'string' },

@@ -1,6 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command';
 
+export const DEFAULT_CATALOG = 'catalog.yaml';
+export const DEFAULT_STATE_DIR = '.lamina';
+
 /** Parses a command's options with node's own parser; an unknown or malformed option is a UsageError. */
 export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, allowPositionals = false) {
   try {

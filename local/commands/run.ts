@@ -8,18 +8,11 @@ import { startLocalServices } from '../services';
 import { applyNotificationSettings } from '../aws-stand-ins';
 import { UsageError, type Command } from './command';
 import { latestRows, printRunResult } from './run-report';
-import { listOption, parseOptions } from './options';
-
-export const DEFAULT_CATALOG = 'catalog.yaml';
-export const DEFAULT_STATE_DIR = '.lamina';
+import { DEFAULT_CATALOG, DEFAULT_STATE_DIR, listOption, parseOptions } from './options';
 
 export { describeOutcomes, latestRows } from './run-report';
 
 export const runCommand: Command = {
-  name: 'run',
-  summary: 'Run the pipeline locally on the embedded default: build, publish to every region, record, list.',
-  usage:
-    'lamina run [--catalog catalog.yaml] [--only <layer>[,<layer>...]] [--regions <region>[,<region>...]] [--force] [--audit] [--state .lamina] [--json]',
   async run(args) {
     const { values } = parseOptions(args, {
       catalog: { type: 'string', default: DEFAULT_CATALOG },

@@ -7,9 +7,6 @@ import { parseOptions } from './options';
 export const CATALOG_SCHEMA_FILE = path.join(__dirname, '..', '..', 'schema', 'catalog.schema.json');
 
 export const schemaCommand: Command = {
-  name: 'schema',
-  summary: "Write the catalog's JSON Schema (for editors) to schema/catalog.schema.json, or print it.",
-  usage: 'lamina schema [--print]',
   async run(args) {
     const { values } = parseOptions(args, { print: { type: 'boolean', default: false } });
     const text = `${JSON.stringify(catalogJsonSchema(), null, 2)}\n`;

@@ -11,8 +11,7 @@ import { LayerStore } from '../../functions/store/layer-store';
 import { NoticeStore } from '../../functions/store/notice-store';
 import { requireLocalStore, startLocalServices } from '../services';
 import { EXIT, UsageError, type Command } from './command';
-import { parseOptions } from './options';
-import { DEFAULT_CATALOG, DEFAULT_STATE_DIR } from './run';
+import { DEFAULT_CATALOG, DEFAULT_STATE_DIR, parseOptions } from './options';
 import { startPipelineService } from '../stepfunctions-api/pipeline-service';
 import { loadCatalog } from '../../functions/catalog/catalog';
 
@@ -108,9 +107,6 @@ export function localListingDeps(): ListingDeps {
 }
 
 export const serveCommand: Command = {
-  name: 'serve',
-  summary: 'Serve the listing API and page, and the Step Functions API that runs the pipeline, on 127.0.0.1 over the local store.',
-  usage: 'lamina serve [--port 8080] [--sfn-port 0] [--catalog catalog.yaml] [--state .lamina]',
   async run(args) {
     const { values } = parseOptions(args, {
       port: { type: 'string', default: '8080' },
