@@ -189,7 +189,7 @@ export async function startLambdaEmulator(options: LambdaEmulatorOptions): Promi
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       });
-      await store.idle();
+      await store.close();
     },
     pacing,
     injectFault: (fault) => faults.add(fault),

@@ -16,3 +16,20 @@ export function createLimiter(slots: number): <T>(task: () => Promise<T>) => Pro
     }
   };
 }
+
+/**
+ * Runs tasks of one key one after another, in the order they came; tasks of different keys run side by side.
+ */
+export function createKeyedQueue(): <T>(key: string, task: () => Promise<T>) => Promise<T> {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(task);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    // Forget a key once its last task is done, so the map holds only keys with work under way.
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return run;
+  };
+}

@@ -671,6 +671,93 @@ describe('Lambda layer-API emulator against @aws-sdk/client-lambda', () => {
       expect(JSON.parse(policy.Policy!).Statement[0].Sid).toBe('public');
       expect((await publish('eu-west-3', { LayerName: 'kept' })).Version).toBe(3);
     });
+
+    it('has each mutation on disk when its response arrives (a second store opened on the folder sees it)', async () => {
+      await publish('eu-west-1', { LayerName: 'durable' });
+      await publish('eu-west-2', { LayerName: 'durable' });
+      await client('eu-west-2').send(new DeleteLayerVersionCommand({ LayerName: 'durable', VersionNumber: 1 }));
+      const { LayerStore } = await import('../../local/lambda-emulator/store');
+      const reader = await LayerStore.open(dataDir);
+      expect(reader.versionsOf('eu-west-1', 'durable').map((record) => record.version)).toEqual([1]);
+      expect(reader.versionsOf('eu-west-2', 'durable')).toEqual([]);
+      await reader.close();
+      // One line per change in the region's journal, not the region rewritten.
+      const journal = await fs.readFile(path.join(dataDir, 'regions', 'eu-west-2.journal.jsonl'), 'utf8');
+      expect(journal.trim().split('\n').map((line) => Object.keys(JSON.parse(line).v.versions))).toEqual([['1'], []]);
+    });
+
+    it('loads a state folder from before the journal (one JSON file per region) and goes on from it', async () => {
+      await emulator.close();
+      const old = await publishedRecord();
+      await fs.writeFile(
+        path.join(dataDir, 'regions', 'sa-east-1.json'),
+        JSON.stringify({ formatVersion: 1, region: 'sa-east-1', layers: { legacy: { nextVersion: 3, versions: { '2': { ...old, version: 2 } } } } }, null, 1),
+      );
+      emulator = await start();
+      const got = await client('sa-east-1').send(new GetLayerVersionCommand({ LayerName: 'legacy', VersionNumber: 2 }));
+      expect(got.Description).toBe('from an old folder');
+      expect((await publish('sa-east-1', { LayerName: 'legacy' })).Version).toBe(3);
+      await emulator.close();
+      emulator = await start();
+      const versions = await client('sa-east-1').send(new ListLayerVersionsCommand({ LayerName: 'legacy' }));
+      expect(versions.LayerVersions?.map((version) => version.Version)).toEqual([3, 2]);
+    });
+
+    /** A version record as the emulator stores it, with zipA's content in the folder. */
+    async function publishedRecord(): Promise<Record<string, unknown>> {
+      const probe = await start();
+      try {
+        await new LambdaClient({ region: 'ap-south-1', endpoint: probe.url, credentials, maxAttempts: 1 }).send(
+          new PublishLayerVersionCommand({ LayerName: 'probe', Description: 'from an old folder', Content: { ZipFile: zipA } }),
+        );
+      } finally {
+        await probe.close();
+      }
+      const line = (await fs.readFile(path.join(dataDir, 'regions', 'ap-south-1.journal.jsonl'), 'utf8')).trim().split('\n')[0];
+      return JSON.parse(line).v.versions['1'];
+    }
+
+    it('keeps every acknowledged version when the process died in the middle of a journal line', async () => {
+      await publish('eu-north-1', { LayerName: 'torn' });
+      await publish('eu-north-1', { LayerName: 'torn' });
+      await emulator.close();
+      await fs.appendFile(path.join(dataDir, 'regions', 'eu-north-1.journal.jsonl'), '{"k":"torn","v":{"nextVer');
+      emulator = await start();
+      const versions = await client('eu-north-1').send(new ListLayerVersionsCommand({ LayerName: 'torn' }));
+      expect(versions.LayerVersions?.map((version) => version.Version)).toEqual([2, 1]);
+      expect((await publish('eu-north-1', { LayerName: 'torn' })).Version).toBe(3);
+    });
+
+    it('refuses a region snapshot that is not JSON, naming the file and what to do', async () => {
+      await publish('eu-west-1', { LayerName: 'broken' });
+      await emulator.close();
+      const file = path.join(dataDir, 'regions', 'eu-west-1.json');
+      await fs.writeFile(file, '{"formatVersion": 1, "layers": {');
+      await expect(start()).rejects.toThrow(`Lambda emulator state file ${file} is not valid JSON`);
+      await expect(start()).rejects.toThrow('fix or delete it');
+      await fs.writeFile(file, '{"formatVersion": 7}');
+      await expect(start()).rejects.toThrow(`Lambda emulator state file ${file} has an unknown format; delete it to start over.`);
+      await fs.rm(file);
+      emulator = await start();
+    });
+
+    it('keeps a zip that one region deletes while another publishes it', async () => {
+      for (let round = 0; round < 20; round += 1) {
+        const name = `race${round}`;
+        await publish('us-east-1', { LayerName: name, Content: { ZipFile: zipB } });
+        const [, published] = await Promise.all([
+          client('us-east-1').send(new DeleteLayerVersionCommand({ LayerName: name, VersionNumber: 1 })),
+          publish('us-west-2', { LayerName: name, Content: { ZipFile: zipB } }),
+        ]);
+        const got = await client('us-west-2').send(new GetLayerVersionCommand({ LayerName: name, VersionNumber: published.Version }));
+        const download = await fetch(got.Content!.Location!);
+        expect(download.status).toBe(200);
+        expect(Buffer.from(await download.arrayBuffer()).equals(zipB)).toBe(true);
+        await client('us-west-2').send(new DeleteLayerVersionCommand({ LayerName: name, VersionNumber: published.Version }));
+      }
+      // Deleted everywhere: the zip goes.
+      expect((await fs.readdir(path.join(dataDir, 'content'))).filter((file) => file.endsWith('.zip'))).toEqual([]);
+    });
   });
 
   describe('protocol', () => {
