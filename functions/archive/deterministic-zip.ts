@@ -104,7 +104,7 @@ function mergeArchived(entries: Entry[], archived: readonly ArchivedEntry[]): vo
 /** The zlib level of every entry lamina compresses itself; fixed, since it is part of the bytes. */
 export const ZIP_LEVEL = 9;
 /** Files up to this size are read and deflated in memory, several at once; bigger ones are streamed. */
-const IN_MEMORY_BYTES = 8 * 1024 * 1024;
+export const IN_MEMORY_BYTES = 8 * 1024 * 1024;
 /** Entries prepared ahead of the one being written (reads, crc checks and deflates run on the libuv pool)... */
 const LOOKAHEAD = 16;
 /** ...as long as the files they may hold in memory stay under this many bytes. */
@@ -175,10 +175,18 @@ async function prepare(entry: Entry, raw: RawZipEntry | undefined): Promise<Prep
   if (entry.size > IN_MEMORY_BYTES) return { how: 'stream' };
   const data = await fs.readFile(entry.absolute);
   if (data.length !== entry.size) throw new BuildError(`${entry.absolute} changed size while it was being zipped (${entry.size} then ${data.length} bytes); build the layer again`);
+  return { how: 'buffer', ...(await compressedEntry(data)) };
+}
+
+/**
+ * How lamina stores a file of up to IN_MEMORY_BYTES held in memory: deflated at ZIP_LEVEL, or stored when deflating
+ * does not help (empty or incompressible files), as `zip` does. Whatever the file came from (a tree, a tarball),
+ * the same content gives the same bytes.
+ */
+export async function compressedEntry(data: Buffer): Promise<{ method: typeof METHOD_STORED | typeof METHOD_DEFLATED; crc32: number; data: Buffer }> {
   const crc32 = zlib.crc32(data);
   const deflated = data.length ? await deflateRaw(data, { level: ZIP_LEVEL }) : data;
-  // Stored when deflating does not help (empty or incompressible files), as `zip` does.
-  return deflated.length < data.length ? { how: 'buffer', method: METHOD_DEFLATED, crc32, data: deflated } : { how: 'buffer', method: METHOD_STORED, crc32, data };
+  return deflated.length < data.length ? { method: METHOD_DEFLATED, crc32, data: deflated } : { method: METHOD_STORED, crc32, data };
 }
 
 /**

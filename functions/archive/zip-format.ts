@@ -43,6 +43,8 @@ export interface ZipWriterOptions {
    * for tests of the ZIP64 path, which otherwise needs archives over 4 GB.
    */
   forceZip64?: boolean;
+  /** Leave out the running sha256 (a scratch archive nobody publishes, e.g. a spool of deflated entries). */
+  noDigest?: boolean;
 }
 
 interface CentralRecord {
@@ -74,7 +76,9 @@ export class ZipWriter {
   private constructor(
     private readonly handle: fs.FileHandle,
     private readonly options: ZipWriterOptions,
-  ) {}
+  ) {
+    if (options.noDigest) this.hash = undefined;
+  }
 
   /** Creates (or truncates) `file` and returns a writer for it. */
   static async create(file: string, options: ZipWriterOptions = {}): Promise<ZipWriter> {
@@ -139,13 +143,15 @@ export class ZipWriter {
     if (Buffer.byteLength(name) > MAX16) throw new BuildError(`zip entry name ${name.slice(0, 80)}... is longer than 65535 bytes; shorten the path`);
   }
 
-  /** Adds an entry whose (already compressed, as `header.method` says) data is in memory. */
-  async addBuffer(header: ZipEntryHeader, data: Buffer): Promise<void> {
+  /** Adds an entry whose (already compressed, as `header.method` says) data is in memory; returns its local header's offset. */
+  async addBuffer(header: ZipEntryHeader, data: Buffer): Promise<number> {
     this.checkName(header.name);
     const zip64 = this.needsZip64(header.uncompressedSize, header.compressedSize);
-    this.records.push({ header, offset: this.position, zip64 });
+    const offset = this.position;
+    this.records.push({ header, offset, zip64 });
     await this.append(this.localHeader(header, zip64));
     await this.append(data);
+    return offset;
   }
 
   /**
@@ -200,6 +206,15 @@ export class ZipWriter {
    * with zero sizes and crc, then filled in once the data is written.
    */
   async addStreamedFile(name: string, mode: number, file: string, size: number, level: number): Promise<void> {
+    await this.addDeflated(name, mode, createReadStream(file, { highWaterMark: FLUSH_BYTES }), size, level, file);
+  }
+
+  /**
+   * Adds `size` bytes deflated as they stream from `source` (a file, a tar entry): the local header is written
+   * first with zero sizes and crc, then filled in. The bytes do not depend on how the source is chunked. Returns
+   * the entry's local header offset.
+   */
+  async addDeflated(name: string, mode: number, source: AsyncIterable<Buffer>, size: number, level: number, what: string): Promise<{ offset: number; crc32: number; compressedSize: number }> {
     this.checkName(name);
     const zip64 = this.needsZip64(size, deflateBound(size));
     const header: ZipEntryHeader = { name, mode, method: METHOD_DEFLATED, crc32: 0, compressedSize: 0, uncompressedSize: size };
@@ -211,29 +226,30 @@ export class ZipWriter {
     let read = 0;
     let compressed = 0;
     await pipeline(
-      createReadStream(file, { highWaterMark: FLUSH_BYTES }),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
+      source,
+      async function* (chunks: AsyncIterable<Buffer>) {
+        for await (const chunk of chunks) {
           crc = zlib.crc32(chunk, crc);
           read += chunk.length;
           yield chunk;
         }
       },
       zlib.createDeflateRaw({ level }),
-      async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) {
+      async (chunks: AsyncIterable<Buffer>) => {
+        for await (const chunk of chunks) {
           compressed += chunk.length;
           await this.append(chunk);
         }
       },
     );
-    if (read !== size) throw new BuildError(`${file} changed size while it was being zipped (${size} then ${read} bytes); build the layer again`);
+    if (read !== size) throw new BuildError(`${what} changed size while it was being zipped (${size} then ${read} bytes); build the layer again`);
     header.crc32 = crc;
     header.compressedSize = compressed;
     await this.flush();
     this.hash = undefined;
     const patched = this.localHeader(header, zip64);
     await this.handle.write(patched, 0, patched.length, record.offset);
+    return { offset: record.offset, crc32: crc, compressedSize: compressed };
   }
 
   private centralRecord({ header, offset, zip64 }: CentralRecord): Buffer {

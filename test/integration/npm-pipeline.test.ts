@@ -1,4 +1,5 @@
 import { ListLayerVersionsCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ArtifactStore } from '../../functions/aws/artifacts';
@@ -38,6 +39,11 @@ layers:
     packages: [needs-build]
     runtimes: [${RUNTIME}]
     architectures: [x86_64]
+  - name: tampered
+    kind: npm
+    packages: [greet, tampered]
+    runtimes: [${RUNTIME}]
+    architectures: [x86_64]
   - name: ghost
     kind: npm
     packages: [no-such-package@1]
@@ -69,8 +75,18 @@ layers:
     const ghost = outcomes.find((o) => o.layerName === `lamina-node${MAJOR}-x86_64-ghost`);
     expect(ghost).toMatchObject({ status: 'failed', reason: 'plan', detail: expect.stringMatching(/no-such-package@1: no such package on http:\/\/127\.0\.0\.1:\d+\/; check the name's spelling/) });
 
+    // A tarball that does not match its integrity fails its layer's build: nothing of it is stored or published.
+    const tampered = outcomes.filter((o) => o.layerName === `lamina-node${MAJOR}-x86_64-tampered`);
+    expect(tampered.map((o) => o.status)).toEqual(['failed', 'failed']);
+    expect(tampered[0]).toMatchObject({ reason: 'build', detail: expect.stringMatching(/tampered@1\.0\.0 \(http:\/\/127\.0\.0\.1:\d+\/tampered\/-\/tampered-1\.0\.0\.tgz\): integrity mismatch/) });
+    const s3 = new S3Client({ region: process.env.LAMINA_BUCKET_REGION ?? 'us-east-1', forcePathStyle: true, endpoint: pipeline.services.env.AWS_ENDPOINT_URL_S3 });
+    const stored = await s3.send(new ListObjectsV2Command({ Bucket: pipeline.services.env.LAMINA_BUCKET, Prefix: `layers/lamina-node${MAJOR}-x86_64-tampered` }));
+    expect(stored.KeyCount ?? 0).toBe(0);
+    const goodStored = await s3.send(new ListObjectsV2Command({ Bucket: pipeline.services.env.LAMINA_BUCKET, Prefix: `layers/${good}/` }));
+    expect(goodStored.KeyCount).toBeGreaterThan(0);
+
     const lambda = new LambdaClient({ region: 'us-east-1', endpoint: pipeline.services.env.AWS_ENDPOINT_URL_LAMBDA });
-    for (const bad of ['native', 'ghost']) {
+    for (const bad of ['native', 'tampered', 'ghost']) {
       expect((await lambda.send(new ListLayerVersionsCommand({ LayerName: `lamina-node${MAJOR}-x86_64-${bad}` }))).LayerVersions).toEqual([]);
     }
     const versions = await lambda.send(new ListLayerVersionsCommand({ LayerName: good }));

@@ -3,9 +3,9 @@ import { existsSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
-import { listZip } from '../../functions/archive/extract-zip';
-import { VerificationError, type KindContext, type LayerTarget, type ResolvedTarget } from '../../functions/layers/kind';
+import { zipBuiltLayer } from '../../functions/archive/deterministic-zip';
+import { extractZip, listZip } from '../../functions/archive/extract-zip';
+import { VerificationError, type BuiltLayer, type KindContext, type LayerTarget, type ResolvedTarget } from '../../functions/layers/kind';
 import { createNpmKind, type NpmEntry, type NpmManifest } from '../../functions/layers/npm/kind';
 import { inputHashOf } from '../../functions/plan/plan';
 import { hostEnvironment } from '../../functions/verify/environments';
@@ -45,6 +45,13 @@ describe('npm layer kind against a fixture registry', () => {
     const resolved = await kind.resolve(targetsOf(entry)[0], c);
     return { resolved, built: await kind.build(resolved, c), ctx: c };
   };
+  /** The built layer's zip, unpacked: what Verify proves and what lands in /opt. */
+  const unpacked = async (built: BuiltLayer, name: string): Promise<string> => {
+    const zip = await zipBuiltLayer(built, path.join(dir, `${name}.zip`));
+    const out = path.join(dir, name);
+    await extractZip(zip.path, out);
+    return out;
+  };
   const locations = (target: ResolvedTarget) => (target.inputs as { packages: Array<{ location: string; version: string }> }).packages.map((p) => `${p.location}@${p.version}`);
 
   it('names one layer per runtime x architecture, readable: <prefix>-node22-arm64-<name>', () => {
@@ -71,7 +78,8 @@ describe('npm layer kind against a fixture registry', () => {
   it('builds nodejs/node_modules from verified tarballs: stripped, no links, deterministic bytes, manifest, SBOM and licenses', async () => {
     const entry = { packages: ['greet@^1.2', 'fastlib', 'chatty'] };
     const { built, resolved } = await buildOne(entry);
-    const root = built.rootDir;
+    // The layer as it will be in /opt: the zip's content (the streamed layout writes no tree).
+    const root = await unpacked(built, 'layer-content');
     const greet = path.join(root, 'nodejs/node_modules/greet');
     expect(existsSync(path.join(greet, 'index.js'))).toBe(true);
     expect(existsSync(path.join(greet, 'LICENSE'))).toBe(true);
@@ -94,9 +102,9 @@ describe('npm layer kind against a fixture registry', () => {
     expect(sbom.components.find((c: { name: string }) => c.name === '@fast/linux-x64').purl).toBe('pkg:npm/%40fast/linux-x64@1.0.0');
     expect(sbom.dependencies[0].dependsOn).toEqual(['pkg:npm/chatty@1.0.0', 'pkg:npm/fastlib@1.0.0', 'pkg:npm/greet@1.2.0']);
 
-    const first = await writeDeterministicZip(root, path.join(dir, 'first.zip'));
+    const first = await zipBuiltLayer(built, path.join(dir, 'first.zip'));
     const again = await kind.build(resolved, await ctx());
-    const second = await writeDeterministicZip(again.rootDir, path.join(dir, 'second.zip'));
+    const second = await zipBuiltLayer(again, path.join(dir, 'second.zip'));
     expect(second.sha256).toBe(first.sha256);
     const entries = await listZip(first.path);
     expect(entries.every((e) => !e.isSymlink)).toBe(true);
@@ -137,11 +145,11 @@ describe('npm layer kind against a fixture registry', () => {
   (hostMajor >= 18 && process.arch === 'x64' ? it : it.skip)('verifies by loading each top-level package on the target Node.js through the Runtime API: require, and import for ES modules only', async () => {
     const { built, resolved, ctx: c } = await buildOne({ packages: ['greet', '@fixture/esm-only', 'fastlib'], runtimes: [`nodejs${hostMajor}.x`] });
     const env = await hostEnvironment({ runtime: `nodejs${hostMajor}.x`, architecture: 'x86_64' }, { cacheDir: c.cacheDir, npmRegistryUrl: registry.url });
-    const report = await kind.verify!.run(resolved, built.rootDir, { ...c, env });
+    const report = await kind.verify!.run(resolved, await unpacked(built, 'verify-good'), { ...c, env });
     expect(report.summary).toMatch(new RegExp(`loaded 3 top-level package\\(s\\) on Node.js v${process.versions.node} x64: greet \\(require\\), @fixture/esm-only \\(import\\), fastlib \\(require\\)`));
 
     const broken = await buildOne({ packages: ['broken-load', 'greet'], runtimes: [`nodejs${hostMajor}.x`] });
-    const failure = kind.verify!.run(broken.resolved, broken.built.rootDir, { ...broken.ctx, env });
+    const failure = kind.verify!.run(broken.resolved, await unpacked(broken.built, 'verify-broken'), { ...broken.ctx, env });
     await expect(failure).rejects.toThrow(VerificationError);
     await expect(failure).rejects.toThrow(/broken-load does not load on Node\.js v\d+\.\d+\.\d+ x64: Error: this package does not load/);
   });

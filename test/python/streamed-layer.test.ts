@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { extractArchived } from '../../functions/archive/archived-entry';
@@ -11,16 +10,8 @@ import type { FixtureDist } from './support/fixture-index';
 import { entry, onlyTarget, useFixtureIndex } from './support/harness';
 import { realisticSet } from './support/realistic';
 import { elfFixture } from '../support/elf-fixture';
+import { expectReadersAccept } from '../support/zip-readers';
 import { UNIVERSE } from './support/universe';
-
-function has(command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const LINKED: FixtureDist = { name: 'linked', version: '1.0', wheels: ['py3-none-any'], entries: [{ name: 'linked/real.py', data: 'X = 1\n' }, { name: 'linked/alias.py', data: 'real.py', mode: 0o120777 }] };
 const NATIVE: FixtureDist[] = [
@@ -86,23 +77,12 @@ describe('python layers streamed from their wheels into the zip', () => {
   test('the streamed zip passes every reader: python zipfile, unzip -t, zipinfo, yauzl (crc of every entry)', async () => {
     const { ctx, built, zip } = await buildAndZip({ requirements: ['real-frame', 'hasdata', 'overlap-b', 'overlap-a'] }, 'readers', pythonKind);
     expect(built.archived!.length).toBeGreaterThan(1500);
-    const names = (await listZip(zip.path)).map((e) => e.name);
-    if (has('python3', ['--version'])) {
-      const script = 'import sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nassert z.testzip() is None\nprint(len(z.infolist()))';
-      expect(Number(execFileSync('python3', ['-c', script, zip.path], { encoding: 'utf8' }).trim())).toBe(names.length);
-    } else console.warn('python3 missing: the python zipfile reader is not checked');
-    if (has('unzip', ['-v'])) {
-      expect(execFileSync('unzip', ['-t', zip.path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })).toMatch(/No errors detected/);
-      const listing = execFileSync('zipinfo', [zip.path], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const opt = path.join(ctx.workDir, 'opt');
+    const listing = await expectReadersAccept(zip.path, opt);
+    if (listing) {
       expect(listing).toMatch(/-rwxr-xr-x .* python\/real_frame\/_libs\/ext_0\.cpython-311-x86_64-linux-gnu\.so/);
       expect(listing).toMatch(/-rw-r--r-- .* python\/hasdata_pure\.py/);
-    } else console.warn('unzip missing: unzip -t and zipinfo are not checked (apt-get install unzip)');
-    // yauzl checks sizes; extraction through it and a crc of every file checks the bytes.
-    const opt = path.join(ctx.workDir, 'opt');
-    const files = await extractZip(zip.path, opt);
-    const zlib = await import('node:zlib');
-    const crcs = new Map((await listZip(zip.path)).map((e) => [e.name, e.crc32]));
-    for (const file of files) expect([file, zlib.crc32(await fs.readFile(path.join(opt, file)))]).toEqual([file, crcs.get(file)]);
+    }
     expect(await fs.readFile(path.join(opt, 'python', 'common_file.py'), 'utf8')).toBe('WHO = "b"\n');
   });
 

@@ -6,17 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { writeDeterministicZip } from '../../functions/archive/deterministic-zip';
 import { extractZip, listZip } from '../../functions/archive/extract-zip';
 import { METHOD_STORED, ZipWriter } from '../../functions/archive/zip-format';
+import { available } from '../support/zip-readers';
 
 /** Checks lamina's zip writer against readers that share no code with it: Info-ZIP and Python's zipfile. */
-
-function available(command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const hasUnzip = available('unzip', ['-v']) && available('zipinfo', ['-h']);
 const hasPython = available('python3', ['-c', 'import zipfile']);

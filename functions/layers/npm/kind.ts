@@ -15,16 +15,19 @@ import {
   type VerifyContext,
   type VerifyReport,
 } from '../kind';
-import { assertNativeFilesFit } from '../elf/native-check';
+import type { ArchivedEntry } from '../../archive/archived-entry';
+import { assertNativeFit, findNativeFiles, type NativeFile } from '../elf/native-check';
 import { glibcText } from '../elf/elf';
 import { DEFAULT_NPM_REGISTRY_URL, NODE_ARCH, resolveNodeRelease, type NodeRelease } from '../node-runtime/releases';
-import { directorySize, formatBytes } from '../python/installer';
+import { MAX_UNZIPPED_BYTES } from '../limits';
+import { directorySize, formatBytes, largestItems } from '../python/installer';
 import { fetchTree } from './fetch';
-import { checkInstallScripts } from './install-scripts';
+import { installedBelow, installScriptsOf, type InstalledPackages } from './install-scripts';
 import { NODE_RUNTIME_IDS, nodeLambdaRuntime } from './lambda-node-runtimes';
 import { checkPackagesLoad } from './load-check';
 import { npmSbom } from './sbom';
 import { STRIP_ALL, STRIP_NONE, stripPackages, type NpmStrip } from './strip';
+import { streamTree } from './tarball-layout';
 import { resolveTree, type NpmTarget, type TreePackage } from './tree';
 
 const unique = <T>(list: T[]) => new Set(list).size === list.length;
@@ -126,6 +129,14 @@ export interface NpmManifest {
 export interface NpmKindOptions {
   /** Packages fetched at once (default 8). */
   concurrency?: number;
+  /** Unzipped size limit (default Lambda's 262144000 bytes); tests lower it. */
+  maxUnzippedBytes?: number;
+  /**
+   * `streamed` (default): each verified tarball is gunzipped once and its files deflated straight into a spool the
+   * zip copies from (tarball-layout.ts), nothing written as a tree; `tree`: pacote extracts every tarball into the
+   * layer folder first (the reference the streamed layout is tested and benchmarked against).
+   */
+  layout?: 'streamed' | 'tree';
 }
 
 function cut(text: string, max: number): string {
@@ -168,6 +179,7 @@ async function nodeOf(spec: NpmSpec, label: string): Promise<NodeRelease> {
 
 /** Builds the npm layer kind; `npmKind` is the default one. */
 export function createNpmKind(options: NpmKindOptions = {}): LayerKind<NpmEntry> {
+  const maxBytes = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
   async function resolveInputs(target: LayerTarget, spec: NpmSpec, node: NodeRelease, ctx: KindContext): Promise<NpmInputs> {
     const label = labelOf(target);
     let source: { specs: string[] } | { lockfile: string };
@@ -246,31 +258,50 @@ export function createNpmKind(options: NpmKindOptions = {}): LayerKind<NpmEntry>
       const npmTarget = npmTargetOf(spec, node, ctx);
       const rootDir = path.join(ctx.workDir, 'layer');
       const nodejsDir = path.join(rootDir, 'nodejs');
+      const spoolFile = path.join(ctx.workDir, 'npm-spool.zip');
       await fs.rm(rootDir, { recursive: true, force: true });
-      await fs.mkdir(path.join(nodejsDir, 'node_modules'), { recursive: true });
-      await fetchTree(inputs.packages, nodejsDir, npmTarget, label, options.concurrency ?? 8);
-      ctx.log(`${label}: fetched ${inputs.packages.length} packages (integrity verified)`);
-
-      const stripped = await stripPackages(nodejsDir, inputs.packages, inputs.strip, `linux-${NODE_ARCH[spec.architecture]}`);
+      await fs.rm(spoolFile, { force: true });
+      const platform = `linux-${NODE_ARCH[spec.architecture]}`;
+      const concurrency = options.concurrency ?? 8;
+      let stripped: Record<string, number>;
+      let nativeFiles: NativeFile[];
+      let installed: InstalledPackages;
+      let unzippedBytes: number;
+      let largest: () => Promise<string[]>;
+      let archived: ArchivedEntry[] | undefined;
+      if (options.layout === 'tree') {
+        await fs.mkdir(path.join(nodejsDir, 'node_modules'), { recursive: true });
+        await fetchTree(inputs.packages, nodejsDir, npmTarget, label, concurrency);
+        stripped = await stripPackages(nodejsDir, inputs.packages, inputs.strip, platform);
+        nativeFiles = await findNativeFiles(nodejsDir);
+        installed = installedBelow(nodejsDir);
+        unzippedBytes = await directorySize(rootDir);
+        largest = () => largestItems(path.join(nodejsDir, 'node_modules'));
+      } else {
+        await fs.mkdir(rootDir, { recursive: true });
+        const layout = await streamTree(inputs.packages, spoolFile, npmTarget, inputs.strip, platform, label, concurrency);
+        ({ stripped, nativeFiles, installed, unzippedBytes, archived } = layout);
+        largest = async () => layout.largest.slice(0, 5).map(([name, bytes]) => `${name} (${formatBytes(bytes)})`);
+      }
+      ctx.log(`${label}: fetched ${inputs.packages.length} packages (integrity verified)${archived ? ', streamed into the layer zip' : ''}`);
       const freed = Object.values(stripped).reduce((a, b) => a + b, 0);
       if (freed > 0) ctx.log(`${label}: strip removed ${formatBytes(freed)} (${Object.entries(stripped).map(([k, v]) => `${k} ${formatBytes(v)}`).join(', ')})`);
 
       const nativeTarget = { architecture: spec.architecture, glibc: spec.glibc, runtime: runtimeText(spec) };
-      const nativeFiles = await assertNativeFilesFit(
-        nodejsDir,
-        nativeTarget,
-        label,
-        'Pin a version that ships a prebuilt binary for this target, or drop this runtime/architecture from the entry',
-      );
-      const scripts = await checkInstallScripts(nodejsDir, inputs.packages, nativeFiles);
+      assertNativeFit(nativeFiles, nativeTarget, label, 'Pin a version that ships a prebuilt binary for this target, or drop this runtime/architecture from the entry');
+      const scripts = await installScriptsOf(inputs.packages, nativeFiles, installed);
       if (scripts.broken.length > 0) {
         throw new BuildError(
           `${label}: ${scripts.broken.map((b) => `${b.id} needs its install script (${b.script}) to build or download native code, and ships no prebuilt binary for linux ${NODE_ARCH[spec.architecture]}`).join('; ')}. lamina runs no install scripts: use a package with prebuilt binaries for Linux (e.g. bcryptjs for bcrypt), a version that ships them, or a files layer with the built module`,
         );
       }
       if (scripts.skipped.length > 0) ctx.log(`${label}: install scripts not run (not needed: no native build): ${scripts.skipped.join('; ')}`);
+      if (unzippedBytes > maxBytes) {
+        throw new BuildError(
+          `${label}: the layer would be ${unzippedBytes} bytes (${formatBytes(unzippedBytes)}) unzipped, over the limit of ${maxBytes} bytes (${formatBytes(maxBytes)}; Lambda allows 262144000 for a function and all its layers). Largest: ${(await largest()).join(', ')}. Split the entry into several layers, or leave strip on`,
+        );
+      }
 
-      const unzippedBytes = await directorySize(rootDir);
       const top = topOf(inputs);
       const others = inputs.packages.length - 1;
       const topText = top ? `${top.name} ${top.version}` : (spec.packages ?? []).join(', ');
@@ -292,6 +323,7 @@ export function createNpmKind(options: NpmKindOptions = {}): LayerKind<NpmEntry>
       ctx.log(`${label}: ${inputs.packages.length} packages, ${nativeFiles.length} native files checked, ${formatBytes(unzippedBytes)} unzipped`);
       return {
         rootDir,
+        ...(archived ? { archived } : {}),
         description,
         licenseInfo: licenseInfo ? cut(licenseInfo, 512) : undefined,
         packageVersion: top ? `${top.name} ${top.version}` : undefined,

@@ -1,5 +1,6 @@
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { LaidOutTree } from './laid-out-tree';
 import type { TreePackage } from './tree';
 
 /** What an npm layer leaves out; every category is on unless the entry turns it off. */
@@ -27,13 +28,16 @@ const DECLARATION = /\.d\.(c|m)?ts$/;
 const TS_SOURCE = /\.(c|m)?tsx?$/;
 const COMPILED = ['.js', '.cjs', '.mjs'];
 
-function compiledBeside(file: string): boolean {
-  const base = file.replace(/\.(c|m)?tsx?$/, '');
-  return COMPILED.some((ext) => existsSync(base + ext));
+/** Whether a path relative to the package folder exists (at the time it is asked: earlier removals count). */
+type Exists = (rel: string) => boolean;
+
+function compiledBeside(rel: string, exists: Exists): boolean {
+  const base = rel.replace(/\.(c|m)?tsx?$/, '');
+  return COMPILED.some((ext) => exists(base + ext));
 }
 
 /** Why a file or folder of a package goes, or undefined when it stays. `rel` is relative to the package folder. */
-function reasonToDrop(rel: string, absolute: string, isDir: boolean, strip: NpmStrip, platform: string): string | undefined {
+export function reasonToDrop(rel: string, isDir: boolean, strip: NpmStrip, platform: string, exists: Exists): string | undefined {
   const name = path.posix.basename(rel);
   const top = !rel.includes('/');
   if (rel === 'package.json' || /^(licen[cs]e|copying|notice)/i.test(name)) return undefined;
@@ -46,8 +50,8 @@ function reasonToDrop(rel: string, absolute: string, isDir: boolean, strip: NpmS
   if (strip.docs && DOC_FILE.test(name)) return 'docs';
   if (strip.tests && TEST_FILE.test(name)) return 'tests';
   if (strip.typescript && DECLARATION.test(name)) return 'typescript';
-  if (strip.typescript && TS_SOURCE.test(name) && compiledBeside(absolute)) return 'typescript';
-  if (strip.sourceMaps && name.endsWith('.map') && existsSync(absolute.slice(0, -'.map'.length))) return 'sourceMaps';
+  if (strip.typescript && TS_SOURCE.test(name) && compiledBeside(rel, exists)) return 'typescript';
+  if (strip.sourceMaps && name.endsWith('.map') && exists(rel.slice(0, -'.map'.length))) return 'sourceMaps';
   return undefined;
 }
 
@@ -71,7 +75,7 @@ export async function stripPackages(root: string, packages: TreePackage[], strip
         const absolute = path.join(dir, entry.name);
         const rel = path.relative(pkgDir, absolute).split(path.sep).join('/');
         if (entry.isDirectory() && entry.name === 'node_modules') continue;
-        const reason = reasonToDrop(rel, absolute, entry.isDirectory(), strip, platform);
+        const reason = reasonToDrop(rel, entry.isDirectory(), strip, platform, (other) => existsSync(path.join(pkgDir, other)));
         if (reason) {
           freed[reason] = (freed[reason] ?? 0) + (await sizeOf(absolute));
           await fs.rm(absolute, { recursive: true, force: true });
@@ -79,6 +83,28 @@ export async function stripPackages(root: string, packages: TreePackage[], strip
       }
     };
     await walk(pkgDir);
+  }
+  return freed;
+}
+
+/**
+ * The same strip on a laid-out tree of names (the streamed layout): each package's folder walked in byte order,
+ * nested node_modules left to their own packages. Returns the bytes left out per category.
+ */
+export function stripLaidOut(tree: LaidOutTree<{ size: number }>, packages: TreePackage[], strip: NpmStrip, platform: string): Record<string, number> {
+  const freed: Record<string, number> = {};
+  for (const p of packages) {
+    const walk = (dir: string): void => {
+      for (const name of tree.list(dir)) {
+        const full = `${dir}/${name}`;
+        const isDir = tree.isFolder(full);
+        if (isDir && name === 'node_modules') continue;
+        const reason = reasonToDrop(full.slice(p.location.length + 1), isDir, strip, platform, (other) => tree.has(`${p.location}/${other}`));
+        if (reason) freed[reason] = (freed[reason] ?? 0) + tree.remove(full);
+        else if (isDir) walk(full);
+      }
+    };
+    if (tree.isFolder(p.location)) walk(p.location);
   }
   return freed;
 }

@@ -14,6 +14,8 @@ export interface FixturePackage {
   manifest?: Record<string, unknown>;
   /** Serve a tarball that does not match the integrity the packument records. */
   tamper?: boolean;
+  /** Raw tar entries after the files, named in full (`package/...`): links, folders, devices, odd paths. */
+  entries?: TarEntry[];
 }
 
 export interface FixtureRegistry {
@@ -36,7 +38,7 @@ export function packTarball(pkg: FixturePackage): Buffer {
   for (const [file, body] of Object.entries(pkg.files ?? {})) {
     entries.push({ path: `package/${file}`, body, mode: pkg.modes?.[file] });
   }
-  return tarGz(entries);
+  return tarGz([...entries, ...(pkg.entries ?? [])]);
 }
 
 /**
