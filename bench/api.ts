@@ -11,12 +11,16 @@
  * (LAMINA_LISTING_CACHE_SECONDS, off by default in the API).
  *
  * Environment: BENCH_LAYERS (1000), BENCH_REGIONS (30), BENCH_CONNECTIONS (100), BENCH_SECONDS (8, per
- * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it), BENCH_CACHE_SECONDS (5).
+ * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it), BENCH_CACHE_SECONDS (5),
+ * BENCH_API_PROFILE (a folder: the API process runs with --cpu-prof and writes its profile there when it ends),
+ * BENCH_API_BASELINE (another checkout of lamina, e.g. a `git worktree` of the commit before a change: its API,
+ * uncached, runs too, over the same dynalite in the same run, so before and after are side by side).
  */
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { benchLayerName, benchRegions, seedListingTable } from './seed-listing-table';
 
@@ -50,8 +54,13 @@ async function runApi(): Promise<void> {
   process.send!({ url: server.url });
 }
 
-function start(role: string, env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
-  const child = fork(__filename, ['--role', role], { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function start(role: string, env: Record<string, string> = {}, script = __filename): Promise<{ child: ChildProcess; url: string }> {
+  const profile = role === 'api' && process.env.BENCH_API_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_PROFILE] : [];
+  const child = fork(script, ['--role', role], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [...process.execArgv, ...profile],
+  });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { url: string }) => resolve({ child, url: message.url }));
     child.once('exit', (code) => reject(new Error(`the ${role} process exited (${code}) before it was ready`)));
@@ -120,7 +129,9 @@ async function main(): Promise<void> {
       },
     ];
     // Uncached, every request is one DynamoDB Query; cached, the API keeps answers CACHE_SECONDS (off by default).
-    const modes: { label: string; env: Record<string, string> }[] = [
+    const baseline = process.env.BENCH_API_BASELINE;
+    const modes: { label: string; env: Record<string, string>; script?: string }[] = [
+      ...(baseline ? [{ label: 'uncached, baseline', env: {}, script: path.join(path.resolve(baseline), 'bench', 'api.ts') }] : []),
       { label: 'uncached', env: {} },
       { label: `cache ${CACHE_SECONDS}s`, env: { LAMINA_LISTING_CACHE_SECONDS: String(CACHE_SECONDS) } },
     ];
@@ -130,7 +141,7 @@ async function main(): Promise<void> {
     const figures: Array<Record<string, unknown>> = [];
     let failures = 0;
     for (const mode of modes) {
-      const api = await start('api', { ...apiEnv, ...mode.env });
+      const api = await start('api', { ...apiEnv, ...mode.env }, mode.script);
       children.push(api.child);
       // Sanity: every path answers 200 with items before any load.
       for (const scenario of scenarios) {
@@ -169,7 +180,11 @@ async function main(): Promise<void> {
           `${perRequest(0)} / ${perRequest(1)}`,
         ]);
       }
-      api.child.kill();
+      // Disconnecting ends it normally (see the role's 'disconnect' handler), so a --cpu-prof profile is written.
+      await new Promise((resolve) => {
+        api.child.once('exit', resolve);
+        api.child.disconnect();
+      });
     }
     const header = ['scenario', 'API', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API / dynalite (target: API < 1 ms uncached)'];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));

@@ -24,8 +24,31 @@ export interface ListingItem {
   verifications: Array<Pick<Verification, 'runtime' | 'architecture' | 'status' | 'where' | 'at'>>;
 }
 
+/** The attributes of a stored version or latest pointer that the listing shows: all the listing reads of them. */
+export const LISTED_ATTRIBUTES = [
+  'layerName',
+  'kind',
+  'entry',
+  'packageVersion',
+  'runtimes',
+  'architectures',
+  'region',
+  'arn',
+  'version',
+  'sha256',
+  'publishedAt',
+  'status',
+  'expiresAt',
+  'deletedAt',
+  'description',
+  'verifications',
+] as const satisfies readonly (keyof LatestItem & keyof VersionItem)[];
+
+/** A version or latest pointer as the listing reads it (a Query projected on LISTED_ATTRIBUTES). */
+export type ListedRecord = Pick<LatestItem | VersionItem, (typeof LISTED_ATTRIBUTES)[number]>;
+
 /** The listing's view of a stored version or latest pointer. */
-export function toListingItem(item: LatestItem | VersionItem): ListingItem {
+export function toListingItem(item: ListedRecord): ListingItem {
   return {
     name: item.layerName,
     kind: item.kind,

@@ -4,7 +4,7 @@ import { negotiateFormat, renderListing, type ListingPage } from './formats';
 import { HttpError, badRequest, conditional, errorResponse, notFound, withValidators, type ListingRequest, type ListingResponse } from './http';
 import type { ResponseCache } from './response-cache';
 import { describeHealth } from '../regions/health';
-import { LAYER_COLUMNS, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
+import { LAYER_COLUMNS, LISTED_ATTRIBUTES, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
 import {
   DEFAULT_PAGE_SIZE,
   LAYER_NAME,
@@ -160,7 +160,7 @@ async function regionLayers(request: ListingRequest, deps: ListingDeps, regionPa
     values[placeholder] = value;
   }
   const filter = conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, values } : undefined;
-  const page = await deps.store.listLatestInRegion(region, paging, filter);
+  const page = await deps.store.listLatestInRegion(region, paging, filter, LISTED_ATTRIBUTES);
   return respond(request, {
     title: `Layers in ${region}`,
     filename: `lamina-${region}-layers`,
@@ -177,7 +177,7 @@ async function layerEverywhere(request: ListingRequest, deps: ListingDeps, nameP
   negotiateFormat(request);
   const scope = `layer-regions:${name}`;
   const paging = pageRequest(request, scope, deps.cursorSecret);
-  const page = await deps.store.listLatestForLayer(name, paging);
+  const page = await deps.store.listLatestForLayer(name, paging, LISTED_ATTRIBUTES);
   if (page.items.length === 0 && !paging.startKey && !page.lastKey) throw notFound('LayerNotFound', `no layer named ${JSON.stringify(name)} is published`);
   return respond(request, {
     title: `${name} in every region`,

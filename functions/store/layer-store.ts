@@ -43,6 +43,8 @@ import {
   type RunItem,
   type VersionItem,
 } from '../../schema/table';
+import { QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, tableName } from '../aws/dynamodb';
 import { afterWrite } from '../shared/crash-points';
 
@@ -93,11 +95,40 @@ export class LayerStore {
     return result.Item as T | undefined;
   }
 
-  private async query<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest = {}): Promise<Page<T>> {
+  private async query<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest = {}, attributes?: readonly string[]): Promise<Page<T>> {
+    if (attributes) return this.projectedQuery<T>(input, page, attributes);
     const result = await this.db.send(
       new QueryCommand({ ...input, TableName: this.table, Limit: page.limit, ExclusiveStartKey: page.startKey }),
     );
     return { items: (result.Items ?? []) as T[], lastKey: result.LastEvaluatedKey };
+  }
+
+  /**
+   * A Query that reads only `attributes` of each item: the listing API's hot path. DynamoDB sends (and the SDK
+   * parses) only those, and the items are unmarshalled once, by util-dynamodb, rather than walked again by the
+   * document client's middleware. The command is the client's own (the document client shares its stack).
+   */
+  private async projectedQuery<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, attributes: readonly string[]): Promise<Page<T>> {
+    const names: Record<string, string> = { ...input.ExpressionAttributeNames };
+    const projection = attributes.map((attribute, index) => {
+      names[`#p${index}`] = attribute;
+      return `#p${index}`;
+    });
+    const result = await this.db.send(
+      new RawQueryCommand({
+        TableName: this.table,
+        IndexName: input.IndexName,
+        KeyConditionExpression: input.KeyConditionExpression,
+        FilterExpression: input.FilterExpression,
+        ScanIndexForward: input.ScanIndexForward,
+        ProjectionExpression: projection.join(','),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: input.ExpressionAttributeValues && marshall(input.ExpressionAttributeValues, { removeUndefinedValues: true }),
+        Limit: page.limit,
+        ExclusiveStartKey: page.startKey && marshall(page.startKey),
+      }),
+    );
+    return { items: (result.Items ?? []).map((item) => unmarshall(item) as T), lastKey: result.LastEvaluatedKey && unmarshall(result.LastEvaluatedKey) };
   }
 
   /** Follows every page of a query (for bounded sets: one layer's versions in one region, expired versions). */
@@ -194,6 +225,7 @@ export class LayerStore {
     region: string,
     page: PageRequest = {},
     filter?: Pick<QueryCommandInput, 'FilterExpression' | 'ExpressionAttributeNames'> & { values?: Record<string, unknown> },
+    attributes?: readonly string[],
   ): Promise<Page<LatestItem>> {
     const { pk, skPrefix } = latestPrefix(region);
     return this.query<LatestItem>(
@@ -204,11 +236,12 @@ export class LayerStore {
         ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix, ...(filter?.values ?? {}) },
       },
       page,
+      attributes,
     );
   }
 
   /** The latest version of one layer in every region (GSI1). */
-  listLatestForLayer(layerName: string, page: PageRequest = {}): Promise<Page<LatestItem>> {
+  listLatestForLayer(layerName: string, page: PageRequest = {}, attributes?: readonly string[]): Promise<Page<LatestItem>> {
     return this.query<LatestItem>(
       {
         IndexName: GSI1.name,
@@ -216,6 +249,7 @@ export class LayerStore {
         ExpressionAttributeValues: { ':pk': latestByLayerIndex(layerName).gsi1pk },
       },
       page,
+      attributes,
     );
   }
 

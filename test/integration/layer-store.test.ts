@@ -2,6 +2,7 @@ import { LayerStore, type NewVersion } from '../../functions/store/layer-store';
 import { emptyCounts } from '../../schema/table';
 import { expire } from '../../functions/expire/expire';
 import { startTestTable } from '../support/dynamo';
+import { LISTED_ATTRIBUTES, toListingItem } from '../../functions/listing/items';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -139,5 +140,41 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     await store.putRun({ runId: 'r1', startedAt: '2026-01-01T00:00:00.000Z', finishedAt: 'x', counts, targets: 0, failures: [] });
     await store.putRun({ runId: 'r2', startedAt: '2026-01-02T00:00:00.000Z', finishedAt: 'x', counts, targets: 0, failures: [] });
     expect((await store.listRuns()).items.map((run) => run.runId)).toEqual(['r2', 'r1']);
+  });
+  it('reads only the listed attributes when asked (the listing API), with the same paging, filters and listing items', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    for (const name of ['lamina-a', 'lamina-b', 'lamina-c']) {
+      await store.recordPublished(
+        {
+          ...version(1),
+          layerName: name,
+          arn: `arn:aws:lambda:us-east-1:000000000000:layer:${name}:1`,
+          verifications: [{ runtime: 'provided.al2023', architecture: 'x86_64', status: 'verified', where: 'local', how: 'bash on this machine', at: now.toISOString(), summary: 'ran' }],
+        },
+        30,
+        now,
+      );
+    }
+    const full = await store.listLatestInRegion('us-east-1', { limit: 2 });
+    const listed = await store.listLatestInRegion('us-east-1', { limit: 2 }, undefined, LISTED_ATTRIBUTES);
+    // Only those attributes came back: no keys, no size, no layerArn...
+    for (const item of listed.items) expect(Object.keys(item).every((key) => (LISTED_ATTRIBUTES as readonly string[]).includes(key))).toBe(true);
+    expect(Object.keys(full.items[0])).toEqual(expect.arrayContaining(['pk', 'sk', 'size', 'layerArn']));
+    // ...and the listing sees exactly what it sees of the whole items, on the same pages.
+    expect(listed.items.map(toListingItem)).toEqual(full.items.map(toListingItem));
+    expect(listed.items[0].verifications).toHaveLength(1);
+    expect(listed.lastKey).toEqual(full.lastKey);
+    const next = await store.listLatestInRegion('us-east-1', { limit: 2, startKey: listed.lastKey }, undefined, LISTED_ATTRIBUTES);
+    expect(next.items.map((item) => item.layerName)).toEqual(['lamina-c']);
+    // A filter's own names sit beside the projection's.
+    const filtered = await store.listLatestInRegion(
+      'us-east-1',
+      {},
+      { FilterExpression: 'contains(#layerName, :q)', ExpressionAttributeNames: { '#layerName': 'layerName' }, values: { ':q': '-b' } },
+      LISTED_ATTRIBUTES,
+    );
+    expect(filtered.items.map((item) => item.layerName)).toEqual(['lamina-b']);
+    const everywhere = await store.listLatestForLayer('lamina-a', {}, LISTED_ATTRIBUTES);
+    expect(everywhere.items.map(toListingItem)).toEqual((await store.listLatestForLayer('lamina-a')).items.map(toListingItem));
   });
 });
