@@ -1,10 +1,12 @@
 import * as path from 'node:path';
-import { AwsServiceError, readState, startJsonService, writeState, type JsonService } from '../aws-protocol/json-service';
+import { AwsServiceError, startJsonService, type JsonService } from '../aws-protocol/json-service';
+import { Journal } from '../state-folder/journal';
 
 /**
  * A stand-in for the SSM Parameter Store operations lamina uses (PutParameter, GetParameter, GetParameters,
  * GetParametersByPath, DeleteParameter), on AWS's JSON 1.1 protocol with its shapes, errors and Standard-tier limits,
- * one parameter space per region (from the request's signature). State is one JSON file, kept across restarts.
+ * one parameter space per region (from the request's signature). State is kept across restarts as a snapshot
+ * (`parameters.json`) plus a journal of changed parameters (`../state-folder/journal.ts`), keyed `<region>:<name>`.
  */
 
 export interface StoredParameter {
@@ -44,11 +46,37 @@ function checkName(name: unknown): string {
 
 export async function startSsmEmulator(options: { dataDir: string; accountId?: string; defaultRegion?: string }): Promise<SsmEmulator> {
   const account = options.accountId ?? '000000000000';
+  // Parameter names have no ':' and regions none either, so `<region>:<name>` is a key the journal can split.
+  const state = new Map<string, Map<string, StoredParameter>>();
+  const regionOf = (region: string) => {
+    let parameters = state.get(region);
+    if (!parameters) state.set(region, (parameters = new Map()));
+    return parameters;
+  };
   const file = path.join(options.dataDir, 'parameters.json');
-  const state = await readState<Record<string, Record<string, StoredParameter>>>(file, {});
-  let writes = Promise.resolve();
-  const persist = () => (writes = writes.then(() => writeState(file, state)));
-  const regionOf = (region: string) => (state[region] ??= {});
+  const journal = await Journal.open<StoredParameter>(
+    file,
+    {
+      load: (snapshot) => {
+        const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+        if (!isObject(snapshot) || !Object.values(snapshot).every(isObject)) {
+          throw new Error(`SSM stand-in state file ${file} has an unknown format (expected {region: {name: parameter}}); delete it to start over.`);
+        }
+        for (const [region, parameters] of Object.entries(snapshot)) {
+          for (const [name, parameter] of Object.entries(parameters as Record<string, StoredParameter>)) regionOf(region).set(name, parameter);
+        }
+      },
+      apply: (key, parameter) => {
+        const split = key.indexOf(':');
+        const parameters = regionOf(key.slice(0, split));
+        if (parameter) parameters.set(key.slice(split + 1), parameter);
+        else parameters.delete(key.slice(split + 1));
+      },
+      snapshot: () => Object.fromEntries([...state].map(([region, parameters]) => [region, Object.fromEntries(parameters)])),
+    },
+    { label: 'SSM stand-in state file' },
+  );
+  const persist = (region: string, name: string) => journal.record(`${region}:${name}`, state.get(region)?.get(name));
   const arnOf = (region: string, name: string) => `arn:aws:ssm:${region}:${account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
   const shape = (region: string, parameter: StoredParameter) => ({
     Name: parameter.Name,
@@ -73,23 +101,23 @@ export async function startSsmEmulator(options: { dataDir: string; accountId?: s
         if (Buffer.byteLength(input.Value) > SSM_LIMITS.valueBytes) {
           throw validation(`Standard tier parameters support a maximum parameter value of ${SSM_LIMITS.valueBytes} characters. To create a larger parameter value, upgrade the parameter to use the advanced-parameter tier.`);
         }
-        const existing = parameters[name];
+        const existing = parameters.get(name);
         if (existing && input.Overwrite !== true) {
           throw new AwsServiceError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
         }
         const type = input.Type ?? existing?.Type;
         if (!existing && type === undefined) throw validation('A parameter type is required when you create a parameter.');
         if (!TYPES.includes(type)) throw validation(`1 validation error detected: Value '${type}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [${TYPES.join(', ')}]`);
-        if (!existing && Object.keys(parameters).length >= SSM_LIMITS.parametersPerRegion) {
+        if (!existing && parameters.size >= SSM_LIMITS.parametersPerRegion) {
           throw new AwsServiceError('ParameterLimitExceeded', `You have exceeded the number of parameters for this AWS account (${SSM_LIMITS.parametersPerRegion}). Delete unused parameters and try again.`);
         }
         const version = (existing?.Version ?? 0) + 1;
-        parameters[name] = { Name: name, Type: type, Value: input.Value, Version: version, LastModifiedDate: Date.now() / 1000, Description: input.Description ?? existing?.Description };
-        await persist();
+        parameters.set(name, { Name: name, Type: type, Value: input.Value, Version: version, LastModifiedDate: Date.now() / 1000, Description: input.Description ?? existing?.Description });
+        await persist(region, name);
         return { Version: version, Tier: 'Standard' };
       },
       GetParameter(input, { region }) {
-        const parameter = regionOf(region)[checkName(input.Name)];
+        const parameter = regionOf(region).get(checkName(input.Name));
         if (!parameter) throw notFound();
         return { Parameter: shape(region, parameter) };
       },
@@ -98,8 +126,8 @@ export async function startSsmEmulator(options: { dataDir: string; accountId?: s
         if (names.length < 1 || names.length > 10) throw validation("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length between 1 and 10");
         const parameters = regionOf(region);
         return {
-          Parameters: names.filter((name) => parameters[name]).map((name) => shape(region, parameters[name])),
-          InvalidParameters: names.filter((name) => !parameters[name]),
+          Parameters: names.filter((name) => parameters.has(name)).map((name) => shape(region, parameters.get(name)!)),
+          InvalidParameters: names.filter((name) => !parameters.has(name)),
         };
       },
       GetParametersByPath(input, { region }) {
@@ -108,7 +136,7 @@ export async function startSsmEmulator(options: { dataDir: string; accountId?: s
         const max = input.MaxResults ?? 10;
         if (!Number.isInteger(max) || max < 1 || max > 10) throw validation(`1 validation error detected: Value '${max}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 10`);
         const prefix = base.endsWith('/') ? base : `${base}/`;
-        const matching = Object.values(regionOf(region))
+        const matching = [...regionOf(region).values()]
           .filter((parameter) => parameter.Name.startsWith(prefix) && (input.Recursive === true || !parameter.Name.slice(prefix.length).includes('/')))
           .sort((a, b) => a.Name.localeCompare(b.Name));
         const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64url').toString()) : 0;
@@ -120,9 +148,9 @@ export async function startSsmEmulator(options: { dataDir: string; accountId?: s
       async DeleteParameter(input, { region }) {
         const parameters = regionOf(region);
         const name = checkName(input.Name);
-        if (!parameters[name]) throw notFound();
-        delete parameters[name];
-        await persist();
+        if (!parameters.has(name)) throw notFound();
+        parameters.delete(name);
+        await persist(region, name);
         return {};
       },
     },
@@ -130,13 +158,13 @@ export async function startSsmEmulator(options: { dataDir: string; accountId?: s
   return {
     ...service,
     parameters: async (region) =>
-      Object.entries(state)
+      [...state]
         .filter(([name]) => !region || name === region)
-        .flatMap(([name, parameters]) => Object.values(parameters).map((parameter) => ({ ...parameter, region: name })))
+        .flatMap(([name, parameters]) => [...parameters.values()].map((parameter) => ({ ...parameter, region: name })))
         .sort((a, b) => a.region.localeCompare(b.region) || a.Name.localeCompare(b.Name)),
     close: async () => {
       await service.close();
-      await writes;
+      await journal.close();
     },
   };
 }
