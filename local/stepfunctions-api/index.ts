@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { AwsServiceError, readState, startJsonService, writeState, type JsonService } from '../aws-protocol/json-service';
+import { Journal } from '../state-folder/journal';
 import type { ExecutionBackend, ExecutionRecordView, HistoryEventRecord } from './backend';
 import { historyEventShape } from './history-shapes';
 
@@ -10,8 +11,9 @@ export type { ExecutionBackend, ExecutionRecordView } from './backend';
  * The subset of the Step Functions API that `lamina start/runs/status/stop` and `aws stepfunctions` use:
  * StartExecution, DescribeExecution, ListExecutions, GetExecutionHistory, StopExecution, on AWS's JSON 1.0
  * protocol (`X-Amz-Target: AWSStepFunctions.<Op>`) with its shapes, limits and errors, over the local engine.
- * Executions that have stopped are kept in the state folder (history included), so `lamina runs` lists them
- * after a restart.
+ * Executions that have stopped are kept in the state folder, so `lamina runs` lists them after a restart: each one's
+ * history in a file of its own, the index of them as a snapshot (`executions.json`) plus a journal keyed by execution
+ * ARN (`../state-folder/journal.ts`), so an execution's end writes its own entry, not the index.
  */
 
 const MAX_INPUT_BYTES = 262_144;
@@ -72,9 +74,25 @@ export async function startStepFunctionsApi(options: { backend: ExecutionBackend
   const { backend } = options;
   const indexFile = path.join(options.dataDir, 'executions.json');
   const historyFile = (name: string) => path.join(options.dataDir, 'history', `${Buffer.from(name).toString('base64url')}.json`);
-  const stored = await readState<Record<string, StoredExecution>>(indexFile, {});
+  const stored: Record<string, StoredExecution> = {};
+  const index = await Journal.open<StoredExecution>(
+    indexFile,
+    {
+      load: (snapshot) => {
+        if (typeof snapshot !== 'object' || snapshot === null || Array.isArray(snapshot)) {
+          throw new Error(`Step Functions stand-in state file ${indexFile} has an unknown format (expected {executionArn: execution}); delete it to start over.`);
+        }
+        Object.assign(stored, snapshot);
+      },
+      apply: (executionArn, execution) => {
+        if (execution) stored[executionArn] = execution;
+        else delete stored[executionArn];
+      },
+      snapshot: () => stored,
+    },
+    { label: 'Step Functions stand-in state file' },
+  );
   const live = new Map<string, { record: ExecutionRecordView; inputText: string }>();
-  let writes = Promise.resolve();
   const pending = new Set<Promise<unknown>>();
   const roleArn = backend.stateMachineArn.replace(/:states:([a-z0-9-]+):(\d{12}):stateMachine:.*/, ':iam::$2:role/lamina-local-pipeline');
 
@@ -145,10 +163,9 @@ export async function startStepFunctionsApi(options: { backend: ExecutionBackend
         live.set(record.executionArn, { record, inputText });
         const finished = record.done.then(async () => {
           stored[record.executionArn] = snapshot(record, inputText);
-          await (writes = writes.then(async () => {
-            await writeState(historyFile(record.name), record.history.events);
-            await writeState(indexFile, stored);
-          }));
+          // The history first: an execution in the index always has its history.
+          await writeState(historyFile(record.name), record.history.events);
+          await index.record(record.executionArn, stored[record.executionArn]);
           live.delete(record.executionArn);
         }).catch(() => undefined);
         pending.add(finished);
@@ -232,13 +249,13 @@ export async function startStepFunctionsApi(options: { backend: ExecutionBackend
     stateMachineArn: backend.stateMachineArn,
     idle: async () => {
       while (pending.size > 0) await Promise.all([...pending]);
-      await writes;
+      await index.flush();
     },
     close: async () => {
       await service.close();
       for (const { record } of live.values()) if (record.status === 'RUNNING') backend.stop(record, 'States.Aborted', 'lamina serve stopped');
       while (pending.size > 0) await Promise.all([...pending]);
-      await writes;
+      await index.close();
     },
   };
 }
