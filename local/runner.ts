@@ -1,7 +1,8 @@
 import './polyfills';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import { mkdtempSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
@@ -158,16 +159,23 @@ export function startLocalPipeline(request: RunRequest, options: LocalRunOptions
       await ready;
       const fault = options.taskFaults?.[task.stateName]?.(input);
       if (fault) throw new LambdaFunctionError(fault);
-      const tmpDir = await mkdtemp(path.join(scratch, `${handlerName}-`));
+      // The scratch folder is made when the handler first asks for it: most invocations (every Publish) never do.
+      let tmpDir: string | undefined;
+      const runtime = {
+        get tmpDir() {
+          return (tmpDir ??= mkdtempSync(path.join(scratch, `${handlerName}-`)));
+        },
+        cacheDir,
+      };
       try {
-        const output = await HANDLERS[handlerName]().run(input, { tmpDir, cacheDir });
+        const output = await HANDLERS[handlerName]().run(input, runtime);
         options.onTask?.(task.stateName, input, { ok: true, output });
         return output ?? null;
       } catch (error) {
         options.onTask?.(task.stateName, input, { ok: false, error: error as Error });
         throw new LambdaFunctionError(error);
       } finally {
-        await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+        if (tmpDir) await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
       }
     },
   });

@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Digest } from '../archive/digest';
+import { sharedClient } from './clients';
 import { CLIENT_RETRY, usesCustomEndpoint } from './endpoints';
 
 /** S3 stand-ins speak path-style addressing and no aws-chunked checksum trailers. */
@@ -17,6 +18,11 @@ function s3StandInSettings() {
   };
 }
 
+/** The process's S3 client for `region` (the environment's region when none): functions/aws/clients.ts. */
+function s3Client(region?: string): S3Client {
+  return sharedClient('S3', region ?? '', () => new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings(), ...(region ? { region } : {}) }));
+}
+
 /** Files up to this size are uploaded from memory (retryable); larger ones are streamed. */
 const BUFFERED_UPLOAD_BYTES = 16 * 1024 * 1024;
 
@@ -24,7 +30,7 @@ const BUFFERED_UPLOAD_BYTES = 16 * 1024 * 1024;
 export class ArtifactStore {
   constructor(
     readonly bucket: string,
-    private readonly s3: S3Client = new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings() }),
+    private readonly s3: S3Client = s3Client(),
   ) {}
 
   static fromEnvironment(): ArtifactStore {
@@ -116,7 +122,7 @@ export class ArtifactStore {
   }
 
   private regionalClient(region: string): S3Client {
-    return new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings(), region });
+    return s3Client(region);
   }
 
   /** The sha256 of a stored object, streamed (never held whole); undefined when there is no such object. */

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Logger } from '@smithy/types';
+import { forgetClients, sharedClient } from './clients';
 import { CLIENT_RETRY } from './endpoints';
 
 /**
@@ -10,16 +11,13 @@ import { CLIENT_RETRY } from './endpoints';
  */
 const QUIET_LOGGER = { debug: () => {}, warn: console.warn.bind(console), error: console.error.bind(console) } as unknown as Logger;
 
-/** The one DynamoDB document client of a process (a Lambda container reuses it across invocations). */
-let shared: DynamoDBDocumentClient | undefined;
-
+/** The DynamoDB document client of a process (a Lambda container reuses it across invocations): functions/aws/clients.ts. */
 export function documentClient(): DynamoDBDocumentClient {
-  if (!shared) {
-    shared = DynamoDBDocumentClient.from(new DynamoDBClient({ ...CLIENT_RETRY, logger: QUIET_LOGGER }), {
+  return sharedClient('DYNAMODB', 'document', () =>
+    DynamoDBDocumentClient.from(new DynamoDBClient({ ...CLIENT_RETRY, logger: QUIET_LOGGER }), {
       marshallOptions: { removeUndefinedValues: true },
-    });
-  }
-  return shared;
+    }),
+  );
 }
 
 /** The table name, from the environment CDK (or the local runner) sets. */
@@ -31,6 +29,5 @@ export function tableName(): string {
 
 /** Forgets the cached client, so a test or the local runner can point the next one elsewhere. */
 export function resetDocumentClient(): void {
-  shared?.destroy();
-  shared = undefined;
+  forgetClients('DYNAMODB');
 }

@@ -1,9 +1,11 @@
+import type { ClientService } from './clients';
+
 /**
  * Every AWS client in lamina takes its endpoint from the SDK's own settings (AWS_ENDPOINT_URL,
  * AWS_ENDPOINT_URL_<SERVICE>, or the shared config file), so the same code reaches AWS, LocalStack or the
  * embedded services. The one thing the SDK cannot infer is S3 path-style addressing, which every S3 stand-in needs.
  */
-export function usesCustomEndpoint(service: 'S3' | 'DYNAMODB' | 'LAMBDA' | 'SSM' | 'SFN' | 'EVENTBRIDGE' | 'SNS'): boolean {
+export function usesCustomEndpoint(service: ClientService): boolean {
   return Boolean(process.env[`AWS_ENDPOINT_URL_${service}`] || process.env.AWS_ENDPOINT_URL);
 }
 

@@ -15,8 +15,9 @@ import {
 } from '@aws-sdk/client-lambda';
 import type { Visibility } from '../catalog/settings';
 import { afterWrite } from '../shared/crash-points';
+import { sharedClient } from './clients';
 import { CLIENT_RETRY } from './endpoints';
-import { controlPlaneRate, paceClient } from '../regions/control-plane';
+import { Pacer, controlPlaneRate, paced } from '../regions/control-plane';
 
 export interface LayerVersionRef {
   layerArn: string;
@@ -98,13 +99,20 @@ export interface LatestInLambda {
 
 /** Lambda's layer API in one region: the only code in lamina that talks to Lambda. */
 export class LayerApi {
+  private readonly pacer: Pacer;
+
   constructor(
     readonly region: string,
-    private readonly client = new LambdaClient({ region, ...CLIENT_RETRY }),
+    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_RETRY })),
     /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
     requestsPerSecond = controlPlaneRate(),
   ) {
-    paceClient(this.client, requestsPerSecond);
+    this.pacer = new Pacer(requestsPerSecond);
+  }
+
+  /** The command, sent at this instance's pace (every attempt of it). */
+  private paced<C extends object>(command: C): C {
+    return paced(command, this.pacer);
   }
 
   /**
@@ -112,13 +120,17 @@ export class LayerApi {
    * cost every retry (functions/regions/health.ts).
    */
   static singleAttempt(region: string, requestsPerSecond = controlPlaneRate()): LayerApi {
-    const client = new LambdaClient({ region, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } });
+    const client = sharedClient(
+      'LAMBDA',
+      `${region} single-attempt`,
+      () => new LambdaClient({ region, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } }),
+    );
     return new LayerApi(region, client, requestsPerSecond);
   }
 
   /** The newest version of a layer in this region, with its CodeSha256; undefined when it has none. */
   async newestVersion(layerName: string): Promise<LayerVersionRef | undefined> {
-    const page = await this.client.send(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 }));
+    const page = await this.client.send(this.paced(new ListLayerVersionsCommand({ LayerName: layerName, MaxItems: 1 })));
     const newest = page.LayerVersions?.[0];
     if (!newest?.Version) return undefined;
     return this.getVersion(layerName, newest.Version);
@@ -132,7 +144,7 @@ export class LayerApi {
     const latest = new Map<string, LatestInLambda>();
     let marker: string | undefined;
     do {
-      const page = await this.client.send(new ListLayersCommand({ Marker: marker, MaxItems: 50 }));
+      const page = await this.client.send(this.paced(new ListLayersCommand({ Marker: marker, MaxItems: 50 })));
       for (const layer of page.Layers ?? []) {
         const version = layer.LatestMatchingVersion;
         if (!layer.LayerName?.startsWith(prefix) || !version?.Version) continue;
@@ -144,7 +156,7 @@ export class LayerApi {
   }
 
   async getVersion(layerName: string, version: number): Promise<LayerVersionRef> {
-    return refOf(await this.client.send(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version })));
+    return refOf(await this.client.send(this.paced(new GetLayerVersionCommand({ LayerName: layerName, VersionNumber: version }))));
   }
 
   async publish(request: PublishRequest): Promise<LayerVersionRef> {
@@ -153,14 +165,14 @@ export class LayerApi {
         ? { ZipFile: request.content.zipFile }
         : { S3Bucket: request.content.s3Bucket, S3Key: request.content.s3Key };
     const published = await this.client.send(
-      new PublishLayerVersionCommand({
+      this.paced(new PublishLayerVersionCommand({
         LayerName: request.layerName,
         Description: request.description,
         LicenseInfo: request.licenseInfo,
         CompatibleRuntimes: request.runtimes as Runtime[],
         CompatibleArchitectures: request.architectures as Architecture[],
         Content: content,
-      }),
+      })),
     );
     afterWrite('publish:layer-version');
     return refOf(published);
@@ -174,7 +186,7 @@ export class LayerApi {
     const wanted = statementsFor(visibility);
     let existing: PolicyStatement[] = [];
     try {
-      const policy = await this.client.send(new GetLayerVersionPolicyCommand({ LayerName: layerName, VersionNumber: version }));
+      const policy = await this.client.send(this.paced(new GetLayerVersionPolicyCommand({ LayerName: layerName, VersionNumber: version })));
       existing = (JSON.parse(policy.Policy ?? '{}').Statement ?? []) as PolicyStatement[];
     } catch (error) {
       if (!isNotFound(error)) throw error;
@@ -183,7 +195,7 @@ export class LayerApi {
     for (const statement of existing) {
       if (!wanted.some((candidate) => sameStatement(statement, candidate))) {
         await this.client.send(
-          new RemoveLayerVersionPermissionCommand({ LayerName: layerName, VersionNumber: version, StatementId: statement.Sid }),
+          this.paced(new RemoveLayerVersionPermissionCommand({ LayerName: layerName, VersionNumber: version, StatementId: statement.Sid })),
         );
         afterWrite('publish:permission');
         removed.push(statement.Sid);
@@ -193,14 +205,14 @@ export class LayerApi {
     for (const statement of wanted) {
       if (existing.some((candidate) => sameStatement(candidate, statement))) continue;
       await this.client.send(
-        new AddLayerVersionPermissionCommand({
+        this.paced(new AddLayerVersionPermissionCommand({
           LayerName: layerName,
           VersionNumber: version,
           StatementId: statement.statementId,
           Action: 'lambda:GetLayerVersion',
           Principal: statement.principal,
           OrganizationId: statement.organizationId,
-        }),
+        })),
       );
       afterWrite('publish:permission');
       added.push(statement.statementId);
@@ -211,7 +223,7 @@ export class LayerApi {
   /** Deletes a version; a version already gone counts as deleted. */
   async deleteVersion(layerName: string, version: number): Promise<void> {
     try {
-      await this.client.send(new DeleteLayerVersionCommand({ LayerName: layerName, VersionNumber: version }));
+      await this.client.send(this.paced(new DeleteLayerVersionCommand({ LayerName: layerName, VersionNumber: version })));
       afterWrite('expire:delete');
     } catch (error) {
       if (!isNotFound(error)) throw error;

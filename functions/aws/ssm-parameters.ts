@@ -1,4 +1,5 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { sharedClient } from './clients';
 import { CLIENT_RETRY } from './endpoints';
 
 /** String parameters in one region's Parameter Store (lamina's `/<prefix>/layers/<name>/latest` lookups). */
@@ -6,7 +7,7 @@ export class ParameterStore {
   private readonly client: SSMClient;
 
   constructor(readonly region: string, client?: SSMClient) {
-    this.client = client ?? new SSMClient({ ...CLIENT_RETRY, region });
+    this.client = client ?? sharedClient('SSM', region, () => new SSMClient({ ...CLIENT_RETRY, region }));
   }
 
   /** The parameter's value, or undefined when there is none. */

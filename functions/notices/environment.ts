@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { loadCatalog } from '../catalog/catalog';
 import { EventBus } from '../aws/eventbridge';
 import { Topics } from '../aws/sns';
@@ -14,12 +15,27 @@ export interface NoticeConfig {
   topics: string[];
 }
 
-/** The notice settings: LAMINA_NOTICES when deployed, else the catalog LAMINA_CATALOG names (the local runner sets it). */
+/** The catalog file last read for its notice settings: read again only when the file is another or has changed. */
+let fromCatalog: { identity: string; config: Promise<NoticeConfig> } | undefined;
+
+/**
+ * The notice settings: LAMINA_NOTICES when deployed, else the catalog LAMINA_CATALOG names (the local runner sets
+ * it). The catalog is parsed once per version of the file, not per invocation: every Publish asks, and parsing a
+ * catalog of thousands of targets thousands of times made a local run quadratic.
+ */
 export async function noticeConfig(env: NodeJS.ProcessEnv = process.env): Promise<NoticeConfig> {
   if (env.LAMINA_NOTICES) return JSON.parse(env.LAMINA_NOTICES) as NoticeConfig;
-  if (!env.LAMINA_CATALOG) throw new Error('neither LAMINA_NOTICES nor LAMINA_CATALOG is set: notices need the prefix, the topics and the reminder days');
-  const { settings } = await loadCatalog(env.LAMINA_CATALOG);
-  return noticeConfigOf(settings);
+  const file = env.LAMINA_CATALOG;
+  if (!file) throw new Error('neither LAMINA_NOTICES nor LAMINA_CATALOG is set: notices need the prefix, the topics and the reminder days');
+  const { dev, ino, size, mtimeNs, ctimeNs } = await stat(file, { bigint: true }).catch(() => ({ dev: 0n, ino: 0n, size: -1n, mtimeNs: 0n, ctimeNs: 0n }));
+  const identity = [file, dev, ino, size, mtimeNs, ctimeNs].join(' ');
+  if (fromCatalog?.identity !== identity) {
+    const config = loadCatalog(file).then(({ settings }) => noticeConfigOf(settings));
+    // A failed read is not remembered: the next invocation reads again (and reports the error itself).
+    config.catch(() => (fromCatalog?.config === config ? (fromCatalog = undefined) : undefined));
+    fromCatalog = { identity, config };
+  }
+  return fromCatalog.config;
 }
 
 export function noticeConfigOf(settings: { prefix: string; notifications: { reminderDays: number; topics: string[] } }): NoticeConfig {
@@ -28,8 +44,8 @@ export function noticeConfigOf(settings: { prefix: string; notifications: { remi
 
 /**
  * The notices' dependencies over the SDK's endpoint settings: EventBridge's default bus, SNS (lamina's topic,
- * LAMINA_TOPIC_ARN, plus the catalog's), SSM in each region, the table. Made per invocation: the local runner
- * points the environment at new services between runs.
+ * LAMINA_TOPIC_ARN, plus the catalog's), SSM in each region, the table. Made per invocation, over the process's
+ * clients (functions/aws/clients.ts: new ones when the local runner points the environment at new services).
  */
 export async function noticeDeps(env: NodeJS.ProcessEnv = process.env): Promise<NoticeDeps> {
   const config = await noticeConfig(env);

@@ -40,26 +40,25 @@ export class Pacer {
   }
 }
 
-/** The part of an AWS SDK v3 client the pacer hooks into. */
-interface MiddlewareClient {
+/** The part of an AWS SDK v3 command the pacer hooks into. */
+interface MiddlewareCarrier {
   middlewareStack: {
     add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: Record<string, unknown>): void;
   };
 }
 
 /**
- * Paces every request the client sends, each attempt of a retry included (the middleware runs inside the SDK's
- * retry step), at `perSecond`.
+ * Paces every request the command sends, each attempt of a retry included (the middleware runs inside the SDK's
+ * retry step), with `pacer`. On the command, not the client: the client is the process's (functions/aws/clients.ts)
+ * and serves every invocation, while each invocation paces itself at its own share.
  */
-export function paceClient(client: unknown, perSecond: number): Pacer {
-  const pacer = new Pacer(perSecond);
-  const stack = (client as Partial<MiddlewareClient>).middlewareStack;
-  stack?.add(
+export function paced<C extends object>(command: C, pacer: Pacer): C {
+  (command as Partial<MiddlewareCarrier>).middlewareStack?.add(
     (next) => async (args) => {
       await pacer.wait();
       return next(args);
     },
     { step: 'finalizeRequest', priority: 'low', name: 'laminaControlPlanePace' },
   );
-  return pacer;
+  return command;
 }
