@@ -1,4 +1,6 @@
 import { GetLayerVersionPolicyCommand, LambdaClient, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
 import { LayerStore } from '../../functions/store/layer-store';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 
@@ -25,7 +27,16 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
   afterAll(() => pipeline?.close());
 
   it('publishes every layer to every region, public, and records what it published', async () => {
-    const { summary, outcomes } = await pipeline.run();
+    // Each task gets its own scratch folder (its /tmp) when it uses one, removed after it: Publish never does.
+    const scratch = path.join(pipeline.stateDir, 'tmp');
+    const folders: Record<string, string[]> = {};
+    const onTask = (state: string) => {
+      folders[state] = [...(folders[state] ?? []), ...readdirSync(scratch).filter((name) => name.startsWith(`${state.toLowerCase()}-`))];
+    };
+    const { summary, outcomes } = await pipeline.run({}, { onTask });
+    expect(folders.Build).toHaveLength(1);
+    expect(folders.Publish).toEqual([]);
+    expect(readdirSync(scratch)).toEqual([]);
     expect(summary.failed).toBe(false);
     expect(summary.counts.published).toBe(REGIONS.length);
     const store = new LayerStore();
