@@ -106,8 +106,10 @@ export class LayerApi {
     private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_RETRY })),
     /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
     requestsPerSecond = controlPlaneRate(),
+    /** How many of them it may send at once after a pause. */
+    burst = 1,
   ) {
-    this.pacer = new Pacer(requestsPerSecond);
+    this.pacer = new Pacer(requestsPerSecond, undefined, undefined, burst);
   }
 
   /** The command, sent at this instance's pace (every attempt of it). */
@@ -119,13 +121,13 @@ export class LayerApi {
    * Lambda in this region making each call once, with short timeouts: for a region under suspicion, which must not
    * cost every retry (functions/regions/health.ts).
    */
-  static singleAttempt(region: string, requestsPerSecond = controlPlaneRate()): LayerApi {
+  static singleAttempt(region: string, requestsPerSecond = controlPlaneRate(), burst = 1): LayerApi {
     const client = sharedClient(
       'LAMBDA',
       `${region} single-attempt`,
       () => new LambdaClient({ region, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } }),
     );
-    return new LayerApi(region, client, requestsPerSecond);
+    return new LayerApi(region, client, requestsPerSecond, burst);
   }
 
   /** The newest version of a layer in this region, with its CodeSha256; undefined when it has none. */

@@ -1,7 +1,7 @@
 import { log } from '../shared/log';
 import { ArtifactStore } from '../aws/artifacts';
 import { LayerApi } from '../aws/lambda-layers';
-import { publishRate } from '../regions/control-plane';
+import { publishBurst, publishRate } from '../regions/control-plane';
 import { lambdaHandler } from '../shared/handler-runtime';
 import type { PublishEvent } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
@@ -18,7 +18,7 @@ export async function run(event: PublishEvent): Promise<RunOutcome> {
   const held = isHeld(await store.getRegionHealth(event.region));
   const outcome = await publish(event, {
     // Up to PUBLISHES_PER_REGION publishes share the region's control-plane quota at once.
-    api: held ? LayerApi.singleAttempt(event.region, publishRate()) : new LayerApi(event.region, undefined, publishRate()),
+    api: held ? LayerApi.singleAttempt(event.region, publishRate(), publishBurst()) : new LayerApi(event.region, undefined, publishRate(), publishBurst()),
     store,
     artifacts: ArtifactStore.fromEnvironment(),
     staging: stagingConfigFromEnvironment(),

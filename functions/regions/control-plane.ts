@@ -3,7 +3,8 @@
  * control-plane call (ListLayerVersions, PublishLayerVersion, GetLayerVersionPolicy, AddLayerVersionPermission,
  * DeleteLayerVersion …). lamina stays under it by design, not by retrying after 429s: at most
  * PUBLISHES_PER_REGION Publish invocations work on one region at once (the Builds map's MaxConcurrency: each of
- * its child executions publishes once per region), and each paces its own calls at the quota's share.
+ * its child executions publishes once per region), and each paces its own calls at the quota's share (its rate
+ * and its burst).
  */
 export const CONTROL_PLANE_REQUESTS_PER_SECOND = 15;
 
@@ -21,22 +22,42 @@ export function publishRate(): number {
   return controlPlaneRate() / PUBLISHES_PER_REGION;
 }
 
-/** Spaces the start of calls at least 1/rate seconds apart (the first goes at once). */
+/**
+ * How many calls one Publish invocation may send at once, its share of the region's burst: the region's bucket
+ * holds a second of its rate (as the layer-API emulator models it), so PUBLISHES_PER_REGION invocations sending
+ * their whole burst together still stay within it. A publish's few dependent calls then wait only for Lambda,
+ * not for the pacer, while a long run of calls is held to publishRate().
+ */
+export function publishBurst(): number {
+  return Math.max(1, Math.floor(controlPlaneRate() / PUBLISHES_PER_REGION));
+}
+
+/**
+ * Paces the start of calls at `perSecond`, letting up to `burst` go at once after a pause (a token bucket of
+ * `burst` tokens refilled at `perSecond`, kept as the time the next call is due: GCRA). In any span of t seconds
+ * it starts at most burst + t × perSecond calls; with a burst of 1 calls start at least 1/perSecond apart, the
+ * first at once.
+ */
 export class Pacer {
-  private next = 0;
+  /** When the next call would be due if calls were spaced exactly 1/perSecond apart. */
+  private due = 0;
 
   constructor(
     readonly perSecond: number,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    readonly burst = 1,
   ) {}
 
   async wait(): Promise<void> {
     if (!(this.perSecond > 0) || !Number.isFinite(this.perSecond)) return;
+    const interval = 1000 / this.perSecond;
     const now = this.now();
-    const at = Math.max(now, this.next);
-    this.next = at + 1000 / this.perSecond;
-    if (at > now) await this.sleep(at - now);
+    const due = Math.max(now, this.due);
+    const at = Math.max(now, due - (Math.max(1, Math.floor(this.burst)) - 1) * interval);
+    this.due = due + interval;
+    // Less than a microsecond is the rounding of the sums above, not a wait.
+    if (at - now > 1e-3) await this.sleep(at - now);
   }
 }
 
