@@ -12,7 +12,8 @@ import { mixedPayload } from './fixture-index';
 // compile: bytecode compilation costs what it costs on real sources, not what a syntax error costs).
 const SOURCE = [
   'class Frame{n}(object):\n    """A labelled two-dimensional structure number {n}."""\n\n    def __init__(self, data: Any = None, index: Optional[list] = None) -> None:\n        self._data = data\n        self._index = list(index or [])\n\n    def apply{n}(self, func, axis: int = 0):\n        result = []\n        for row in self._data or []:\n            result.append(func(row) if axis == 0 else [func(v) for v in row])\n        return Frame{n}(result, self._index)\n\n',
-  'def _validate_{n}(value, name="value"):\n    if value is None:\n        raise ValueError(f"{name} must not be None")\n    return value\n\n',
+  'def _validate_{n}(value, name="value"):\n    \"\"\"Checks that a value is given.\n\n    Parameters\n    ----------\n    value : object\n        What to check.\n    name : str\n        How the error names it.\n    \"\"\"\n    if value is None:\n        raise ValueError(f"{name} must not be None")\n    return value\n\n',
+  '# Licensed under the BSD 3-Clause License; see LICENSE for the full text.\n# The helpers below keep the frame\'s index aligned when rows are added,\n# removed or reordered; they are private and may change at any time.\n\n',
   'TABLE_{n} = {"name": "t{n}", "sizes": [{n}, {n} + 1, {n} * 2], "nested": {"a": ({n}, "x"), "b": None}}\n\n',
   'def _reduce_{n}(items, start=0):\n    total = start\n    for i, item in enumerate(items):\n        if i % 2:\n            total += item * {n}\n        else:\n            total -= item\n    return {k: v for k, v in zip(range(total), items)}\n\n',
 ];
