@@ -9,7 +9,8 @@ import type { BuildEvent, BuildResult, BuiltArtifact } from '../shared/pipeline-
 import type { LayerStore } from '../store/layer-store';
 import type { Verification } from '../../schema/table';
 import { pendingKeyOf, verifyChecksOf, type PendingBuild } from '../verify/checks';
-import { describeVerification, publishDecision, sealVerifiedZip, unpackForVerify, verifyOn, verifyTargetsOf, type EnvironmentOf } from '../verify/verify';
+import { LayerUnderVerification, sealVerifiedZip } from '../verify/layer-under-verification';
+import { describeVerification, publishDecision, verifyOn, verifyTargetsOf, type EnvironmentOf } from '../verify/verify';
 
 import { MAX_UNZIPPED_BYTES } from '../layers/limits';
 
@@ -90,28 +91,30 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
   const base = await zipBuiltLayer(built, builtZip);
   checkSize(target.layerName, base, limit);
   // What is verified is the zip's content, exactly what would be published, not the build folder.
-  const layerDir = path.join(options.workDir, 'verify', 'layer');
-  const raws = await unpackForVerify(builtZip, layerDir);
-  const verifications: Verification[] = [];
-  let changed = false;
-  for (const check of verifyTargetsOf(target)) {
-    const run = await verifyOn(target, check, layerDir, options.verify.environmentOf, { ...ctx, workDir: path.join(options.workDir, 'verify', `${check.runtime}-${check.architecture}`) });
-    options.log(describeVerification(run.verification));
-    verifications.push(run.verification);
-    changed ||= run.changed;
+  const layer = new LayerUnderVerification(builtZip, path.join(options.workDir, 'verify'));
+  try {
+    const verifications: Verification[] = [];
+    let changed = false;
+    for (const check of verifyTargetsOf(target)) {
+      const run = await verifyOn(target, check, layer, options.verify.environmentOf, { ...ctx, workDir: path.join(options.workDir, 'verify', `${check.runtime}-${check.architecture}`) });
+      options.log(describeVerification(run.verification));
+      verifications.push(run.verification);
+      changed ||= run.changed;
+    }
+    const { warnings } = publishDecision(target.layerName, verifications, options.verify.publishUnverified);
+    for (const warning of warnings) options.log(`WARNING: ${warning}`);
+    let zip: ZipResult;
+    if (changed) {
+      zip = await sealVerifiedZip(builtZip, layer.addedDir, options.zipFile, limit, target.layerName);
+    } else {
+      await fs.mkdir(path.dirname(options.zipFile), { recursive: true });
+      await fs.copyFile(builtZip, options.zipFile);
+      zip = { ...base, path: options.zipFile };
+    }
+    return { built, zip, verifications, warnings };
+  } finally {
+    await layer.dispose();
   }
-  const { warnings } = publishDecision(target.layerName, verifications, options.verify.publishUnverified);
-  for (const warning of warnings) options.log(`WARNING: ${warning}`);
-  let zip: ZipResult;
-  if (changed) {
-    zip = await sealVerifiedZip(builtZip, layerDir, options.zipFile, raws, limit, target.layerName);
-  } else {
-    await fs.mkdir(path.dirname(options.zipFile), { recursive: true });
-    await fs.copyFile(builtZip, options.zipFile);
-    zip = { ...base, path: options.zipFile };
-  }
-  await fs.rm(path.join(options.workDir, 'verify'), { recursive: true, force: true });
-  return { built, zip, verifications, warnings };
 }
 
 /**

@@ -140,7 +140,7 @@ export interface VerifyReport {
   /** One line for a person: `imported 12 top-level modules (urllib3, requests, ...)`. */
   summary: string;
   /**
-   * True when the kind added files to the layer folder (Python: `__pycache__` bytecode for the target version):
+   * True when the kind added files to the layer (Python: `__pycache__` bytecode for the target version):
    * the published zip is the built zip plus these files, and its sha256 is the one recorded.
    */
   changed?: boolean;
@@ -155,6 +155,11 @@ export interface LayerVerifier {
   /** The runtime × architecture pairs to prove the layer on; every runtime × architecture of the target when absent. */
   targets?(target: LayerTarget): VerifyTarget[];
   run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport>;
+  /**
+   * Verifies the built zip itself, which is then never unzipped for this kind (Python compiles its sources in
+   * memory); what it adds to the layer (bytecode) it writes below `addedDir`, laid out as in the layer.
+   */
+  runOnZip?(target: ResolvedTarget, zipFile: string, addedDir: string, ctx: VerifyContext): Promise<VerifyReport>;
 }
 
 /** Base class for errors a person can act on: the message names the thing and what to do. */

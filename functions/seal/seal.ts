@@ -7,7 +7,8 @@ import type { SealEvent, SealResult } from '../shared/pipeline-events';
 import type { LayerStore } from '../store/layer-store';
 import type { Verification } from '../../schema/table';
 import type { PendingBuild } from '../verify/checks';
-import { LayerNotVerified, publishDecision, sealVerifiedZip, unpackForVerify } from '../verify/verify';
+import { sealVerifiedZip } from '../verify/layer-under-verification';
+import { LayerNotVerified, publishDecision } from '../verify/verify';
 
 export interface SealDeps {
   store: Pick<LayerStore, 'putLayer' | 'putBuild' | 'putOutcome'>;
@@ -51,19 +52,20 @@ export async function seal(event: SealEvent, deps: SealDeps): Promise<SealResult
   if (changes.length > 0) {
     const builtZip = path.join(deps.tmpDir, 'built.zip');
     await deps.artifacts.download(layer.artifactKey, builtZip);
-    const layerDir = path.join(deps.tmpDir, 'layer');
-    const raws = await unpackForVerify(builtZip, layerDir);
+    // Only what Verify added is unzipped; the built zip's entries are copied as they are.
+    const addedDir = path.join(deps.tmpDir, 'added');
+    await fs.rm(addedDir, { recursive: true, force: true });
     for (const verification of changes) {
       const file = path.join(deps.tmpDir, `changes-${verification.runtime}-${verification.architecture}.zip`);
       await deps.artifacts.download(verification.changesKey!, file);
-      await extractZip(file, layerDir, { label: `what Verify added on ${verification.runtime} ${verification.architecture}` });
+      await extractZip(file, addedDir, { label: `what Verify added on ${verification.runtime} ${verification.architecture}` });
     }
-    const zip = await sealVerifiedZip(builtZip, layerDir, path.join(deps.tmpDir, 'verified.zip'), raws, deps.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES, layer.layerName);
+    const zip = await sealVerifiedZip(builtZip, addedDir, path.join(deps.tmpDir, 'verified.zip'), deps.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES, layer.layerName);
     const artifactKey = artifactKeyOf(layer.layerName, zip.sha256);
     await deps.artifacts.putFile(artifactKey, zip.path);
     log(`verified zip ${zip.size} bytes zipped, ${zip.unzippedSize} unzipped, sha256 ${zip.sha256.slice(0, 12)} (built ${layer.sha256.slice(0, 12)})`);
     sealed = { ...sealed, sha256: zip.sha256, codeSha256: zip.codeSha256, size: zip.size, unzippedSize: zip.unzippedSize, artifactKey };
-    await fs.rm(layerDir, { recursive: true, force: true });
+    await fs.rm(addedDir, { recursive: true, force: true });
   }
   await deps.store.putLayer(pending.layer);
   await deps.store.putBuild({

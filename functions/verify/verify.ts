@@ -1,8 +1,3 @@
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import { writeDeterministicZip, type ZipResult } from '../archive/deterministic-zip';
-import { extractZip } from '../archive/extract-zip';
-import type { RawZipEntry } from '../archive/raw-entry';
 import {
   BuildError,
   NotVerifiableError,
@@ -11,10 +6,12 @@ import {
   type LayerTarget,
   type ResolvedTarget,
   type VerifyEnvironment,
+  type VerifyReport,
   type VerifyTarget,
 } from '../layers/kind';
 import { kindNamed } from '../layers/kinds';
 import type { Verification } from '../../schema/table';
+import { LayerUnderVerification } from './layer-under-verification';
 
 /** Errors are kept to this many characters in records and summaries (a traceback's end is what matters). */
 export const MAX_ERROR_CHARS = 4000;
@@ -40,14 +37,15 @@ export interface VerifyRun {
 }
 
 /**
- * Proves `layerDir` (the layer unzipped, as it lands in /opt) on one runtime × architecture with the target's kind.
- * Never throws for the layer's own faults: a failure or a missing environment is the outcome, so that every target
- * of a layer is reported, not just the first.
+ * Proves a layer on one runtime × architecture with the target's kind: its built zip (unzipped only for a kind
+ * that needs the tree; what the kind adds is kept in `layer.addedDir`), or a folder already holding it as it lands
+ * in /opt. Never throws for the layer's own faults: a failure or a missing environment is the outcome, so that
+ * every target of a layer is reported, not just the first.
  */
 export async function verifyOn(
   target: ResolvedTarget,
   check: VerifyTarget,
-  layerDir: string,
+  layer: LayerUnderVerification | string,
   environmentOf: EnvironmentOf,
   ctx: KindContext,
   now: () => Date = () => new Date(),
@@ -59,7 +57,14 @@ export async function verifyOn(
     if (!verifier) throw new NotVerifiableError(`the ${target.kind} layer kind has no verification`);
     env = await environmentOf(check);
     ctx.log(`verifying on ${check.runtime} ${check.architecture}: ${env.description}`);
-    const report = await verifier.run(target, layerDir, { ...ctx, env });
+    const vctx = { ...ctx, env };
+    let report: VerifyReport;
+    if (typeof layer === 'string') report = await verifier.run(target, layer, vctx);
+    else if (verifier.runOnZip) report = await verifier.runOnZip(target, layer.zipFile, layer.addedDir, vctx);
+    else {
+      report = await verifier.run(target, await layer.tree(), vctx);
+      if (report.changed) await layer.keepTreeAdditions();
+    }
     const verification: Verification = { ...base, status: 'verified', where: env.where, how: env.description, at: now().toISOString(), summary: report.summary };
     return { verification, changed: Boolean(report.changed) };
   } catch (error) {
@@ -118,29 +123,4 @@ export function publishDecision(layerName: string, verifications: Verification[]
   const refused = unverified.filter((v) => !(publishUnverified ?? v.where === 'local'));
   if (refused.length > 0) throw new LayerNotVerified(layerName, refused);
   return { warnings: unverified.map((v) => `${layerName} is published NOT VERIFIED on ${describeVerification(v)}`) };
-}
-
-/**
- * The zip to publish: the built zip's entries with what Verify added below `layerDir` (Python bytecode). Entries
- * unchanged since the build are copied as compressed bytes from the built zip; the same tree always gives the
- * same bytes, wherever it was verified. The 250 MB unzipped guard runs again on the result.
- */
-export async function sealVerifiedZip(builtZip: string, layerDir: string, outFile: string, raws: RawZipEntry[], maxUnzippedBytes: number, layerName: string): Promise<ZipResult> {
-  const zip = await writeDeterministicZip(layerDir, outFile, { rawEntries: raws });
-  if (zip.unzippedSize > maxUnzippedBytes) {
-    await fs.rm(outFile, { force: true });
-    throw new BuildError(
-      `${layerName} is ${zip.unzippedSize} bytes unzipped once verified (with bytecode), over Lambda's limit of ${maxUnzippedBytes} bytes for a function and its layers; ` +
-        `split it into smaller layers (the built zip ${path.basename(builtZip)} was within it)`,
-    );
-  }
-  return zip;
-}
-
-/** Unzips a built layer into `dir`, returning where each file's compressed bytes are in the zip (for sealing). */
-export async function unpackForVerify(zipFile: string, dir: string): Promise<RawZipEntry[]> {
-  const raws: RawZipEntry[] = [];
-  await fs.rm(dir, { recursive: true, force: true });
-  await extractZip(zipFile, dir, { label: path.basename(zipFile), onFile: (raw) => raws.push(raw) });
-  return raws;
 }

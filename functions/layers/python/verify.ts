@@ -30,28 +30,37 @@ function pythonVersionOf(target: ResolvedTarget): string {
 }
 
 /**
+ * Runs verify_layer.py on the layer (its zip, or a folder), the bytecode going below `addedDir` (a folder's own
+ * files when it is the folder).
+ */
+async function verifyPython(target: ResolvedTarget, layer: string, addedDir: string, ctx: VerifyContext): Promise<VerifyReport> {
+  const version = pythonVersionOf(target);
+  if (!ctx.env.python) throw new NotVerifiableError(`no Python ${version} for ${ctx.env.architecture} here`);
+  const [program, ...prefix] = ctx.env.python;
+  const args = [...prefix, VERIFY_SCRIPT, layer, '--added', addedDir, '--python-version', version, '--runtime', ctx.env.runtime, '--architecture', ctx.env.architecture, '--how', ctx.env.description];
+  let output: PythonVerifyOutput;
+  await fs.mkdir(ctx.workDir, { recursive: true });
+  try {
+    const { stdout } = await run(program, args, { maxBuffer: 256 * 1024 * 1024, cwd: ctx.workDir });
+    output = JSON.parse(stdout) as PythonVerifyOutput;
+  } catch (error) {
+    throw new VerificationError('python', `${target.layerName}: the verifier did not run on ${program}: ${(error as Error).message}`);
+  }
+  const outcome = output.outcome!;
+  const notCompiled = output.report.notCompiled ?? [];
+  if (notCompiled.length > 0) ctx.log(`${notCompiled.length} file(s) do not compile on Python ${version} and stay source only: ${notCompiled.slice(0, 5).map((f) => f.file).join(', ')}`);
+  if (outcome.status === 'failed') throw new VerificationError(outcome.subject ?? 'python', outcome.error ?? 'failed');
+  return { summary: outcome.summary ?? '', changed: (output.report.compiled ?? []).length > 0 };
+}
+
+/**
  * Python layers: compiled to unchecked-hash bytecode for the target version at their Lambda path (/opt/python),
- * then each top-level module of the installed distributions imported from a read-only copy, in a fresh interpreter
- * of exactly the target version. The bytecode stays in the layer folder (`changed`): it is part of what is published.
+ * then each top-level module of the installed distributions imported from a read-only tree of the layer with that
+ * bytecode, in a fresh interpreter of exactly the target version. From the built zip, the sources are compiled in
+ * memory (by one worker per core) and the zip is unpacked only for the imports; the bytecode is part of what is
+ * published (`changed`).
  */
 export const pythonVerifier: LayerVerifier = {
-  async run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport> {
-    const version = pythonVersionOf(target);
-    if (!ctx.env.python) throw new NotVerifiableError(`no Python ${version} for ${ctx.env.architecture} here`);
-    const [program, ...prefix] = ctx.env.python;
-    const args = [...prefix, VERIFY_SCRIPT, layerDir, '--python-version', version, '--runtime', ctx.env.runtime, '--architecture', ctx.env.architecture, '--how', ctx.env.description];
-    let output: PythonVerifyOutput;
-    await fs.mkdir(ctx.workDir, { recursive: true });
-    try {
-      const { stdout } = await run(program, args, { maxBuffer: 256 * 1024 * 1024, cwd: ctx.workDir });
-      output = JSON.parse(stdout) as PythonVerifyOutput;
-    } catch (error) {
-      throw new VerificationError('python', `${target.layerName}: the verifier did not run on ${program}: ${(error as Error).message}`);
-    }
-    const outcome = output.outcome!;
-    const notCompiled = output.report.notCompiled ?? [];
-    if (notCompiled.length > 0) ctx.log(`${notCompiled.length} file(s) do not compile on Python ${version} and stay source only: ${notCompiled.slice(0, 5).map((f) => f.file).join(', ')}`);
-    if (outcome.status === 'failed') throw new VerificationError(outcome.subject ?? 'python', outcome.error ?? 'failed');
-    return { summary: outcome.summary ?? '', changed: (output.report.compiled ?? []).length > 0 };
-  },
+  run: (target, layerDir, ctx) => verifyPython(target, layerDir, layerDir, ctx),
+  runOnZip: (target, zipFile, addedDir, ctx) => verifyPython(target, zipFile, addedDir, ctx),
 };

@@ -6,9 +6,12 @@ architecture (``handler``), locally as a script run by a matching ``python3.X`` 
 1. compiles every ``.py`` of the layer's ``python/`` folder to bytecode for this exact Python version, as
    ``unchecked-hash`` pycs (PEP 552: reproducible, and never checked against the sources on Lambda, where
    ``/opt`` is read-only and no cache can be written) compiled at their path on Lambda (``/opt/python/...``), so
-   the same sources give the same bytes wherever they are compiled;
+   the same sources give the same bytes wherever they are compiled. The sources are read from the layer zip in
+   memory (it is not unpacked for this), by one worker interpreter per core; the pycs are the bytes
+   ``py_compile`` writes, into a folder of their own (what the layer gains);
 2. imports every top-level module the installed distributions declare (``top_level.txt``, else ``RECORD``) in a
-   fresh interpreter, from a read-only copy of the layer, and reports each that fails with its traceback.
+   fresh interpreter, from a read-only tree of the layer with its bytecode (unpacked while the workers compile),
+   and reports each that fails with its traceback.
 
 The report is one JSON object (see ``verify``). This file is the only code lamina runs on AWS that is not Node.js.
 """
@@ -17,6 +20,7 @@ import concurrent.futures
 import datetime
 import hashlib
 import hmac
+import importlib.machinery
 import importlib.util
 import json
 import os
@@ -27,6 +31,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 import urllib.parse
 import urllib.request
 import zipfile
@@ -63,36 +68,151 @@ def lambda_architecture():
     return {"x86_64": "x86_64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
-def compile_layer(layer_dir, prefix="/opt"):
-    """Compiles every .py below layer_dir/python; returns (compiled relative pyc paths, files that do not compile)."""
-    site = os.path.join(layer_dir, "python")
+class LayerFiles:
+    """A layer's files by name (``python/pkg/mod.py``): its zip, read in memory and never unpacked, or a folder."""
+
+    def __init__(self, path):
+        self.path = path
+        self.archive = None if os.path.isdir(path) else zipfile.ZipFile(path)
+
+    def sources(self):
+        """[(name, size)] of every .py below python/ (none in a __pycache__ folder), sorted by name."""
+        found = []
+        if self.archive is not None:
+            for info in self.archive.infolist():
+                parts = info.filename.split("/")
+                if parts[0] == "python" and len(parts) > 1 and info.filename.endswith(".py") and "__pycache__" not in parts[:-1]:
+                    found.append((info.filename, info.file_size))
+        else:
+            site = os.path.join(self.path, "python")
+            for root, dirs, files in os.walk(site):
+                dirs[:] = [d for d in dirs if d != "__pycache__"]
+                for name in files:
+                    if name.endswith(".py"):
+                        source = os.path.join(root, name)
+                        found.append((os.path.relpath(source, self.path).replace(os.sep, "/"), os.path.getsize(source)))
+        return sorted(found)
+
+    def read(self, name):
+        if self.archive is not None:
+            return self.archive.read(name)
+        with open(os.path.join(self.path, name), "rb") as handle:
+            return handle.read()
+
+    def close(self):
+        if self.archive is not None:
+            self.archive.close()
+
+
+def pyc_of(source, dfile):
+    """The unchecked-hash pyc of a source, made as py_compile makes it (PyCompileError when it does not compile)."""
+    loader = importlib.machinery.SourceFileLoader("<py_compile>", dfile)
+    try:
+        code = loader.source_to_code(source, dfile, _optimize=0)
+    except Exception as error:
+        raise py_compile.PyCompileError(error.__class__, error, dfile)
+    return importlib._bootstrap_external._code_to_hash_pyc(code, importlib.util.source_hash(source), False)
+
+
+def compile_sources(layer_path, names, out_dir, prefix="/opt"):
+    """Compiles the named sources of the layer; each pyc goes to out_dir at its place in the layer. Returns (compiled, failed)."""
+    layer = LayerFiles(layer_path)
     compiled, failed = [], []
-    if not os.path.isdir(site):
-        return compiled, failed
-    for root, dirs, files in os.walk(site):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if not name.endswith(".py"):
-                continue
-            source = os.path.join(root, name)
-            relative = os.path.relpath(source, layer_dir).replace(os.sep, "/")
-            cfile = importlib.util.cache_from_source(source, optimization="")
+    made = set()
+    try:
+        for name in names:
             try:
-                py_compile.compile(
-                    source,
-                    cfile=cfile,
-                    dfile=prefix.rstrip("/") + "/" + relative,
-                    doraise=True,
-                    optimize=0,
-                    invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
-                )
+                data = pyc_of(layer.read(name), prefix.rstrip("/") + "/" + name)
             except py_compile.PyCompileError as error:
                 # A template or a file for another Python in a package: pip leaves it uncompiled too. A module that
-                # matters fails the import check below.
-                failed.append({"file": relative, "error": str(error.msg).strip().splitlines()[-1]})
+                # matters fails the import check.
+                failed.append({"file": name, "error": str(error.msg).strip().splitlines()[-1]})
                 continue
-            compiled.append(os.path.relpath(cfile, layer_dir).replace(os.sep, "/"))
+            pyc = importlib.util.cache_from_source(name, optimization="")
+            target = os.path.join(out_dir, pyc)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            if os.path.lexists(target):
+                os.remove(target)
+            with open(target, "wb") as handle:
+                handle.write(data)
+            compiled.append(pyc)
+    finally:
+        layer.close()
     return compiled, failed
+
+
+def _cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# One worker per this many bytes of sources, up to one per core: a small layer is not worth a second interpreter.
+SOURCE_BYTES_PER_WORKER = 1 << 20
+
+
+def start_compile(layer_path, out_dir, prefix="/opt", workers=None):
+    """Starts compiling every source of the layer in worker interpreters (the caller may work meanwhile); finish_compile waits."""
+    layer = LayerFiles(layer_path)
+    try:
+        sources = layer.sources()
+    finally:
+        layer.close()
+    total = sum(size for _, size in sources)
+    count = min(len(sources), workers or max(1, min(_cpus(), total // SOURCE_BYTES_PER_WORKER)))
+    # Largest first onto the least loaded worker: shares of about equal work (the bytes do not depend on the split).
+    shares = [[0, []] for _ in range(count)]
+    for name, size in sorted(sources, key=lambda item: (-item[1], item[0])):
+        share = min(shares, key=lambda s: s[0])
+        share[0] += size
+        share[1].append(name)
+    started = []
+    for _, names in shares:
+        # Its stderr (SyntaxWarnings of the sources, a crash) goes to a file: a full pipe nobody reads would stall it.
+        errors = tempfile.TemporaryFile()
+        worker = subprocess.Popen(
+            [sys.executable, "-I", "-B", os.path.abspath(__file__), "--compile-worker", layer_path, out_dir, prefix],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
+        )
+        worker.stdin.write(json.dumps(names).encode("utf-8"))
+        worker.stdin.close()
+        started.append((worker, errors))
+    return started
+
+
+def finish_compile(workers):
+    """Waits for the workers; (compiled relative pyc paths, files that do not compile), sorted."""
+    compiled, failed = [], []
+    for worker, errors in workers:
+        out = worker.stdout.read()
+        worker.stdout.close()
+        status = worker.wait()
+        errors.seek(0)
+        err = errors.read().decode("utf-8", "replace")
+        errors.close()
+        if status != 0:
+            raise RuntimeError("a bytecode compilation worker exited with status %s: %s" % (status, err[-3000:]))
+        done = json.loads(out)
+        compiled.extend(done["compiled"])
+        failed.extend(done["failed"])
+    return sorted(compiled), sorted(failed, key=lambda f: f["file"])
+
+
+def compile_worker(argv):
+    """A worker interpreter: the names to compile on stdin (JSON), what it did on stdout."""
+    layer_path, out_dir, prefix = argv
+    compiled, failed = compile_sources(layer_path, json.load(sys.stdin), out_dir, prefix)
+    json.dump({"compiled": compiled, "failed": failed}, sys.stdout)
+    return 0
+
+
+def compile_layer(layer_path, out_dir, prefix="/opt", workers=None):
+    """Compiles every .py below python/ of the layer (zip or folder) into out_dir; (compiled, files that do not compile)."""
+    return finish_compile(start_compile(layer_path, out_dir, prefix, workers))
 
 
 def _read_lines(path):
@@ -147,8 +267,56 @@ def _has_module_file(site, name):
     return any(entry.split(".", 1)[0] == name and entry.endswith((".py", ".so", ".pyd")) for entry in os.listdir(site))
 
 
-def _read_only_copy(layer_dir, dest):
-    shutil.copytree(os.path.join(layer_dir, "python"), os.path.join(dest, "python"), symlinks=True)
+def _inside(root, name):
+    """Where a zip entry lands below root; refused when it would land outside (nothing here makes links)."""
+    normal = os.path.normpath(name)
+    if "\0" in name or os.path.isabs(normal) or normal == ".." or normal.startswith(".." + os.sep):
+        raise ValueError("entry %s would land outside the layer" % name)
+    return os.path.join(root, normal)
+
+
+def unpack_python(layer, dest):
+    """The layer's python/ folder below dest, as it lands in /opt: unpacked from the zip, or copied from the folder."""
+    site = os.path.join(dest, "python")
+    if layer.archive is None:
+        if os.path.isdir(os.path.join(layer.path, "python")):
+            shutil.copytree(os.path.join(layer.path, "python"), site, symlinks=True)
+        os.makedirs(site, exist_ok=True)
+        return
+    os.makedirs(site, exist_ok=True)
+    made = {site}
+    for info in layer.archive.infolist():
+        name = info.filename
+        if name.split("/", 1)[0] != "python":
+            continue
+        target = _inside(dest, name)
+        if name.endswith("/"):
+            if target not in made:
+                os.makedirs(target, exist_ok=True)
+                made.add(target)
+            continue
+        folder = os.path.dirname(target)
+        if folder not in made:
+            os.makedirs(folder, exist_ok=True)
+            made.add(folder)
+        with layer.archive.open(info) as source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out, 1 << 20)
+        if (info.external_attr >> 16) & 0o111:
+            os.chmod(target, 0o755)
+
+
+def add_files(from_dir, names, dest):
+    """Copies the named files (relative, e.g. the pycs) from from_dir into dest, replacing what is there."""
+    for name in names:
+        target = _inside(dest, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if os.path.lexists(target):
+            os.remove(target)
+        shutil.copyfile(os.path.join(from_dir, name), target)
+
+
+def make_read_only(dest):
+    """Like /opt on Lambda: no file or folder below dest can be written."""
     for root, dirs, files in os.walk(dest, topdown=False):
         for name in files:
             path = os.path.join(root, name)
@@ -183,38 +351,36 @@ def _import_one(python_dir, scratch, name):
         return {"ok": False, "error": "the interpreter exited with status %s while importing it\n%s" % (done.returncode, output)}
 
 
-def import_check(layer_dir, workers=None):
-    """Imports each top-level module from a read-only copy of the layer, each in a fresh interpreter."""
-    modules = top_level_modules(layer_dir)
-    scratch = tempfile.mkdtemp(prefix="lamina-import-")
-    copy = os.path.join(scratch, "opt")
-    try:
-        _read_only_copy(layer_dir, copy)
-        python_dir = os.path.join(copy, "python")
-        wanted = [(name, dist) for name, dist in modules if name not in NOT_MODULES]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=workers or min(4, os.cpu_count() or 1)) as pool:
-            outcomes = list(pool.map(lambda item: _import_one(python_dir, scratch, item[0]), wanted))
-        results = []
-        for (name, dist), outcome in zip(wanted, outcomes):
-            result = {"module": name, "distribution": dist, "ok": bool(outcome.get("ok"))}
-            if outcome.get("ok"):
-                cached = outcome.get("cached") or ""
-                result["bytecode"] = bool(cached) and os.path.exists(cached) if cached else False
-            else:
-                result["error"] = outcome.get("error", "")
-            results.append(result)
-        skipped = [name for name, _ in modules if name in NOT_MODULES]
-        return results, skipped
-    finally:
-        for root, dirs, _files in os.walk(scratch):
-            for name in dirs:
-                os.chmod(os.path.join(root, name), 0o755)
-        os.chmod(scratch, 0o755)
-        shutil.rmtree(scratch, ignore_errors=True)
+def import_check(opt, scratch, workers=None):
+    """Imports each top-level module of the read-only layer tree opt (holding python/), each in a fresh interpreter."""
+    modules = top_level_modules(opt)
+    python_dir = os.path.join(opt, "python")
+    wanted = [(name, dist) for name, dist in modules if name not in NOT_MODULES]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers or min(4, _cpus() * 2)) as pool:
+        outcomes = list(pool.map(lambda item: _import_one(python_dir, scratch, item[0]), wanted))
+    results = []
+    for (name, dist), outcome in zip(wanted, outcomes):
+        result = {"module": name, "distribution": dist, "ok": bool(outcome.get("ok"))}
+        if outcome.get("ok"):
+            cached = outcome.get("cached") or ""
+            result["bytecode"] = bool(cached) and os.path.exists(cached) if cached else False
+        else:
+            result["error"] = outcome.get("error", "")
+        results.append(result)
+    skipped = [name for name, _ in modules if name in NOT_MODULES]
+    return results, skipped
 
 
-def verify(layer_dir, expected_version=None, prefix="/opt"):
-    """Compiles and import-checks the unzipped layer in layer_dir; returns the report."""
+def _remove_tree(scratch):
+    for root, dirs, _files in os.walk(scratch):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+    os.chmod(scratch, 0o755)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def verify(layer_path, added_dir=None, expected_version=None, prefix="/opt", workers=None):
+    """Compiles and import-checks the layer (its zip, or a folder); the pycs go to added_dir (default: the folder). Returns the report."""
     report = {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
@@ -225,27 +391,63 @@ def verify(layer_dir, expected_version=None, prefix="/opt"):
     if expected_version and expected_version != python_version():
         report.update(ok=False, error="this is Python %s, the layer targets %s" % (python_version(), expected_version))
         return report
-    compiled, not_compiled = compile_layer(layer_dir, prefix)
-    modules, skipped = import_check(layer_dir)
+    added_dir = added_dir or layer_path
+    layer = LayerFiles(layer_path)
+    scratch = tempfile.mkdtemp(prefix="lamina-import-")
+    opt = os.path.join(scratch, "opt")
+    # Wall-clock milliseconds of each phase, for whoever wants to know where the time goes (compile and unpack overlap).
+    timings = {}
+    started = time.monotonic()
+
+    def lap(what, since):
+        timings[what] = round((time.monotonic() - since) * 1000)
+
+    try:
+        compiling = start_compile(layer_path, added_dir, prefix, workers)
+        if layer.archive is None:
+            # A folder gets its pycs in place: copied with it once they are all written.
+            compiled, not_compiled = finish_compile(compiling)
+            lap("compileMs", started)
+            unpack = time.monotonic()
+            unpack_python(layer, opt)
+            lap("unpackMs", unpack)
+        else:
+            # The tree the imports need is unpacked while the workers compile.
+            unpack = time.monotonic()
+            unpack_python(layer, opt)
+            lap("unpackMs", unpack)
+            compiled, not_compiled = finish_compile(compiling)
+            lap("compileMs", started)
+        tree = time.monotonic()
+        add_files(added_dir, compiled, opt)
+        make_read_only(opt)
+        lap("treeMs", tree)
+        imports = time.monotonic()
+        modules, skipped = import_check(opt, scratch)
+        lap("importMs", imports)
+    finally:
+        layer.close()
+        _remove_tree(scratch)
     report.update(
         ok=all(m["ok"] for m in modules),
         compiled=compiled,
         notCompiled=not_compiled,
         modules=modules,
         skipped=skipped,
+        timings=timings,
     )
     return report
 
 
-def write_changes(layer_dir, names, out_file):
-    """A zip of the files verify added (the bytecode), in byte order with fixed dates: the same files, the same bytes."""
+def write_changes(added_dir, names, out_file):
+    """A zip of the files verify added (the bytecode, below added_dir), in byte order with fixed dates: the same files, the same bytes."""
     with zipfile.ZipFile(out_file, "w", compression=CHANGES_COMPRESSION) as archive:
         for name in sorted(names):
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
             info.external_attr = (0o100644 << 16)
             info.create_system = 3
             info.compress_type = CHANGES_COMPRESSION
-            with open(os.path.join(layer_dir, name), "rb") as handle:
+            with open(os.path.join(added_dir, name), "rb") as handle:
                 archive.writestr(info, handle.read())
 
 
@@ -308,15 +510,6 @@ def s3_request(method, bucket, key, body_file=None, download_to=None):
             data.close()
 
 
-def _safe_extract(zip_file, dest):
-    with zipfile.ZipFile(zip_file) as archive:
-        for info in archive.infolist():
-            target = os.path.realpath(os.path.join(dest, info.filename))
-            if not target.startswith(os.path.realpath(dest) + os.sep):
-                raise ValueError("%s: entry %s would land outside the layer" % (zip_file, info.filename))
-        archive.extractall(dest)
-
-
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -354,16 +547,14 @@ def handler(event, context):
     work = tempfile.mkdtemp(prefix="verify-", dir=os.environ.get("LAMINA_VERIFY_TMP", "/tmp"))
     try:
         built = os.path.join(work, "built.zip")
-        layer = os.path.join(work, "layer")
+        added = os.path.join(work, "added")
         s3_request("GET", bucket, event["artifactKey"], download_to=built)
-        _safe_extract(built, layer)
-        os.remove(built)
-        report = verify(layer, python_version())
+        report = verify(built, added, python_version())
         how = "python %s %s on Lambda (%s)" % (platform.python_version(), architecture, os.environ.get("AWS_EXECUTION_ENV", "AWS Lambda"))
         outcome = outcome_of(report, runtime, architecture, "aws", how)
         if outcome["status"] == "verified" and report.get("compiled"):
             changes = os.path.join(work, "changes.zip")
-            write_changes(layer, report["compiled"], changes)
+            write_changes(added, report["compiled"], changes)
             s3_request("PUT", bucket, check["changesKey"], body_file=changes)
             outcome["changesKey"] = check["changesKey"]
         return outcome
@@ -374,25 +565,32 @@ def handler(event, context):
 # ---- Locally: the same verification, run by a matching python3.X. -----------------------------------------------
 
 def main(argv):
+    if argv[:1] == ["--compile-worker"]:
+        return compile_worker(argv[1:])
     import argparse
 
-    parser = argparse.ArgumentParser(description="Compile and import-check an unzipped Python layer (lamina).")
-    parser.add_argument("layer", help="the unzipped layer: the folder holding python/")
+    parser = argparse.ArgumentParser(description="Compile and import-check a Python layer (lamina).")
+    parser.add_argument("layer", help="the layer: its zip (read, never unpacked in place), or a folder holding python/")
+    parser.add_argument("--added", help="where the bytecode goes, laid out as in the layer (default: into the folder; required for a zip)")
     parser.add_argument("--python-version", help="the layer's target version, e.g. 3.12 (refused when this is another)")
     parser.add_argument("--prefix", default="/opt", help="where the layer lands on Lambda (recorded in the bytecode)")
     parser.add_argument("--changes", help="also write the added bytecode to this zip")
     parser.add_argument("--compile-only", action="store_true", help="compile, do not import")
+    parser.add_argument("--workers", type=int, help="compile in this many worker interpreters (default: one per core, fewer for a small layer)")
     parser.add_argument("--runtime", help="the Lambda runtime, for the outcome (default python<this version>)")
     parser.add_argument("--architecture", help="the architecture, for the outcome (default this machine's)")
     parser.add_argument("--how", default="this machine", help="how this run is described in the outcome")
     args = parser.parse_args(argv)
+    if not args.added and not os.path.isdir(args.layer):
+        parser.error("%s is a zip: name the folder for its bytecode with --added" % args.layer)
+    added = args.added or args.layer
     if args.compile_only:
-        compiled, failed = compile_layer(args.layer, args.prefix)
+        compiled, failed = compile_layer(args.layer, added, args.prefix, args.workers)
         report = {"ok": True, "compiled": compiled, "notCompiled": failed, "cacheTag": sys.implementation.cache_tag}
     else:
-        report = verify(args.layer, args.python_version, args.prefix)
+        report = verify(args.layer, added, args.python_version, args.prefix, args.workers)
     if args.changes and report.get("compiled"):
-        write_changes(args.layer, report["compiled"], args.changes)
+        write_changes(added, report["compiled"], args.changes)
     runtime, architecture = args.runtime or "python" + python_version(), args.architecture or lambda_architecture()
     outcome = None if args.compile_only else outcome_of(report, runtime, architecture, "local", args.how)
     json.dump({"report": report, "outcome": outcome}, sys.stdout)
