@@ -9,7 +9,8 @@ import { explainRegistryError, type NpmTarget, type TreePackage } from './tree';
 /**
  * Downloads every package of a resolved tree and lays it out where npm would (`<root>/<location>`), each tarball
  * checked against its integrity by pacote (ssri) before a byte of it is written. No script of any package runs;
- * no `.bin` links are made (a layer holds no links).
+ * no `.bin` links are made (a layer holds no links). This is the `tree` layout: the streamed one
+ * (tarball-layout.ts, the default) gives the same zip without writing the tree, and is tested against this.
  */
 export async function fetchTree(packages: TreePackage[], root: string, target: NpmTarget, label: string, concurrency = 8): Promise<void> {
   // Parents first, so that a nested package's folder is not created before its parent's extraction clears it.
