@@ -3,8 +3,9 @@ import { mkdtempSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { zipBuiltLayer } from '../../functions/archive/deterministic-zip';
 import type { Architecture, LayerTarget } from '../../functions/layers/kind';
-import { npmKind, type NpmEntry } from '../../functions/layers/npm/kind';
+import { createNpmKind, npmKind, type NpmEntry } from '../../functions/layers/npm/kind';
 import { DEFAULT_NPM_REGISTRY_URL } from '../../functions/layers/node-runtime/releases';
 
 // lamina's resolved tree against what real npm installs for the same specs and target, on the real registry.
@@ -128,6 +129,34 @@ function limiter(limit: number) {
         // Where a set has per-platform binaries, the two targets really got different trees.
         if (PLATFORM_SETS.has(String(label))) expect(trees[1]).not.toEqual(trees[0]);
       }),
+    600_000,
+  );
+});
+
+/** Real tarballs (pax headers, folder entries, odd modes, bundled files, big native files) through both layouts. */
+const LAYOUT_SETS: string[][] = [['express@4', 'axios@1'], ['sharp@0.34'], ['@aws-sdk/client-s3@3'], ['date-fns@3', 'lodash@4']];
+
+(skipReason ? describe.skip : describe)("lamina's streamed npm layer is the zip the tree build gives, on real tarballs", () => {
+  const scratch = mkdtempSync(path.join(os.tmpdir(), 'lamina-npm-layout-'));
+  afterAll(() => fs.rm(scratch, { recursive: true, force: true }));
+
+  it.each(LAYOUT_SETS.map((specs) => [specs.join(' '), specs]))(
+    '%s',
+    async (label, specs) => {
+      const zips: Array<{ sha256: string; entries: number; unzippedSize: number }> = [];
+      for (const layout of ['streamed', 'tree'] as const) {
+        const kind = createNpmKind({ layout });
+        const entry = kind.entrySchema.parse({ name: 'layout', kind: 'npm', packages: specs, runtimes: [RUNTIME], architectures: ['x86_64'], registry: REGISTRY }) as NpmEntry;
+        const workDir = path.join(scratch, `${String(label).replace(/[^a-z0-9]+/gi, '_')}-${layout}`);
+        const ctx = { workDir, cacheDir: CACHE, log: () => undefined };
+        const built = await kind.build(await kind.resolve(kind.expand(entry, { prefix: 'lamina' })[0], ctx), ctx);
+        expect(layout === 'streamed' ? built.archived!.length > 0 : built.archived === undefined).toBe(true);
+        const { sha256, entries, unzippedSize } = await zipBuiltLayer(built, path.join(workDir, 'layer.zip'));
+        zips.push({ sha256, entries, unzippedSize });
+      }
+      expect(zips[0].entries).toBeGreaterThan(10);
+      expect(zips[0]).toEqual(zips[1]);
+    },
     600_000,
   );
 });
