@@ -2,6 +2,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LAMBDA_REGIONS } from '../functions/regions/lambda-regions';
 import { createTableInput, latestKey, regionsKey, type LatestItem } from '../schema/table';
+import { LISTED_JSON, listedJson } from '../functions/listing/items';
 
 /**
  * A benchmark fixture: lamina's table filled with the latest pointers of many layers in many regions, written
@@ -28,7 +29,13 @@ export function benchRegions(count: number): string[] {
   return LAMBDA_REGIONS.slice(0, count);
 }
 
+/** A latest pointer as LayerStore.recordPublished writes one: its attributes and its listing JSON. */
 function latestItem(index: number, region: string): LatestItem {
+  const item = pointerAttributes(index, region);
+  return { ...item, [LISTED_JSON]: listedJson(item) };
+}
+
+function pointerAttributes(index: number, region: string): LatestItem {
   const layerName = benchLayerName(index);
   const python = index % 3 !== 0;
   const runtime = python ? ['python3.11', 'python3.12', 'python3.13'][index % 3] : 'provided.al2023';

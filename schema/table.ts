@@ -166,6 +166,13 @@ export interface LatestItem extends Omit<VersionItem, 'type' | 'gsi2pk' | 'gsi2s
   type: 'latest';
   /** Set once every older version of the layer in the region is deprecated (the last step of recording). */
   settled?: boolean;
+  /**
+   * The listing's JSON of this pointer, written with it (functions/listing/items.ts `listedJson`), so that the
+   * listing API reads and sends one string per item instead of parsing, mapping and serialising its attributes.
+   * The name carries the shape's version: a change of the listing's item shape renames it, and pointers without
+   * the current name are read attribute by attribute until they are written again.
+   */
+  listingV1?: string;
   gsi1pk: string;
   gsi1sk: string;
 }

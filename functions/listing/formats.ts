@@ -10,6 +10,11 @@ export interface ListingPage<T> {
   filename: string;
   columns: Column<T>[];
   items: T[];
+  /**
+   * The items already rendered as JSON, in order (latest pointers store theirs): the JSON format sends these as
+   * they are, and `items` may then be empty (CSV and HTML are given the items themselves).
+   */
+  json?: string[];
   /** Extra top-level JSON fields (e.g. the region or layer name the listing is of). */
   meta?: Record<string, unknown>;
   nextCursor?: string;
@@ -102,6 +107,18 @@ ${next}
 `;
 }
 
+/**
+ * The JSON body of a page whose items are rendered already: the same text JSON.stringify makes of the page, with
+ * each item's JSON spliced in where the `items` array goes.
+ */
+function jsonWithItems<T>(page: ListingPage<T>, items: string[]): string {
+  const head = JSON.stringify({ ...page.meta, count: items.length, items: 0, nextCursor: page.nextCursor ?? null });
+  // The last `"items":0,"nextCursor":` is the key's: a string value before it would have its quotes escaped, and
+  // only the cursor (base64url) follows it.
+  const at = head.lastIndexOf('"items":0,"nextCursor":');
+  return `${head.slice(0, at)}"items":[${items.join(',')}]${head.slice(at + '"items":0'.length)}`;
+}
+
 /** Renders a listing page in a format: JSON `{...meta, items, nextCursor}`, CSV (a download) or an HTML table. */
 export function renderListing<T>(page: ListingPage<T>, format: ListingFormat): ListingResponse {
   switch (format) {
@@ -121,7 +138,7 @@ export function renderListing<T>(page: ListingPage<T>, format: ListingFormat): L
       return {
         status: 200,
         headers: { 'content-type': 'application/json; charset=utf-8' },
-        body: JSON.stringify({ ...page.meta, count: page.items.length, items: page.items, nextCursor: page.nextCursor ?? null }),
+        body: page.json ? jsonWithItems(page, page.json) : JSON.stringify({ ...page.meta, count: page.items.length, items: page.items, nextCursor: page.nextCursor ?? null }),
       };
   }
 }

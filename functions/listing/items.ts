@@ -47,6 +47,14 @@ export const LISTED_ATTRIBUTES = [
 /** A version or latest pointer as the listing reads it (a Query projected on LISTED_ATTRIBUTES). */
 export type ListedRecord = Pick<LatestItem | VersionItem, (typeof LISTED_ATTRIBUTES)[number]>;
 
+/** The attribute of a latest pointer holding its listing JSON (schema/table.ts `LatestItem.listingV1`). */
+export const LISTED_JSON = 'listingV1' satisfies keyof LatestItem;
+
+/** The listing JSON of a pointer, as the listing sends it: what the pointer's `listingV1` holds. */
+export function listedJson(item: ListedRecord): string {
+  return JSON.stringify(toListingItem(item));
+}
+
 /** The listing's view of a stored version or latest pointer. */
 export function toListingItem(item: ListedRecord): ListingItem {
   return {

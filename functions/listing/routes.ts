@@ -1,10 +1,12 @@
-import type { LayerStore, Page } from '../store/layer-store';
+import type { Key, LayerStore, Page } from '../store/layer-store';
+import type { LatestItem } from '../../schema/table';
 import { decodeCursor, encodeCursor, type CursorKey } from './cursor';
 import { negotiateFormat, renderListing, type ListingPage } from './formats';
+import type { ListingFormat } from './known-values';
 import { HttpError, badRequest, conditional, errorResponse, notFound, withValidators, type ListingRequest, type ListingResponse } from './http';
 import type { ResponseCache } from './response-cache';
 import { describeHealth } from '../regions/health';
-import { LAYER_COLUMNS, LISTED_ATTRIBUTES, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
+import { LAYER_COLUMNS, LISTED_ATTRIBUTES, LISTED_JSON, REGION_COLUMNS, toListingItem, type ListingItem, type RegionEntry } from './items';
 import {
   DEFAULT_PAGE_SIZE,
   LAYER_NAME,
@@ -111,6 +113,29 @@ function nextPage(request: ListingRequest, page: Page<unknown>, scope: string, s
   return { nextCursor, nextHref: `?${query}` };
 }
 
+/** A page of latest pointers as the listing shows it: `json` when the JSON format is wanted, else the items. */
+interface PointerPage {
+  items: ListingItem[];
+  json?: string[];
+  count: number;
+  lastKey?: Key;
+}
+
+/**
+ * Reads a page of latest pointers for the listing: one Query of each pointer's stored listing JSON. A page with a
+ * pointer written before pointers stored it is read again, attribute by attribute (LISTED_ATTRIBUTES).
+ */
+async function pointerPage(read: (attributes: readonly string[]) => Promise<Page<LatestItem>>, format: ListingFormat): Promise<PointerPage> {
+  const page = await read([LISTED_JSON]);
+  const json = page.items.map((item) => item[LISTED_JSON]);
+  if (json.every((text): text is string => typeof text === 'string')) {
+    if (format === 'json') return { items: [], json, count: json.length, lastKey: page.lastKey };
+    return { items: json.map((text) => JSON.parse(text) as ListingItem), count: json.length, lastKey: page.lastKey };
+  }
+  const full = await read(LISTED_ATTRIBUTES);
+  return { items: full.items.map(toListingItem), count: full.items.length, lastKey: full.lastKey };
+}
+
 function respond<T>(request: ListingRequest, page: ListingPage<T>): ListingResponse {
   const response = renderListing(page, negotiateFormat(request));
   if (page.nextHref) response.headers.link = `<${page.nextHref}>; rel="next"`;
@@ -132,7 +157,7 @@ async function regions(request: ListingRequest, deps: ListingDeps): Promise<List
 async function regionLayers(request: ListingRequest, deps: ListingDeps, regionParam: string): Promise<ListingResponse> {
   checkParams(request, [...PAGED_PARAMS, 'runtime', 'arch', 'kind', 'q']);
   const region = regionOf(regionParam, 'the layers of a region');
-  negotiateFormat(request);
+  const format = negotiateFormat(request);
   const runtime = oneOf(request, 'runtime', LISTING_RUNTIMES, 'InvalidRuntime');
   const arch = oneOf(request, 'arch', LISTING_ARCHITECTURES, 'InvalidArchitecture');
   const kind = oneOf(request, 'kind', LISTING_KINDS, 'InvalidKind');
@@ -160,12 +185,13 @@ async function regionLayers(request: ListingRequest, deps: ListingDeps, regionPa
     values[placeholder] = value;
   }
   const filter = conditions.length > 0 ? { FilterExpression: conditions.join(' AND '), ExpressionAttributeNames: names, values } : undefined;
-  const page = await deps.store.listLatestInRegion(region, paging, filter, LISTED_ATTRIBUTES);
+  const page = await pointerPage((attributes) => deps.store.listLatestInRegion(region, paging, filter, attributes), format);
   return respond(request, {
     title: `Layers in ${region}`,
     filename: `lamina-${region}-layers`,
     columns: LAYER_COLUMNS,
-    items: page.items.map(toListingItem),
+    items: page.items,
+    json: page.json,
     meta: { region, filters: { runtime: runtime ?? null, arch: arch ?? null, kind: kind ?? null, q: q ?? null } },
     ...nextPage(request, page, scope, deps.cursorSecret),
   });
@@ -174,16 +200,17 @@ async function regionLayers(request: ListingRequest, deps: ListingDeps, regionPa
 async function layerEverywhere(request: ListingRequest, deps: ListingDeps, nameParam: string): Promise<ListingResponse> {
   checkParams(request, PAGED_PARAMS);
   const name = layerNameOf(nameParam);
-  negotiateFormat(request);
+  const format = negotiateFormat(request);
   const scope = `layer-regions:${name}`;
   const paging = pageRequest(request, scope, deps.cursorSecret);
-  const page = await deps.store.listLatestForLayer(name, paging, LISTED_ATTRIBUTES);
-  if (page.items.length === 0 && !paging.startKey && !page.lastKey) throw notFound('LayerNotFound', `no layer named ${JSON.stringify(name)} is published`);
+  const page = await pointerPage((attributes) => deps.store.listLatestForLayer(name, paging, attributes), format);
+  if (page.count === 0 && !paging.startKey && !page.lastKey) throw notFound('LayerNotFound', `no layer named ${JSON.stringify(name)} is published`);
   return respond(request, {
     title: `${name} in every region`,
     filename: `${name}-regions`,
     columns: LAYER_COLUMNS,
-    items: page.items.map(toListingItem),
+    items: page.items,
+    json: page.json,
     meta: { name },
     ...nextPage(request, page, scope, deps.cursorSecret),
   });

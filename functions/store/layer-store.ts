@@ -47,6 +47,7 @@ import { QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, tableName } from '../aws/dynamodb';
 import { afterWrite } from '../shared/crash-points';
+import { LISTED_JSON, listedJson } from '../listing/items';
 
 export type Key = Record<string, unknown>;
 
@@ -283,11 +284,12 @@ export class LayerStore {
     afterWrite('publish:version-item');
 
     const { pk: _pk, sk: _sk, type: _type, gsi2pk: _g2pk, gsi2sk: _g2sk, ...attributes } = item;
+    const latest: LatestItem = { ...attributes, ...pointer, type: 'latest', status: 'latest' };
     try {
       await this.db.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...attributes, ...pointer, type: 'latest', status: 'latest' },
+          Item: { ...latest, [LISTED_JSON]: listedJson(latest) },
           ConditionExpression: 'attribute_not_exists(pk) OR #version <= :version',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: { ':version': version.version },
