@@ -14,7 +14,8 @@
  * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it), BENCH_CACHE_SECONDS (5),
  * BENCH_API_PROFILE (a folder: the API process runs with --cpu-prof and writes its profile there when it ends),
  * BENCH_API_BASELINE (another checkout of lamina, e.g. a `git worktree` of the commit before a change: its API,
- * uncached, runs too, over the same dynalite in the same run, so before and after are side by side).
+ * uncached, runs too, over the same dynalite in the same run (its own table, seeded without the pointers' listing JSON),
+ * so before and after are side by side).
  */
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -32,6 +33,7 @@ const CACHE_SECONDS = Number(process.env.BENCH_CACHE_SECONDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30_000);
 const TARGET_P99_MS = 50;
 const TABLE = 'lamina-bench';
+const BASELINE_TABLE = 'lamina-bench-baseline';
 
 // ---- child processes -----------------------------------------------------------------------------------------
 async function runDynalite(): Promise<void> {
@@ -110,7 +112,10 @@ async function main(): Promise<void> {
     const dynamo = await start('dynalite');
     children.push(dynamo.child);
     const seedStart = Date.now();
+    const baseline = process.env.BENCH_API_BASELINE;
     const items = await seedListingTable({ endpoint: dynamo.url, table: TABLE, layers: LAYERS, regions: REGIONS });
+    // The baseline reads a table as its own code wrote it: pointers without their listing JSON.
+    if (baseline) await seedListingTable({ endpoint: dynamo.url, table: BASELINE_TABLE, layers: LAYERS, regions: REGIONS, listingJson: false });
     console.log(`seeded ${items} items with BatchWriteItem in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
     const apiEnv = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
@@ -129,9 +134,8 @@ async function main(): Promise<void> {
       },
     ];
     // Uncached, every request is one DynamoDB Query; cached, the API keeps answers CACHE_SECONDS (off by default).
-    const baseline = process.env.BENCH_API_BASELINE;
     const modes: { label: string; env: Record<string, string>; script?: string }[] = [
-      ...(baseline ? [{ label: 'uncached, baseline', env: {}, script: path.join(path.resolve(baseline), 'bench', 'api.ts') }] : []),
+      ...(baseline ? [{ label: 'uncached, baseline', env: { LAMINA_TABLE: BASELINE_TABLE }, script: path.join(path.resolve(baseline), 'bench', 'api.ts') }] : []),
       { label: 'uncached', env: {} },
       { label: `cache ${CACHE_SECONDS}s`, env: { LAMINA_LISTING_CACHE_SECONDS: String(CACHE_SECONDS) } },
     ];
@@ -149,8 +153,9 @@ async function main(): Promise<void> {
         const body = (await response.json()) as { items?: unknown[] };
         if (response.status !== 200 || !body.items?.length) throw new Error(`${scenario.paths[0]} answered ${response.status} with ${body.items?.length ?? 0} items`);
       }
-      await load(api.url, scenarios[0], 10, 2, 2_000); // warm-up: JIT, connection pools
       for (const scenario of scenarios) {
+        // Warm-up of this route's code (JIT, connection pools), so the figures are of a warm process.
+        await load(api.url, scenario, 10, 2, 1_000);
         const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
         const result = await load(api.url, scenario, CONNECTIONS, SECONDS, REQUESTS);
         const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];

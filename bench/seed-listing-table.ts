@@ -15,6 +15,8 @@ export interface SeedOptions {
   table: string;
   layers: number;
   regions: number;
+  /** Whether pointers carry their listing JSON, as recordPublished writes them (true), or not, as before it did. */
+  listingJson?: boolean;
   /** BatchWriteItem calls in flight. */
   concurrency?: number;
 }
@@ -30,9 +32,9 @@ export function benchRegions(count: number): string[] {
 }
 
 /** A latest pointer as LayerStore.recordPublished writes one: its attributes and its listing JSON. */
-function latestItem(index: number, region: string): LatestItem {
+function latestItem(index: number, region: string, listingJson: boolean): LatestItem {
   const item = pointerAttributes(index, region);
-  return { ...item, [LISTED_JSON]: listedJson(item) };
+  return listingJson ? { ...item, [LISTED_JSON]: listedJson(item) } : item;
 }
 
 function pointerAttributes(index: number, region: string): LatestItem {
@@ -78,7 +80,7 @@ export async function seedListingTable(options: SeedOptions): Promise<number> {
     type Put = { PutRequest: { Item: Record<string, unknown> } };
     const requests: Put[] = [{ PutRequest: { Item: { ...regionsKey(), type: 'regions', regions, updatedAt: new Date().toISOString() } } }];
     for (let index = 0; index < options.layers; index++) {
-      for (const region of regions) requests.push({ PutRequest: { Item: { ...latestItem(index, region) } } });
+      for (const region of regions) requests.push({ PutRequest: { Item: { ...latestItem(index, region, options.listingJson ?? true) } } });
     }
     const batches: Put[][] = [];
     for (let start = 0; start < requests.length; start += BATCH) batches.push(requests.slice(start, start + BATCH));
