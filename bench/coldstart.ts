@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     const compiled = path.join(scratch, 'compiled');
     const packages = await generateLayer(plain);
     await fs.cp(plain, compiled, { recursive: true });
-    const compile = JSON.parse(execFileSync(PYTHON, [VERIFY_SCRIPT, compiled, '--compile-only'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })) as {
+    const compile = JSON.parse(execFileSync(PYTHON, [VERIFY_SCRIPT, compiled, '--compile-only', '--in-place'], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })) as {
       report: { compiled: string[] };
     };
     await makeReadOnly(plain);

@@ -105,7 +105,7 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
     for (const warning of warnings) options.log(`WARNING: ${warning}`);
     let zip: ZipResult;
     if (changed) {
-      zip = await sealVerifiedZip(builtZip, layer.addedDir, options.zipFile, limit, target.layerName);
+      zip = await sealVerifiedZip(builtZip, layer.changes, options.zipFile, limit, target.layerName);
     } else {
       await fs.mkdir(path.dirname(options.zipFile), { recursive: true });
       await fs.copyFile(builtZip, options.zipFile);

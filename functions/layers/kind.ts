@@ -157,9 +157,9 @@ export interface LayerVerifier {
   run(target: ResolvedTarget, layerDir: string, ctx: VerifyContext): Promise<VerifyReport>;
   /**
    * Verifies the built zip itself, which is then never unzipped for this kind (Python compiles its sources in
-   * memory); what it adds to the layer (bytecode) it writes below `addedDir`, laid out as in the layer.
+   * memory); what it adds to the layer (bytecode) it writes as a zip at `changesZip`, named as in the layer.
    */
-  runOnZip?(target: ResolvedTarget, zipFile: string, addedDir: string, ctx: VerifyContext): Promise<VerifyReport>;
+  runOnZip?(target: ResolvedTarget, zipFile: string, changesZip: string, ctx: VerifyContext): Promise<VerifyReport>;
 }
 
 /** Base class for errors a person can act on: the message names the thing and what to do. */

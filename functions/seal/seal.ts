@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { extractZip } from '../archive/extract-zip';
 import type { ArtifactStore } from '../aws/artifacts';
 import { artifactKeyOf, MAX_UNZIPPED_BYTES } from '../build/build';
 import type { SealEvent, SealResult } from '../shared/pipeline-events';
@@ -52,20 +51,19 @@ export async function seal(event: SealEvent, deps: SealDeps): Promise<SealResult
   if (changes.length > 0) {
     const builtZip = path.join(deps.tmpDir, 'built.zip');
     await deps.artifacts.download(layer.artifactKey, builtZip);
-    // Only what Verify added is unzipped; the built zip's entries are copied as they are.
-    const addedDir = path.join(deps.tmpDir, 'added');
-    await fs.rm(addedDir, { recursive: true, force: true });
+    // Nothing is unzipped: the built zip's entries are copied as they are, what Verify added is deflated once.
+    const added: string[] = [];
     for (const verification of changes) {
       const file = path.join(deps.tmpDir, `changes-${verification.runtime}-${verification.architecture}.zip`);
       await deps.artifacts.download(verification.changesKey!, file);
-      await extractZip(file, addedDir, { label: `what Verify added on ${verification.runtime} ${verification.architecture}` });
+      added.push(file);
     }
-    const zip = await sealVerifiedZip(builtZip, addedDir, path.join(deps.tmpDir, 'verified.zip'), deps.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES, layer.layerName);
+    const zip = await sealVerifiedZip(builtZip, added, path.join(deps.tmpDir, 'verified.zip'), deps.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES, layer.layerName);
     const artifactKey = artifactKeyOf(layer.layerName, zip.sha256);
     await deps.artifacts.putFile(artifactKey, zip.path);
     log(`verified zip ${zip.size} bytes zipped, ${zip.unzippedSize} unzipped, sha256 ${zip.sha256.slice(0, 12)} (built ${layer.sha256.slice(0, 12)})`);
     sealed = { ...sealed, sha256: zip.sha256, codeSha256: zip.codeSha256, size: zip.size, unzippedSize: zip.unzippedSize, artifactKey };
-    await fs.rm(addedDir, { recursive: true, force: true });
+    for (const file of added) await fs.rm(file, { force: true });
   }
   await deps.store.putLayer(pending.layer);
   await deps.store.putBuild({

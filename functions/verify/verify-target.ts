@@ -1,6 +1,5 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { writeDeterministicZip } from '../archive/deterministic-zip';
 import type { ArtifactStore } from '../aws/artifacts';
 import type { Architecture, ResolvedTarget } from '../layers/kind';
 import type { VerifyTargetEvent, VerifyTargetResult } from '../shared/pipeline-events';
@@ -34,10 +33,9 @@ export async function verifyTarget(event: VerifyTargetEvent, deps: VerifyTargetD
     const ctx = { workDir: path.join(deps.tmpDir, 'work'), cacheDir: deps.cacheDir ?? path.join(deps.tmpDir, 'cache'), log };
     const { verification, changed } = await verifyOn(target, { runtime: check.runtime, architecture: check.architecture as Architecture }, layer, deps.environmentOf, ctx, deps.now);
     log(verification.status);
-    if (!changed || verification.status !== 'verified') return verification;
-    const changes = await writeDeterministicZip(layer.addedDir, path.join(deps.tmpDir, 'changes.zip'));
-    await deps.artifacts.putFile(check.changesKey, changes.path);
-    log(`what it added (${changes.entries} entries, ${changes.unzippedSize} bytes) stored for Seal`);
+    if (!changed || verification.status !== 'verified' || layer.changes.length === 0) return verification;
+    await deps.artifacts.putFile(check.changesKey, layer.changes[0]);
+    log(`what it added (${(await fs.stat(layer.changes[0])).size} bytes zipped) stored for Seal`);
     return { ...verification, changesKey: check.changesKey };
   } finally {
     await layer.dispose();

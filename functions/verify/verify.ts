@@ -38,7 +38,7 @@ export interface VerifyRun {
 
 /**
  * Proves a layer on one runtime × architecture with the target's kind: its built zip (unzipped only for a kind
- * that needs the tree; what the kind adds is kept in `layer.addedDir`), or a folder already holding it as it lands
+ * that needs the tree; what the kind adds is kept in `layer.changes`), or a folder already holding it as it lands
  * in /opt. Never throws for the layer's own faults: a failure or a missing environment is the outcome, so that
  * every target of a layer is reported, not just the first.
  */
@@ -60,10 +60,14 @@ export async function verifyOn(
     const vctx = { ...ctx, env };
     let report: VerifyReport;
     if (typeof layer === 'string') report = await verifier.run(target, layer, vctx);
-    else if (verifier.runOnZip) report = await verifier.runOnZip(target, layer.zipFile, layer.addedDir, vctx);
-    else {
+    else if (verifier.runOnZip) {
+      const changes = await layer.changesFileFor(check);
+      report = await verifier.runOnZip(target, layer.zipFile, changes, vctx);
+      if (report.changed) layer.keepChanges(changes);
+    } else {
       report = await verifier.run(target, await layer.tree(), vctx);
-      if (report.changed) await layer.keepTreeAdditions();
+      // What a kind adds must come back as a changes zip (runOnZip): the tree is not sealed.
+      if (report.changed) throw new Error(`the ${target.kind} kind's verifier changed the layer but has no runOnZip to hand its changes back`);
     }
     const verification: Verification = { ...base, status: 'verified', where: env.where, how: env.description, at: now().toISOString(), summary: report.summary };
     return { verification, changed: Boolean(report.changed) };

@@ -30,14 +30,14 @@ function pythonVersionOf(target: ResolvedTarget): string {
 }
 
 /**
- * Runs verify_layer.py on the layer (its zip, or a folder), the bytecode going below `addedDir` (a folder's own
- * files when it is the folder).
+ * Runs verify_layer.py on the layer: its zip, the bytecode going to the zip `changes`; or a folder, the bytecode
+ * written into it.
  */
-async function verifyPython(target: ResolvedTarget, layer: string, addedDir: string, ctx: VerifyContext): Promise<VerifyReport> {
+async function verifyPython(target: ResolvedTarget, layer: string, changes: string | undefined, ctx: VerifyContext): Promise<VerifyReport> {
   const version = pythonVersionOf(target);
   if (!ctx.env.python) throw new NotVerifiableError(`no Python ${version} for ${ctx.env.architecture} here`);
   const [program, ...prefix] = ctx.env.python;
-  const args = [...prefix, VERIFY_SCRIPT, layer, '--added', addedDir, '--python-version', version, '--runtime', ctx.env.runtime, '--architecture', ctx.env.architecture, '--how', ctx.env.description];
+  const args = [...prefix, VERIFY_SCRIPT, layer, ...(changes ? ['--changes', changes] : ['--in-place']), '--python-version', version, '--runtime', ctx.env.runtime, '--architecture', ctx.env.architecture, '--how', ctx.env.description];
   let output: PythonVerifyOutput;
   await fs.mkdir(ctx.workDir, { recursive: true });
   try {
@@ -61,6 +61,6 @@ async function verifyPython(target: ResolvedTarget, layer: string, addedDir: str
  * published (`changed`).
  */
 export const pythonVerifier: LayerVerifier = {
-  run: (target, layerDir, ctx) => verifyPython(target, layerDir, layerDir, ctx),
-  runOnZip: (target, zipFile, addedDir, ctx) => verifyPython(target, zipFile, addedDir, ctx),
+  run: (target, layerDir, ctx) => verifyPython(target, layerDir, undefined, ctx),
+  runOnZip: (target, zipFile, changesZip, ctx) => verifyPython(target, zipFile, changesZip, ctx),
 };

@@ -114,31 +114,24 @@ def pyc_of(source, dfile):
     return importlib._bootstrap_external._code_to_hash_pyc(code, importlib.util.source_hash(source), False)
 
 
-def compile_sources(layer_path, names, out_dir, prefix="/opt"):
-    """Compiles the named sources of the layer; each pyc goes to out_dir at its place in the layer. Returns (compiled, failed)."""
+def compile_sources(layer_path, names, out_zip, prefix="/opt"):
+    """Compiles the named sources of the layer; the pycs are stored in out_zip (one file: a file per pyc costs more
+    to create than to compile on some disks). Returns (compiled relative pyc paths, files that do not compile)."""
     layer = LayerFiles(layer_path)
     compiled, failed = [], []
-    made = set()
     try:
-        for name in names:
-            try:
-                data = pyc_of(layer.read(name), prefix.rstrip("/") + "/" + name)
-            except py_compile.PyCompileError as error:
-                # A template or a file for another Python in a package: pip leaves it uncompiled too. A module that
-                # matters fails the import check.
-                failed.append({"file": name, "error": str(error.msg).strip().splitlines()[-1]})
-                continue
-            pyc = importlib.util.cache_from_source(name, optimization="")
-            target = os.path.join(out_dir, pyc)
-            folder = os.path.dirname(target)
-            if folder not in made:
-                os.makedirs(folder, exist_ok=True)
-                made.add(folder)
-            if os.path.lexists(target):
-                os.remove(target)
-            with open(target, "wb") as handle:
-                handle.write(data)
-            compiled.append(pyc)
+        with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_STORED) as out:
+            for name in names:
+                try:
+                    data = pyc_of(layer.read(name), prefix.rstrip("/") + "/" + name)
+                except py_compile.PyCompileError as error:
+                    # A template or a file for another Python in a package: pip leaves it uncompiled too. A module
+                    # that matters fails the import check.
+                    failed.append({"file": name, "error": str(error.msg).strip().splitlines()[-1]})
+                    continue
+                pyc = importlib.util.cache_from_source(name, optimization="")
+                out.writestr(zipfile.ZipInfo(pyc, date_time=ZIP_DATE), data)
+                compiled.append(pyc)
     finally:
         layer.close()
     return compiled, failed
@@ -155,8 +148,9 @@ def _cpus():
 SOURCE_BYTES_PER_WORKER = 1 << 20
 
 
-def start_compile(layer_path, out_dir, prefix="/opt", workers=None):
-    """Starts compiling every source of the layer in worker interpreters (the caller may work meanwhile); finish_compile waits."""
+def start_compile(layer_path, scratch, prefix="/opt", workers=None):
+    """Starts compiling every source of the layer in worker interpreters (the caller may work meanwhile), each
+    storing its pycs in a zip below scratch; finish_compile waits for them."""
     layer = LayerFiles(layer_path)
     try:
         sources = layer.sources()
@@ -171,48 +165,80 @@ def start_compile(layer_path, out_dir, prefix="/opt", workers=None):
         share[0] += size
         share[1].append(name)
     started = []
-    for _, names in shares:
+    for k, (_, names) in enumerate(shares):
+        out_zip = os.path.join(scratch, "pycs-%d.zip" % k)
         # Its stderr (SyntaxWarnings of the sources, a crash) goes to a file: a full pipe nobody reads would stall it.
         errors = tempfile.TemporaryFile()
         worker = subprocess.Popen(
-            [sys.executable, "-I", "-B", os.path.abspath(__file__), "--compile-worker", layer_path, out_dir, prefix],
+            [sys.executable, "-I", "-B", os.path.abspath(__file__), "--compile-worker", layer_path, out_zip, prefix],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
         )
         worker.stdin.write(json.dumps(names).encode("utf-8"))
         worker.stdin.close()
-        started.append((worker, errors))
+        started.append((worker, errors, out_zip))
     return started
 
 
-def finish_compile(workers):
-    """Waits for the workers; (compiled relative pyc paths, files that do not compile), sorted."""
-    compiled, failed = [], []
-    for worker, errors in workers:
-        out = worker.stdout.read()
-        worker.stdout.close()
-        status = worker.wait()
-        errors.seek(0)
-        err = errors.read().decode("utf-8", "replace")
-        errors.close()
-        if status != 0:
-            raise RuntimeError("a bytecode compilation worker exited with status %s: %s" % (status, err[-3000:]))
-        done = json.loads(out)
-        compiled.extend(done["compiled"])
-        failed.extend(done["failed"])
-    return sorted(compiled), sorted(failed, key=lambda f: f["file"])
+class Bytecode:
+    """What the workers compiled: the pycs by name (each in its worker's zip) and the files that do not compile."""
+
+    def __init__(self, started):
+        self.compiled, self.failed, self._where = [], [], {}
+        self._archives = []
+        for worker, errors, out_zip in started:
+            out = worker.stdout.read()
+            worker.stdout.close()
+            status = worker.wait()
+            errors.seek(0)
+            err = errors.read().decode("utf-8", "replace")
+            errors.close()
+            if status != 0:
+                self.close()
+                raise RuntimeError("a bytecode compilation worker exited with status %s: %s" % (status, err[-3000:]))
+            done = json.loads(out)
+            archive = zipfile.ZipFile(out_zip)
+            self._archives.append(archive)
+            for name in done["compiled"]:
+                self._where[name] = archive
+            self.failed.extend(done["failed"])
+        self.compiled = sorted(self._where)
+        self.failed.sort(key=lambda f: f["file"])
+
+    def read(self, name):
+        return self._where[name].read(name)
+
+    def deliver(self, tree=None, folder=None, changes=None):
+        """Writes every pyc, in name order, into the read-only tree, into the folder (in place), into the changes zip."""
+        archive = zipfile.ZipFile(changes, "w", compression=CHANGES_COMPRESSION) if changes else None
+        in_tree, in_folder = set(), set()
+        try:
+            for name in self.compiled:
+                data = self.read(name)
+                if tree:
+                    _create(tree, name, data, 0o444, in_tree)
+                if folder:
+                    _create(folder, name, data, 0o644, in_folder)
+                if archive:
+                    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+                    info.external_attr = (0o100644 << 16)
+                    info.create_system = 3
+                    info.compress_type = CHANGES_COMPRESSION
+                    archive.writestr(info, data)
+        finally:
+            if archive:
+                archive.close()
+
+    def close(self):
+        for archive in self._archives:
+            archive.close()
 
 
 def compile_worker(argv):
     """A worker interpreter: the names to compile on stdin (JSON), what it did on stdout."""
-    layer_path, out_dir, prefix = argv
-    compiled, failed = compile_sources(layer_path, json.load(sys.stdin), out_dir, prefix)
+    layer_path, out_zip, prefix = argv
+    compiled, failed = compile_sources(layer_path, json.load(sys.stdin), out_zip, prefix)
     json.dump({"compiled": compiled, "failed": failed}, sys.stdout)
     return 0
-
-
-def compile_layer(layer_path, out_dir, prefix="/opt", workers=None):
-    """Compiles every .py below python/ of the layer (zip or folder) into out_dir; (compiled, files that do not compile)."""
-    return finish_compile(start_compile(layer_path, out_dir, prefix, workers))
 
 
 def _read_lines(path):
@@ -275,13 +301,34 @@ def _inside(root, name):
     return os.path.join(root, normal)
 
 
+def _create(root, name, data, mode, made):
+    """Writes a file at its place below root, replacing what is there, with its mode from the start; the folders
+    above it are made unless in `made` (the folders this caller made)."""
+    target = _inside(root, name)
+    folder = os.path.dirname(target)
+    if folder not in made:
+        os.makedirs(folder, exist_ok=True)
+        made.add(folder)
+    if os.path.lexists(target):
+        os.remove(target)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
 def unpack_python(layer, dest):
-    """The layer's python/ folder below dest, as it lands in /opt: unpacked from the zip, or copied from the folder."""
+    """The layer's python/ folder below dest, as it lands in /opt (files read-only: only the folders are left to
+    make so): unpacked from the zip, or copied from the folder."""
     site = os.path.join(dest, "python")
     if layer.archive is None:
         if os.path.isdir(os.path.join(layer.path, "python")):
             shutil.copytree(os.path.join(layer.path, "python"), site, symlinks=True)
         os.makedirs(site, exist_ok=True)
+        for root, _dirs, files in os.walk(site):
+            for name in files:
+                path = os.path.join(root, name)
+                if not os.path.islink(path):
+                    os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & ~0o222)
         return
     os.makedirs(site, exist_ok=True)
     made = {site}
@@ -289,39 +336,23 @@ def unpack_python(layer, dest):
         name = info.filename
         if name.split("/", 1)[0] != "python":
             continue
-        target = _inside(dest, name)
         if name.endswith("/"):
-            if target not in made:
-                os.makedirs(target, exist_ok=True)
-                made.add(target)
+            os.makedirs(_inside(dest, name), exist_ok=True)
             continue
-        folder = os.path.dirname(target)
-        if folder not in made:
-            os.makedirs(folder, exist_ok=True)
-            made.add(folder)
-        with layer.archive.open(info) as source, open(target, "wb") as out:
-            shutil.copyfileobj(source, out, 1 << 20)
-        if (info.external_attr >> 16) & 0o111:
-            os.chmod(target, 0o755)
+        mode = 0o555 if (info.external_attr >> 16) & 0o111 else 0o444
+        if info.file_size <= (1 << 24):
+            _create(dest, name, layer.archive.read(info), mode, made)
+        else:
+            target = _inside(dest, name)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+            with layer.archive.open(info) as source, os.fdopen(fd, "wb") as out:
+                shutil.copyfileobj(source, out, 1 << 20)
 
 
-def add_files(from_dir, names, dest):
-    """Copies the named files (relative, e.g. the pycs) from from_dir into dest, replacing what is there."""
-    for name in names:
-        target = _inside(dest, name)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        if os.path.lexists(target):
-            os.remove(target)
-        shutil.copyfile(os.path.join(from_dir, name), target)
-
-
-def make_read_only(dest):
-    """Like /opt on Lambda: no file or folder below dest can be written."""
-    for root, dirs, files in os.walk(dest, topdown=False):
-        for name in files:
-            path = os.path.join(root, name)
-            if not os.path.islink(path):
-                os.chmod(path, stat.S_IMODE(os.lstat(path).st_mode) & ~0o222)
+def make_folders_read_only(dest):
+    """Like /opt on Lambda: nothing can be added below dest (its files are read-only already)."""
+    for root, dirs, _files in os.walk(dest, topdown=False):
         for name in dirs:
             os.chmod(os.path.join(root, name), 0o555)
     os.chmod(dest, 0o555)
@@ -379,8 +410,9 @@ def _remove_tree(scratch):
     shutil.rmtree(scratch, ignore_errors=True)
 
 
-def verify(layer_path, added_dir=None, expected_version=None, prefix="/opt", workers=None):
-    """Compiles and import-checks the layer (its zip, or a folder); the pycs go to added_dir (default: the folder). Returns the report."""
+def verify(layer_path, changes=None, expected_version=None, prefix="/opt", workers=None, in_place=False, imports=True):
+    """Compiles and (unless imports is false) import-checks the layer (its zip, or a folder). The pycs go to the
+    changes zip and, with in_place, into the folder. Returns the report."""
     report = {
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
@@ -391,9 +423,8 @@ def verify(layer_path, added_dir=None, expected_version=None, prefix="/opt", wor
     if expected_version and expected_version != python_version():
         report.update(ok=False, error="this is Python %s, the layer targets %s" % (python_version(), expected_version))
         return report
-    added_dir = added_dir or layer_path
     layer = LayerFiles(layer_path)
-    scratch = tempfile.mkdtemp(prefix="lamina-import-")
+    scratch = tempfile.mkdtemp(prefix="lamina-verify-")
     opt = os.path.join(scratch, "opt")
     # Wall-clock milliseconds of each phase, for whoever wants to know where the time goes (compile and unpack overlap).
     timings = {}
@@ -402,53 +433,40 @@ def verify(layer_path, added_dir=None, expected_version=None, prefix="/opt", wor
     def lap(what, since):
         timings[what] = round((time.monotonic() - since) * 1000)
 
+    bytecode = None
+    modules, skipped = [], []
     try:
-        compiling = start_compile(layer_path, added_dir, prefix, workers)
-        if layer.archive is None:
-            # A folder gets its pycs in place: copied with it once they are all written.
-            compiled, not_compiled = finish_compile(compiling)
-            lap("compileMs", started)
-            unpack = time.monotonic()
-            unpack_python(layer, opt)
-            lap("unpackMs", unpack)
-        else:
+        compiling = start_compile(layer_path, scratch, prefix, workers)
+        if imports:
             # The tree the imports need is unpacked while the workers compile.
             unpack = time.monotonic()
             unpack_python(layer, opt)
             lap("unpackMs", unpack)
-            compiled, not_compiled = finish_compile(compiling)
-            lap("compileMs", started)
-        tree = time.monotonic()
-        add_files(added_dir, compiled, opt)
-        make_read_only(opt)
-        lap("treeMs", tree)
-        imports = time.monotonic()
-        modules, skipped = import_check(opt, scratch)
-        lap("importMs", imports)
+        bytecode = Bytecode(compiling)
+        lap("compileMs", started)
+        deliver = time.monotonic()
+        bytecode.deliver(tree=opt if imports else None, folder=layer_path if in_place else None, changes=changes)
+        if imports:
+            make_folders_read_only(opt)
+        lap("deliverMs", deliver)
+        if imports:
+            checks = time.monotonic()
+            modules, skipped = import_check(opt, scratch)
+            lap("importMs", checks)
     finally:
+        if bytecode:
+            bytecode.close()
         layer.close()
         _remove_tree(scratch)
     report.update(
         ok=all(m["ok"] for m in modules),
-        compiled=compiled,
-        notCompiled=not_compiled,
+        compiled=bytecode.compiled,
+        notCompiled=bytecode.failed,
         modules=modules,
         skipped=skipped,
         timings=timings,
     )
     return report
-
-
-def write_changes(added_dir, names, out_file):
-    """A zip of the files verify added (the bytecode, below added_dir), in byte order with fixed dates: the same files, the same bytes."""
-    with zipfile.ZipFile(out_file, "w", compression=CHANGES_COMPRESSION) as archive:
-        for name in sorted(names):
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-            info.external_attr = (0o100644 << 16)
-            info.create_system = 3
-            info.compress_type = CHANGES_COMPRESSION
-            with open(os.path.join(added_dir, name), "rb") as handle:
-                archive.writestr(info, handle.read())
 
 
 # ---- On AWS: the verify function's handler. ---------------------------------------------------------------------
@@ -547,14 +565,12 @@ def handler(event, context):
     work = tempfile.mkdtemp(prefix="verify-", dir=os.environ.get("LAMINA_VERIFY_TMP", "/tmp"))
     try:
         built = os.path.join(work, "built.zip")
-        added = os.path.join(work, "added")
+        changes = os.path.join(work, "changes.zip")
         s3_request("GET", bucket, event["artifactKey"], download_to=built)
-        report = verify(built, added, python_version())
+        report = verify(built, changes, python_version())
         how = "python %s %s on Lambda (%s)" % (platform.python_version(), architecture, os.environ.get("AWS_EXECUTION_ENV", "AWS Lambda"))
         outcome = outcome_of(report, runtime, architecture, "aws", how)
         if outcome["status"] == "verified" and report.get("compiled"):
-            changes = os.path.join(work, "changes.zip")
-            write_changes(added, report["compiled"], changes)
             s3_request("PUT", bucket, check["changesKey"], body_file=changes)
             outcome["changesKey"] = check["changesKey"]
         return outcome
@@ -571,26 +587,21 @@ def main(argv):
 
     parser = argparse.ArgumentParser(description="Compile and import-check a Python layer (lamina).")
     parser.add_argument("layer", help="the layer: its zip (read, never unpacked in place), or a folder holding python/")
-    parser.add_argument("--added", help="where the bytecode goes, laid out as in the layer (default: into the folder; required for a zip)")
+    parser.add_argument("--changes", help="write the bytecode to this zip (stored, in name order, fixed dates); required for a zip")
+    parser.add_argument("--in-place", action="store_true", help="also write the bytecode into the folder")
     parser.add_argument("--python-version", help="the layer's target version, e.g. 3.12 (refused when this is another)")
     parser.add_argument("--prefix", default="/opt", help="where the layer lands on Lambda (recorded in the bytecode)")
-    parser.add_argument("--changes", help="also write the added bytecode to this zip")
     parser.add_argument("--compile-only", action="store_true", help="compile, do not import")
     parser.add_argument("--workers", type=int, help="compile in this many worker interpreters (default: one per core, fewer for a small layer)")
     parser.add_argument("--runtime", help="the Lambda runtime, for the outcome (default python<this version>)")
     parser.add_argument("--architecture", help="the architecture, for the outcome (default this machine's)")
     parser.add_argument("--how", default="this machine", help="how this run is described in the outcome")
     args = parser.parse_args(argv)
-    if not args.added and not os.path.isdir(args.layer):
-        parser.error("%s is a zip: name the folder for its bytecode with --added" % args.layer)
-    added = args.added or args.layer
-    if args.compile_only:
-        compiled, failed = compile_layer(args.layer, added, args.prefix, args.workers)
-        report = {"ok": True, "compiled": compiled, "notCompiled": failed, "cacheTag": sys.implementation.cache_tag}
-    else:
-        report = verify(args.layer, added, args.python_version, args.prefix, args.workers)
-    if args.changes and report.get("compiled"):
-        write_changes(added, report["compiled"], args.changes)
+    if args.in_place and not os.path.isdir(args.layer):
+        parser.error("--in-place needs a folder; %s is a zip" % args.layer)
+    if not args.changes and not args.in_place:
+        parser.error("name where the bytecode goes: --changes <zip> (or --in-place for a folder)")
+    report = verify(args.layer, args.changes, args.python_version, args.prefix, args.workers, args.in_place, imports=not args.compile_only)
     runtime, architecture = args.runtime or "python" + python_version(), args.architecture or lambda_architecture()
     outcome = None if args.compile_only else outcome_of(report, runtime, architecture, "local", args.how)
     json.dump({"report": report, "outcome": outcome}, sys.stdout)
