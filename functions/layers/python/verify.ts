@@ -18,7 +18,7 @@ export const VERIFY_SCRIPT = [
 
 /** What verify_layer.py prints (its `report` is for tools; lamina records the `outcome`). */
 export interface PythonVerifyOutput {
-  report: { compiled?: string[]; notCompiled?: Array<{ file: string; error: string }>; cacheTag?: string; magic?: string };
+  report: { compiled?: string[]; notCompiled?: Array<{ file: string; error: string }>; cacheTag?: string; magic?: string; timings?: Record<string, number> };
   outcome: Verification | null;
 }
 
@@ -47,6 +47,8 @@ async function verifyPython(target: ResolvedTarget, layer: string, changes: stri
     throw new VerificationError('python', `${target.layerName}: the verifier did not run on ${program}: ${(error as Error).message}`);
   }
   const outcome = output.outcome!;
+  const timings = output.report.timings;
+  if (timings) ctx.log(`verify_layer.py: ${Object.entries(timings).map(([phase, ms]) => `${phase.replace(/Ms$/, '')} ${ms} ms`).join(', ')} (unpack overlaps compile)`);
   const notCompiled = output.report.notCompiled ?? [];
   if (notCompiled.length > 0) ctx.log(`${notCompiled.length} file(s) do not compile on Python ${version} and stay source only: ${notCompiled.slice(0, 5).map((f) => f.file).join(', ')}`);
   if (outcome.status === 'failed') throw new VerificationError(outcome.subject ?? 'python', outcome.error ?? 'failed');
