@@ -1,12 +1,12 @@
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
+import { CLIENT_SETTINGS } from './endpoints';
 
 /**
  * The regions the calling account may use (account:ListRegions): opt-in regions it has enabled and the regions
  * enabled by default. Opt-in regions not enabled (or still enabling or disabling) are left out.
  */
-export async function enabledRegionsOfAccount(client = sharedClient('ACCOUNT', '', () => new AccountClient({ ...CLIENT_RETRY }))): Promise<Set<string>> {
+export async function enabledRegionsOfAccount(client = sharedClient('ACCOUNT', '', () => new AccountClient({ ...CLIENT_SETTINGS }))): Promise<Set<string>> {
   const enabled = new Set<string>();
   let nextToken: string | undefined;
   do {

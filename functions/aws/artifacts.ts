@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import type { Digest } from '../archive/digest';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY, usesCustomEndpoint } from './endpoints';
+import { CLIENT_SETTINGS, usesCustomEndpoint } from './endpoints';
 
 /** S3 stand-ins speak path-style addressing and no aws-chunked checksum trailers. */
 function s3StandInSettings() {
@@ -20,7 +20,7 @@ function s3StandInSettings() {
 
 /** The process's S3 client for `region` (the environment's region when none): functions/aws/clients.ts. */
 function s3Client(region?: string): S3Client {
-  return sharedClient('S3', region ?? '', () => new S3Client({ ...CLIENT_RETRY, ...s3StandInSettings(), ...(region ? { region } : {}) }));
+  return sharedClient('S3', region ?? '', () => new S3Client({ ...CLIENT_SETTINGS, ...s3StandInSettings(), ...(region ? { region } : {}) }));
 }
 
 /** Files up to this size are uploaded from memory (retryable); larger ones are streamed. */

@@ -1,20 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Logger } from '@smithy/types';
 import { forgetClients, sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
-
-/**
- * The SDK's default logger has a no-op `info`, and its logger middleware builds the redacted copy of every input
- * and output it would log before calling it: for a 100-item Query that walk was a sixth of the listing API's CPU.
- * Without `info` the middleware skips it; warnings and errors still reach the console.
- */
-const QUIET_LOGGER = { debug: () => {}, warn: console.warn.bind(console), error: console.error.bind(console) } as unknown as Logger;
+import { CLIENT_SETTINGS } from './endpoints';
 
 /** The DynamoDB document client of a process (a Lambda container reuses it across invocations): functions/aws/clients.ts. */
 export function documentClient(): DynamoDBDocumentClient {
   return sharedClient('DYNAMODB', 'document', () =>
-    DynamoDBDocumentClient.from(new DynamoDBClient({ ...CLIENT_RETRY, logger: QUIET_LOGGER }), {
+    DynamoDBDocumentClient.from(new DynamoDBClient({ ...CLIENT_SETTINGS }), {
       marshallOptions: { removeUndefinedValues: true },
     }),
   );

@@ -1,3 +1,4 @@
+import type { Logger } from '@smithy/types';
 import type { ClientService } from './clients';
 
 /**
@@ -17,3 +18,14 @@ export const CLIENT_RETRY = {
   maxAttempts: Number(process.env.AWS_MAX_ATTEMPTS) || 6,
   retryMode: process.env.AWS_RETRY_MODE || 'adaptive',
 };
+
+/**
+ * The SDK's default logger has a no-op `info`, and its logger middleware builds the redacted copy of every input
+ * and output it would log before calling it: for a 100-item Query that walk was a sixth of the listing API's CPU,
+ * and it is paid on every request of every client. Without `info` the middleware skips it; warnings and errors
+ * still reach the console.
+ */
+export const QUIET_LOGGER = { debug: () => {}, warn: console.warn.bind(console), error: console.error.bind(console) } as unknown as Logger;
+
+/** What every lamina client is made with: the retry settings and the quiet logger. */
+export const CLIENT_SETTINGS = { ...CLIENT_RETRY, logger: QUIET_LOGGER };

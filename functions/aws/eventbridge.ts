@@ -1,13 +1,13 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
+import { CLIENT_SETTINGS } from './endpoints';
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH = 10;
 
 /** Events on the account's default event bus. */
 export class EventBus {
-  constructor(private readonly client = sharedClient('EVENTBRIDGE', '', () => new EventBridgeClient({ ...CLIENT_RETRY }))) {}
+  constructor(private readonly client = sharedClient('EVENTBRIDGE', '', () => new EventBridgeClient({ ...CLIENT_SETTINGS }))) {}
 
   /** Puts every entry; a partial failure (FailedEntryCount > 0) is an error naming the first entry refused. */
   async put(entries: PutEventsRequestEntry[]): Promise<void> {

@@ -16,7 +16,7 @@ import {
 import type { Visibility } from '../catalog/settings';
 import { afterWrite } from '../shared/crash-points';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
+import { CLIENT_SETTINGS, QUIET_LOGGER } from './endpoints';
 import { Pacer, controlPlaneRate, paced } from '../regions/control-plane';
 
 export interface LayerVersionRef {
@@ -103,7 +103,7 @@ export class LayerApi {
 
   constructor(
     readonly region: string,
-    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_RETRY })),
+    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_SETTINGS })),
     /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
     requestsPerSecond = controlPlaneRate(),
     /** How many of them it may send at once after a pause. */
@@ -125,7 +125,7 @@ export class LayerApi {
     const client = sharedClient(
       'LAMBDA',
       `${region} single-attempt`,
-      () => new LambdaClient({ region, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } }),
+      () => new LambdaClient({ region, logger: QUIET_LOGGER, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } }),
     );
     return new LayerApi(region, client, requestsPerSecond, burst);
   }

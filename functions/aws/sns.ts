@@ -1,9 +1,9 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
+import { CLIENT_SETTINGS } from './endpoints';
 
 /** The process's SNS client for `region` (the environment's region when none): functions/aws/clients.ts. */
-const snsClient = (region?: string) => sharedClient('SNS', region ?? '', () => new SNSClient({ ...CLIENT_RETRY, ...(region ? { region } : {}) }));
+const snsClient = (region?: string) => sharedClient('SNS', region ?? '', () => new SNSClient({ ...CLIENT_SETTINGS, ...(region ? { region } : {}) }));
 
 /** Messages to SNS topics (the notices for people: email subscribers and the catalog's own topics). */
 export class Topics {

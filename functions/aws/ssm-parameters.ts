@@ -1,13 +1,13 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
+import { CLIENT_SETTINGS } from './endpoints';
 
 /** String parameters in one region's Parameter Store (lamina's `/<prefix>/layers/<name>/latest` lookups). */
 export class ParameterStore {
   private readonly client: SSMClient;
 
   constructor(readonly region: string, client?: SSMClient) {
-    this.client = client ?? sharedClient('SSM', region, () => new SSMClient({ ...CLIENT_RETRY, region }));
+    this.client = client ?? sharedClient('SSM', region, () => new SSMClient({ ...CLIENT_SETTINGS, region }));
   }
 
   /** The parameter's value, or undefined when there is none. */

@@ -1,11 +1,11 @@
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { sharedClient } from './clients';
-import { CLIENT_RETRY } from './endpoints';
+import { CLIENT_SETTINGS } from './endpoints';
 
 const LAMBDA_REGIONS_PATH = '/aws/service/global-infrastructure/services/lambda/regions';
 
 /** Reads the regions where Lambda runs from SSM's public global-infrastructure parameters. */
-export async function lambdaRegionsFromSsm(client = sharedClient('SSM', '', () => new SSMClient({ ...CLIENT_RETRY }))): Promise<string[]> {
+export async function lambdaRegionsFromSsm(client = sharedClient('SSM', '', () => new SSMClient({ ...CLIENT_SETTINGS }))): Promise<string[]> {
   const regions: string[] = [];
   let nextToken: string | undefined;
   do {
