@@ -28,6 +28,8 @@ interface Figures {
   layers: number;
   regions: number;
   wallMs: number;
+  /** CPU time of the whole process (pipeline, handlers and local services) during the run. */
+  cpuMs: number;
   published: number;
   failed: number;
   maxCallsPerRegion: number;
@@ -50,9 +52,12 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
   const pipeline = await startLocalPipeline(catalogOf(layers));
   try {
     const pacing = pipeline.services.emulator!.pacing;
+    const cpuBefore = process.cpuUsage();
     const start = performance.now();
     const { summary } = await pipeline.run();
     const wallMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
     const calls = [...pacing.calls.values()];
     const maxCallsPerRegion = Math.max(...calls);
     const throttled = [...pacing.throttled.values()].reduce((a, b) => a + b, 0);
@@ -67,6 +72,7 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
       layers,
       regions: REGIONS.length,
       wallMs,
+      cpuMs,
       published: counts.published ?? 0,
       failed: counts.failed ?? 0,
       maxCallsPerRegion,
@@ -107,10 +113,11 @@ async function main(): Promise<void> {
   const results: Figures[] = [];
   for (const layers of SCENARIOS) results.push(await scenario(layers, meanLatency));
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const header = ['scenario', 'wall', 'published / failed', 'calls per region (429s)', 'rate floor', 'critical path', 'floor', 'wall / floor'];
+  const header = ['scenario', 'wall', 'CPU (per publish)', 'published / failed', 'calls per region (429s)', 'rate floor', 'critical path', 'floor', 'wall / floor'];
   const rows = results.map((r) => [
     `${r.layers} layer${r.layers === 1 ? '' : 's'} x ${r.regions} regions`,
     s(r.wallMs),
+    `${s(r.cpuMs)} (${(r.cpuMs / Math.max(1, r.published + r.failed)).toFixed(1)} ms)`,
     `${r.published} / ${r.failed}`,
     `${r.maxCallsPerRegion} (${r.throttled} refused in all)`,
     s(r.rateFloorMs),
@@ -124,7 +131,7 @@ async function main(): Promise<void> {
   );
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
   console.log('\nfloor = max(admitted calls per region / rate, calls of one layer in one region x mean latency); target: wall / floor <= 1.5');
-  console.log(JSON.stringify({ bench: 'publish', latencyMs: LATENCY, ratePerRegion: RATE, scenarios: results.map((r) => ({ ...r, wallMs: Math.round(r.wallMs), rateFloorMs: Math.round(r.rateFloorMs), pathFloorMs: Math.round(r.pathFloorMs), floorMs: Math.round(r.floorMs), ratio: +r.ratio.toFixed(2) })) }));
+  console.log(JSON.stringify({ bench: 'publish', latencyMs: LATENCY, ratePerRegion: RATE, scenarios: results.map((r) => ({ ...r, wallMs: Math.round(r.wallMs), cpuMs: Math.round(r.cpuMs), rateFloorMs: Math.round(r.rateFloorMs), pathFloorMs: Math.round(r.pathFloorMs), floorMs: Math.round(r.floorMs), ratio: +r.ratio.toFixed(2) })) }));
 }
 
 main().catch((error) => {

@@ -22,10 +22,11 @@ export const CLIENT_RETRY = {
 /**
  * The SDK's default logger has a no-op `info`, and its logger middleware builds the redacted copy of every input
  * and output it would log before calling it: for a 100-item Query that walk was a sixth of the listing API's CPU,
- * and it is paid on every request of every client. Without `info` the middleware skips it; warnings and errors
- * still reach the console.
+ * and it is paid on every request of every client. Without `info` the middleware skips it. Its `error` gets every
+ * failed request, the expected ones too (a conditional write that lost, a version without a policy), which the
+ * caller handles or throws itself: a no-op, as in the default logger. Warnings still reach the console.
  */
-export const QUIET_LOGGER = { debug: () => {}, warn: console.warn.bind(console), error: console.error.bind(console) } as unknown as Logger;
+export const QUIET_LOGGER = { debug: () => {}, warn: console.warn.bind(console), error: () => {} } as unknown as Logger;
 
 /** What every lamina client is made with: the retry settings and the quiet logger. */
 export const CLIENT_SETTINGS = { ...CLIENT_RETRY, logger: QUIET_LOGGER };
