@@ -108,7 +108,8 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       // the copy is deleted once published.
       allow(['s3:GetObject'], [layers, ...stagingObjects]),
       ...(stagingObjects.length > 0 ? [allow(['s3:PutObject', 's3:DeleteObject'], stagingObjects)] : []),
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
+      // BatchGetItem: a version's item and the latest pointer read together before they are recorded.
+      allow(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], [tableArn]),
       allow(['ssm:GetParameter', 'ssm:PutParameter'], [lookups]),
       putEvents,
     ],

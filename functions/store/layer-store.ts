@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -94,6 +95,22 @@ export class LayerStore {
   private async get<T>(key: Key): Promise<T | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
     return result.Item as T | undefined;
+  }
+
+  /**
+   * Several items by key in one BatchGetItem (as consistent as GetItem: eventually), each undefined when there is
+   * none; keys DynamoDB leaves unprocessed are asked again.
+   */
+  private async getEach<T extends unknown[]>(...keys: Key[]): Promise<{ [I in keyof T]: T[I] | undefined }> {
+    const found = new Map<string, Record<string, unknown>>();
+    const id = (key: Record<string, unknown>) => `${key.pk}\u0000${key.sk}`;
+    let pending: Key[] | undefined = keys;
+    while (pending?.length) {
+      const result = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending } } }));
+      for (const item of result.Responses?.[this.table] ?? []) found.set(id(item), item);
+      pending = result.UnprocessedKeys?.[this.table]?.Keys as Key[] | undefined;
+    }
+    return keys.map((key) => found.get(id(key as Record<string, unknown>))) as { [I in keyof T]: T[I] | undefined };
   }
 
   private async query<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest = {}, attributes?: readonly string[]): Promise<Page<T>> {
@@ -261,9 +278,11 @@ export class LayerStore {
    * pointer, so a crash between the two is completed by the next Publish of this version.
    */
   async recordPublished(version: NewVersion, expiryDays: number, now = new Date()): Promise<RecordChanges> {
-    const existing = await this.getVersion(version.layerName, version.region, version.version);
     const pointer = latestKey(version.region, version.layerName);
-    const current = await this.get<LatestItem>({ pk: pointer.pk, sk: pointer.sk });
+    const [existing, current] = await this.getEach<[VersionItem, LatestItem]>(
+      versionKey(version.layerName, version.region, version.version),
+      { pk: pointer.pk, sk: pointer.sk },
+    );
     const changes: RecordChanges = {
       record:
         !existing ||

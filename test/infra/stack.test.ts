@@ -418,6 +418,8 @@ describe('IAM', () => {
     expect(allowed.get('lambda:PublishLayerVersion')).toEqual([expect.stringMatching(new RegExp(`layer:${PREFIX}-\\*$`))]);
     expect(allowed.get('lambda:GetLayerVersion')).toEqual([expect.stringMatching(new RegExp(`layer:${PREFIX}-\\*:\\*$`))]);
     expect(allowed.has('lambda:DeleteLayerVersion')).toBe(false);
+    // The version item and the latest pointer are read in one BatchGetItem, on the table alone.
+    expect(allowed.get('dynamodb:BatchGetItem')).toEqual([`\${${logicalIdOf(stack.table)}.Arn}`]);
     // Zips over 50 MB are copied into the staging buckets: writes go there and nowhere else (test/infra/staging.test.ts).
     expect(allowed.get('s3:PutObject')).toContainEqual(expect.stringMatching(/:s3:::acme-staging-eu-west-1\/layers\/\*$/));
     expect(allowed.get('s3:PutObject')).toHaveLength(3);
