@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { writeFileAtomically } from '../state-folder/journal';
 import type { AddressInfo } from 'node:net';
 
 /**
@@ -137,10 +137,10 @@ export async function readState<T>(file: string, empty: T): Promise<T> {
   }
 }
 
-/** Writes state beside and renames it, so a crash never leaves half a file. */
+/**
+ * Writes a small state file whole, atomically. State that changes per request belongs in a journal
+ * (`../state-folder/journal.ts`): rewriting a whole file per change is quadratic in the state's size.
+ */
 export async function writeState(file: string, state: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  const partial = `${file}.${process.pid}.${randomUUID()}.tmp`;
-  await fs.writeFile(partial, JSON.stringify(state));
-  await fs.rename(partial, file);
+  await writeFileAtomically(file, JSON.stringify(state));
 }

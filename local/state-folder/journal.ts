@@ -169,8 +169,8 @@ export class Journal<V> {
 
   /** Writes what is pending and closes the journal; later `record` calls fail. */
   async close(): Promise<void> {
-    await this.flush();
     this.closed = true;
+    await this.flush();
     await this.handle?.close();
     this.handle = undefined;
   }

@@ -18,7 +18,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLambdaEmulator, type LambdaEmulator, type LambdaEmulatorOptions } from '../../local/lambda-emulator';
-import { createLimiter } from '../../local/lambda-emulator/limiter';
+import { createKeyedQueue, createLimiter } from '../../local/lambda-emulator/limiter';
 import { writeZip } from '../support/zip-writer';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -880,5 +880,23 @@ describe('Lambda layer-API emulator against @aws-sdk/client-lambda', () => {
     const results = await Promise.all([1, 2, 3, 4, 5].map((n) => limit(() => task(n))));
     expect(results).toEqual([1, 2, 3, 4, 5]);
     expect(peak).toBe(2);
+  });
+
+  it('runs tasks of one key in order and tasks of other keys alongside (keyed queue: per layer, per zip)', async () => {
+    const queue = createKeyedQueue();
+    const events: string[] = [];
+    const task = (key: string, n: number, ms: number) =>
+      queue(key, async () => {
+        events.push(`start ${key}${n}`);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        events.push(`end ${key}${n}`);
+        if (n === 2) throw new Error('refused');
+        return n;
+      });
+    const results = await Promise.allSettled([task('a', 1, 30), task('a', 2, 1), task('a', 3, 1), task('b', 1, 1)]);
+    expect(results.map((result) => (result.status === 'fulfilled' ? result.value : result.reason.message))).toEqual([1, 'refused', 3, 1]);
+    // b does not wait for a; a's tasks never overlap and keep their order, a failure included.
+    expect(events.indexOf('end b1')).toBeLessThan(events.indexOf('end a1'));
+    expect(events.filter((event) => event.endsWith(' a1') || event.endsWith(' a2') || event.endsWith(' a3'))).toEqual(['start a1', 'end a1', 'start a2', 'end a2', 'start a3', 'end a3']);
   });
 });
