@@ -9,7 +9,8 @@
  *
  * lamina's two run bench/npm-build.ts (the Build task's work: lay out the resolved target, write the zip) bundled
  * by esbuild, so neither pays for transpiling. Runs alternate (the order rotates every round), every run starts
- * with an empty cache, figures are medians; peak memory is each process's maximum resident set (/usr/bin/time).
+ * with an empty cache, figures are medians; peak memory is each process's maximum resident set and CPU its user +
+ * system time (/usr/bin/time; CPU is the steadier figure on a shared machine).
  * The streamed and tree zips must be the same bytes (checked every run). Prints a table, then one JSON line. Not a
  * test: it checks nothing else.
  *
@@ -34,6 +35,8 @@ type Tool = 'streamed' | 'tree' | 'npm';
 interface Measure {
   ms: number;
   peakMb?: number;
+  /** User + system CPU of the process and its children: steadier than wall time on a shared machine. */
+  cpuMs?: number;
   stdout: string;
 }
 
@@ -49,7 +52,7 @@ function measure(command: string, args: string[], cwd: string, env: NodeJS.Proce
   const report = path.join(cwd, `.time-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M %U %S', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -59,11 +62,14 @@ function measure(command: string, args: string[], cwd: string, env: NodeJS.Proce
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-3000)}`));
       let peakMb: number | undefined;
+      let cpuMs: number | undefined;
       if (timed) {
-        peakMb = Number((await fs.readFile(report, 'utf8')).trim().split('\n').pop()) / 1024;
+        const [rss, user, system] = (await fs.readFile(report, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
+        peakMb = rss / 1024;
+        cpuMs = (user + system) * 1000;
         await fs.rm(report, { force: true });
       }
-      resolve({ ms, peakMb, stdout });
+      resolve({ ms, peakMb, cpuMs, stdout });
     });
   });
 }
@@ -133,6 +139,7 @@ async function main(): Promise<void> {
 
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const med = (tool: Tool) => median(results[tool].map((m) => m.ms));
+  const cpu = (tool: Tool) => (results[tool][0]?.cpuMs === undefined ? undefined : median(results[tool].map((m) => m.cpuMs!)));
   const peak = (tool: Tool) => (results[tool][0]?.peakMb === undefined ? undefined : Math.max(...results[tool].map((m) => m.peakMb!)));
   const rows = (Object.keys(results) as Tool[])
     .filter((tool) => results[tool].length > 0)
@@ -141,9 +148,11 @@ async function main(): Promise<void> {
       s(med(tool)),
       `${s(Math.min(...results[tool].map((m) => m.ms)))} - ${s(Math.max(...results[tool].map((m) => m.ms)))}`,
       `${(med(tool) / med('streamed')).toFixed(2)}x`,
+      cpu(tool) === undefined ? 'n/a' : s(cpu(tool)!),
+      cpu(tool) === undefined ? 'n/a' : `${(cpu(tool)! / cpu('streamed')!).toFixed(2)}x`,
       peak(tool) === undefined ? 'n/a' : `${peak(tool)!.toFixed(0)} MB`,
     ]);
-  const header = ['build', 'median', 'min - max', 'vs streamed', 'peak RSS'];
+  const header = ['build', 'median', 'min - max', 'vs streamed', 'CPU (user+sys)', 'vs streamed', 'peak RSS'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   console.log(
     `\n${packages.length} packages, ${layer.entries} zip entries, ${(layer.unzippedSize / 1e6).toFixed(1)} MB unzipped, ${(layer.size / 1e6).toFixed(1)} MB zipped, ${(tarballBytes / 1e6).toFixed(1)} MB of tarballs; nodejs20.x x86_64`,
@@ -164,7 +173,8 @@ async function main(): Promise<void> {
       streamedMs: +med('streamed').toFixed(0),
       treeMs: +med('tree').toFixed(0),
       ratioTreeToStreamed: +(med('tree') / med('streamed')).toFixed(2),
-      ...(results.npm.length ? { npmInstallZipMs: +med('npm').toFixed(0), ratioNpmToStreamed: +(med('npm') / med('streamed')).toFixed(2) } : {}),
+      ...(cpu('streamed') === undefined ? {} : { streamedCpuMs: +cpu('streamed')!.toFixed(0), treeCpuMs: +cpu('tree')!.toFixed(0), cpuRatioTreeToStreamed: +(cpu('tree')! / cpu('streamed')!).toFixed(2) }),
+      ...(results.npm.length ? { npmInstallZipMs: +med('npm').toFixed(0), ratioNpmToStreamed: +(med('npm') / med('streamed')).toFixed(2), ...(cpu('npm') === undefined ? {} : { npmCpuMs: +cpu('npm')!.toFixed(0) }) } : {}),
       streamedPeakMb: peak('streamed') === undefined ? null : +peak('streamed')!.toFixed(0),
       treePeakMb: peak('tree') === undefined ? null : +peak('tree')!.toFixed(0),
       ...(results.npm.length ? { npmPeakMb: peak('npm') === undefined ? null : +peak('npm')!.toFixed(0) } : {}),

@@ -15,6 +15,8 @@ import { METHOD_DEFLATED, ZipWriter } from './zip-format';
  */
 export class ArchiveSpool {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Files streamed into spool files of their own (`<file>.<n>`). */
+  private streamed = 0;
 
   private constructor(
     readonly file: string,
@@ -42,10 +44,21 @@ export class ArchiveSpool {
     return { name, executable, source: this.file, localHeaderOffset, method: packed.method, crc32: packed.crc32, compressedSize: packed.data.length, uncompressedSize: data.length };
   }
 
-  /** A file of `size` bytes (over IN_MEMORY_BYTES), deflated as it streams from `source`. */
+  /**
+   * A file of `size` bytes (over IN_MEMORY_BYTES), deflated as it streams from `source` into a spool file of its
+   * own, so that the other files' appends do not wait for it.
+   */
   async addStream(name: string, executable: boolean, source: AsyncIterable<Buffer>, size: number): Promise<ArchivedEntry> {
-    const written = await this.exclusive(() => this.writer.addDeflated(name, 0o100644, source, size, ZIP_LEVEL, name));
-    return { name, executable, source: this.file, localHeaderOffset: written.offset, method: METHOD_DEFLATED, crc32: written.crc32, compressedSize: written.compressedSize, uncompressedSize: size };
+    const file = `${this.file}.${++this.streamed}`;
+    const writer = await ZipWriter.create(file, { noDigest: true });
+    try {
+      const written = await writer.addDeflated(name, 0o100644, source, size, ZIP_LEVEL, name);
+      await writer.finish();
+      return { name, executable, source: file, localHeaderOffset: written.offset, method: METHOD_DEFLATED, crc32: written.crc32, compressedSize: written.compressedSize, uncompressedSize: size };
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
   }
 
   /** Flushes the spool; its entries can be read from then on. */

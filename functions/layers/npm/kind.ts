@@ -258,9 +258,11 @@ export function createNpmKind(options: NpmKindOptions = {}): LayerKind<NpmEntry>
       const npmTarget = npmTargetOf(spec, node, ctx);
       const rootDir = path.join(ctx.workDir, 'layer');
       const nodejsDir = path.join(rootDir, 'nodejs');
-      const spoolFile = path.join(ctx.workDir, 'npm-spool.zip');
+      // The deflated files the layer zip copies from (the streamed layout); big files get spool files of their own.
+      const spoolDir = path.join(ctx.workDir, 'npm-spool');
+      const spoolFile = path.join(spoolDir, 'files.zip');
       await fs.rm(rootDir, { recursive: true, force: true });
-      await fs.rm(spoolFile, { force: true });
+      await fs.rm(spoolDir, { recursive: true, force: true });
       const platform = `linux-${NODE_ARCH[spec.architecture]}`;
       const concurrency = options.concurrency ?? 8;
       let stripped: Record<string, number>;
