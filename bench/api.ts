@@ -11,7 +11,9 @@
  * (LAMINA_LISTING_CACHE_SECONDS, off by default in the API).
  *
  * Environment: BENCH_LAYERS (1000), BENCH_REGIONS (30), BENCH_CONNECTIONS (100), BENCH_SECONDS (8, per
- * scenario), BENCH_REQUESTS (30000, per scenario: whichever bound comes first ends it), BENCH_CACHE_SECONDS (5),
+ * scenario and API), BENCH_REQUESTS (30000, likewise: whichever bound comes first ends it), BENCH_ROUNDS (2: each
+ * route is measured on each API in that many rounds of alternating order; p50 is the rounds' median, p99 their
+ * highest), BENCH_CACHE_SECONDS (5),
  * BENCH_API_PROFILE (a folder: the API process runs with --cpu-prof and writes its profile there when it ends),
  * BENCH_API_BASELINE (another checkout of lamina, e.g. a `git worktree` of the commit before a change: its API,
  * uncached, runs too, over the same dynalite in the same run (its own table, seeded without the pointers' listing JSON),
@@ -31,6 +33,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 100);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CACHE_SECONDS = Number(process.env.BENCH_CACHE_SECONDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const TARGET_P99_MS = 50;
 const TABLE = 'lamina-bench';
 const BASELINE_TABLE = 'lamina-bench-baseline';
@@ -144,32 +147,56 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     const figures: Array<Record<string, unknown>> = [];
     let failures = 0;
+    // Every API runs at once; each route is measured on each in turn, in ROUNDS rounds of alternating order, so a
+    // change in the machine's load during the run falls on all of them alike.
+    const apis: { child: ChildProcess; url: string }[] = [];
     for (const mode of modes) {
       const api = await start('api', { ...apiEnv, ...mode.env }, mode.script);
       children.push(api.child);
+      apis.push(api);
       // Sanity: every path answers 200 with items before any load.
       for (const scenario of scenarios) {
         const response = await fetch(`${api.url}${scenario.paths[0]}`);
         const body = (await response.json()) as { items?: unknown[] };
         if (response.status !== 200 || !body.items?.length) throw new Error(`${scenario.paths[0]} answered ${response.status} with ${body.items?.length ?? 0} items`);
       }
-      for (const scenario of scenarios) {
-        // Warm-up of this route's code (JIT, connection pools), so the figures are of a warm process.
-        await load(api.url, scenario, 10, 2, 1_000);
-        const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
-        const result = await load(api.url, scenario, CONNECTIONS, SECONDS, REQUESTS);
-        const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
-        const perRequest = (i: number) =>
-          before[i] === undefined || after[i] === undefined || result.requests.total === 0 ? '?' : ((after[i]! - before[i]!) / result.requests.total).toFixed(2);
-        failures += result.errors + result.non2xx + result.timeouts;
+    }
+    for (const scenario of scenarios) {
+      const totals = modes.map(() => ({ requests: 0, seconds: 0, failed: 0, cpu: [0, 0, 0], p50: [] as number[], p99: [] as number[] }));
+      for (let round = 0; round < ROUNDS; round++) {
+        const order = modes.map((_, i) => i);
+        if (round % 2 === 1) order.reverse();
+        for (const m of order) {
+          const api = apis[m];
+          // Warm-up of this route's code (JIT, connection pools), so the figures are of a warm process.
+          if (round === 0) await load(api.url, scenario, 10, 2, 1_000);
+          const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
+          const result = await load(api.url, scenario, CONNECTIONS, SECONDS / ROUNDS, Math.ceil(REQUESTS / ROUNDS));
+          const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
+          const total = totals[m];
+          total.requests += result.requests.total;
+          total.seconds += result.duration;
+          total.failed += result.errors + result.non2xx + result.timeouts;
+          for (let i = 0; i < 3; i++) total.cpu[i] += (after[i] ?? NaN) - (before[i] ?? NaN);
+          total.p50.push(result.latency.p50);
+          total.p99.push(result.latency.p99);
+        }
+      }
+      modes.forEach((mode, m) => {
+        const total = totals[m];
+        failures += total.failed;
+        const perRequest = (i: number) => (Number.isFinite(total.cpu[i]) && total.requests > 0 ? (total.cpu[i] / total.requests).toFixed(2) : '?');
         const cpu = (i: number) => (perRequest(i) === '?' ? null : Number(perRequest(i)));
+        const p50 = [...total.p50].sort((a, b) => a - b)[Math.floor(total.p50.length / 2)];
+        const p99 = Math.max(...total.p99);
+        const reqPerSec = total.seconds > 0 ? total.requests / total.seconds : 0;
         figures.push({
           route: scenario.paths[0].replace(/\/v1\/regions\/[^/]+/, '/v1/regions/{region}').replace(/\/v1\/layers\/[^/?]+/, '/v1/layers/{name}'),
           mode: mode.label,
-          requests: result.requests.total,
-          p50Ms: result.latency.p50,
-          p99Ms: result.latency.p99,
-          reqPerSec: Math.round(result.requests.average),
+          requests: total.requests,
+          p50Ms: p50,
+          p99Ms: p99,
+          reqPerSec: Math.round(reqPerSec),
           apiCpuMsPerRequest: cpu(0),
           apiKernelCpuMsPerRequest: cpu(2),
           dynaliteCpuMsPerRequest: cpu(1),
@@ -177,16 +204,18 @@ async function main(): Promise<void> {
         rows.push([
           scenario.name,
           mode.label,
-          String(result.requests.total),
-          ms(result.latency.p50),
-          ms(result.latency.p99),
-          result.requests.average.toFixed(0),
-          result.latency.p99 < TARGET_P99_MS ? 'met' : 'missed',
-          String(result.errors + result.non2xx + result.timeouts),
+          String(total.requests),
+          ms(p50),
+          ms(p99),
+          reqPerSec.toFixed(0),
+          p99 < TARGET_P99_MS ? 'met' : 'missed',
+          String(total.failed),
           `${perRequest(0)} (kernel ${perRequest(2)}) / ${perRequest(1)}`,
         ]);
-      }
-      // Disconnecting ends it normally (see the role's 'disconnect' handler), so a --cpu-prof profile is written.
+      });
+    }
+    // Disconnecting ends an API normally (see the role's 'disconnect' handler), so a --cpu-prof profile is written.
+    for (const api of apis) {
       await new Promise((resolve) => {
         api.child.once('exit', resolve);
         api.child.disconnect();
