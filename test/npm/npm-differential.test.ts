@@ -143,7 +143,7 @@ const LAYOUT_SETS: string[][] = [['express@4', 'axios@1'], ['sharp@0.34'], ['@aw
   it.each(LAYOUT_SETS.map((specs) => [specs.join(' '), specs]))(
     '%s',
     async (label, specs) => {
-      const zips: Array<{ sha256: string; entries: number; unzippedSize: number }> = [];
+      const zips: Array<{ sha256: string; entries: number; unzippedSize: number; manifest: unknown }> = [];
       for (const layout of ['streamed', 'tree'] as const) {
         const kind = createNpmKind({ layout });
         const entry = kind.entrySchema.parse({ name: 'layout', kind: 'npm', packages: specs, runtimes: [RUNTIME], architectures: ['x86_64'], registry: REGISTRY }) as NpmEntry;
@@ -152,7 +152,8 @@ const LAYOUT_SETS: string[][] = [['express@4', 'axios@1'], ['sharp@0.34'], ['@aw
         const built = await kind.build(await kind.resolve(kind.expand(entry, { prefix: 'lamina' })[0], ctx), ctx);
         expect(layout === 'streamed' ? built.archived!.length > 0 : built.archived === undefined).toBe(true);
         const { sha256, entries, unzippedSize } = await zipBuiltLayer(built, path.join(workDir, 'layer.zip'));
-        zips.push({ sha256, entries, unzippedSize });
+        // The manifest too: its native files are read from the stream (big ones from their chunks) or from disk.
+        zips.push({ sha256, entries, unzippedSize, manifest: built.manifest });
       }
       expect(zips[0].entries).toBeGreaterThan(10);
       expect(zips[0]).toEqual(zips[1]);

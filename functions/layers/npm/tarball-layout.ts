@@ -4,7 +4,7 @@ import * as tar from 'tar';
 import { ArchiveSpool, heldInMemory } from '../../archive/archive-spool';
 import type { ArchivedEntry } from '../../archive/archived-entry';
 import { mapLimit } from '../../shared/handler-runtime';
-import { ElfFormatError, isElf, readElf, type ElfInfo } from '../elf/elf';
+import { ElfFormatError, isElf, readElf, type ByteReader, type ElfInfo } from '../elf/elf';
 import type { NativeFile } from '../elf/native-check';
 import { BuildError } from '../kind';
 import type { InstalledPackages, PackageScripts } from './install-scripts';
@@ -111,8 +111,9 @@ function extractedName(entryPath: string, label: string, p: TreePackage): string
   return normalized;
 }
 
-function elfOf(data: Buffer): ElfInfo | ElfFormatError | undefined {
-  if (data.length < 4 || !isElf(data)) return undefined;
+function elfOf(data: Buffer | ByteReader): ElfInfo | ElfFormatError | undefined {
+  const head = typeof data === 'function' ? data(0, 4) : data;
+  if (head.length < 4 || !isElf(head)) return undefined;
   try {
     return readElf(data);
   } catch (error) {
@@ -131,7 +132,7 @@ function contentOf(entry: tar.ReadEntry): Promise<Buffer> {
   });
 }
 
-/** A tar entry's chunks as they stream, keeping them whole when the content is an ELF file (its needs are read at the end). */
+/** A tar entry's chunks as they stream, kept when the content is an ELF file (its needs are read from them at the end). */
 function keepingElf(entry: tar.ReadEntry): { chunks: AsyncIterable<Buffer>; elf(): ElfInfo | ElfFormatError | undefined } {
   let head: Buffer[] | undefined = [];
   let seen = 0;
@@ -147,7 +148,36 @@ function keepingElf(entry: tar.ReadEntry): { chunks: AsyncIterable<Buffer>; elf(
         yield chunk;
       }
     })(),
-    elf: () => (decided && head ? elfOf(Buffer.concat(head)) : undefined),
+    elf: () => (decided && head ? elfOf(chunkReader(head)) : undefined),
+  };
+}
+
+/** Reads content held as chunks without joining them (a big native file is read where its headers are). */
+function chunkReader(chunks: Buffer[]): ByteReader {
+  const starts: number[] = [];
+  let total = 0;
+  for (const chunk of chunks) {
+    starts.push(total);
+    total += chunk.length;
+  }
+  return (offset, length) => {
+    const end = Math.min(offset + length, total);
+    if (offset >= end) return Buffer.alloc(0);
+    let i = 0;
+    for (let lo = 0, hi = chunks.length - 1; lo <= hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (starts[mid] <= offset) (i = mid), (lo = mid + 1);
+      else hi = mid - 1;
+    }
+    const out = Buffer.allocUnsafe(end - offset);
+    for (let at = offset, filled = 0; at < end; i++) {
+      const from = at - starts[i];
+      const take = Math.min(chunks[i].length - from, end - at);
+      chunks[i].copy(out, filled, from, from + take);
+      filled += take;
+      at += take;
+    }
+    return out;
   };
 }
 
