@@ -72,6 +72,60 @@ function start(role: string, env: Record<string, string> = {}, script = __filena
   });
 }
 
+// ---- the handler in process ------------------------------------------------------------------------------------
+const IN_PROCESS_REQUESTS = Number(process.env.BENCH_IN_PROCESS_REQUESTS ?? 1000);
+
+/**
+ * CPU per request of the listing handler itself (routes.ts over LayerStore and the SDK), called in this process
+ * one request at a time, in blocks of 50 that alternate between the current code and the baseline checkout's: the
+ * API's own cost without the HTTP server, steady even when the machine's load is not.
+ */
+async function handlerInProcess(env: Record<string, string>, scenarios: Scenario[], baseline: string | undefined) {
+  Object.assign(process.env, env);
+  type Handle = (request: unknown, deps: unknown) => Promise<{ status: number; body: string }>;
+  const codes: { label: string; handle: Handle; deps: unknown }[] = [];
+  for (const [label, root, table] of [
+    ...(baseline ? [['in process, baseline', path.resolve(baseline), BASELINE_TABLE]] : []),
+    ['in process', path.resolve(__dirname, '..'), TABLE],
+  ] as [string, string, string][]) {
+    const { LayerStore } = await import(path.join(root, 'functions', 'store', 'layer-store'));
+    const { handleListingRequest } = await import(path.join(root, 'functions', 'listing', 'routes'));
+    const deps = { store: new LayerStore(undefined, table), readArtifact: () => Promise.reject(new Error('no artifact store in the benchmark')) };
+    codes.push({ label, handle: handleListingRequest, deps });
+  }
+  const rows: string[] = [];
+  const figures: Array<Record<string, unknown>> = [];
+  for (const scenario of scenarios) {
+    const request = (i: number) => {
+      const [pathname, query = ''] = scenario.paths[i % scenario.paths.length].split('?');
+      return { method: 'GET', path: pathname, query: new URLSearchParams(query), headers: { accept: 'application/json' } };
+    };
+    const bodies: string[] = [];
+    for (const code of codes) {
+      for (let i = 0; i < 200; i++) await code.handle(request(i), code.deps);
+      bodies.push((await code.handle(request(0), code.deps)).body);
+    }
+    if (bodies.some((body) => body !== bodies[0])) throw new Error(`${scenario.paths[0]}: the baseline and the current code answer differently`);
+    const cpu = codes.map(() => 0);
+    for (let block = 0; block < IN_PROCESS_REQUESTS / 50; block++) {
+      const order = codes.map((_, i) => i);
+      if (block % 2) order.reverse();
+      for (const c of order) {
+        const start = process.cpuUsage();
+        for (let i = 0; i < 50; i++) await codes[c].handle(request(block * 50 + i), codes[c].deps);
+        const used = process.cpuUsage(start);
+        cpu[c] += (used.user + used.system) / 1000;
+      }
+    }
+    codes.forEach((code, c) => {
+      const perRequest = cpu[c] / (Math.floor(IN_PROCESS_REQUESTS / 50) * 50);
+      figures.push({ route: scenario.paths[0].replace(/\/v1\/regions\/[^/]+/, '/v1/regions/{region}').replace(/\/v1\/layers\/[^/?]+/, '/v1/layers/{name}'), mode: code.label, cpuMsPerRequest: +perRequest.toFixed(3) });
+      rows.push(`  ${scenario.name.padEnd(64)}  ${code.label.padEnd(20)}  ${perRequest.toFixed(2)} ms`);
+    });
+  }
+  return { rows, figures };
+}
+
 // ---- load ----------------------------------------------------------------------------------------------------
 interface Scenario {
   name: string;
@@ -221,6 +275,7 @@ async function main(): Promise<void> {
         api.child.disconnect();
       });
     }
+    const inProcess = await handlerInProcess(apiEnv, scenarios, baseline);
     const header = ['scenario', 'API', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API (of it in the kernel) / dynalite (target: API < 1 ms uncached)'];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     console.log('');
@@ -229,7 +284,9 @@ async function main(): Promise<void> {
       `\ntarget: p99 under ${TARGET_P99_MS} ms at ${CONNECTIONS} connections. The API, dynalite and autocannon share this machine's ` +
         `${os.cpus().length} cores; load average before the runs: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
     );
-    console.log(JSON.stringify({ bench: 'api', layers: LAYERS, regions: REGIONS, connections: CONNECTIONS, loadBefore, scenarios: figures }));
+    console.log(`\nThe handler alone, in this process (no HTTP server, one request at a time, ${IN_PROCESS_REQUESTS} per route, in alternating blocks): CPU ms per request`);
+    for (const row of inProcess.rows) console.log(row);
+    console.log(JSON.stringify({ bench: 'api', layers: LAYERS, regions: REGIONS, connections: CONNECTIONS, loadBefore, scenarios: figures, inProcess: inProcess.figures }));
     if (failures > 0) process.exitCode = 1;
   } finally {
     for (const child of children) child.kill();
