@@ -34,6 +34,25 @@ const TIME = '/usr/bin/time';
 interface Measure {
   ms: number;
   peakMb?: number;
+  /** What the process logged (lamina: its phases). */
+  stderr: string;
+}
+
+/**
+ * Where a verified lamina build spent its time, from what it logged: its own phases (build and zip, verify, seal)
+ * and verify_layer.py's inside verify (unpack for the imports, overlapping compile; deliver; imports).
+ */
+function phasesOf(stderr: string): Record<string, number> {
+  const phases: Record<string, number> = {};
+  for (const line of stderr.split('\n')) {
+    const own = /phases: (.*)$/.exec(line) ?? /verify_layer\.py: (.*) \(unpack overlaps compile\)/.exec(line);
+    if (!own) continue;
+    for (const part of own[1].split(', ')) {
+      const [name, ms] = part.split(' ');
+      phases[name] = Number(ms);
+    }
+  }
+  return phases;
 }
 
 function median(values: number[]): number {
@@ -48,7 +67,8 @@ function measure(command: string, args: string[], cwd: string, env: NodeJS.Proce
   const report = path.join(cwd, `.time-${process.hrtime.bigint()}`);
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
-    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.resume();
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
@@ -60,7 +80,7 @@ function measure(command: string, args: string[], cwd: string, env: NodeJS.Proce
         peakMb = Number((await fs.readFile(report, 'utf8')).trim().split('\n').pop()) / 1024;
         await fs.rm(report, { force: true });
       }
-      resolve({ ms, peakMb });
+      resolve({ ms, peakMb, stderr });
     });
   });
 }
@@ -178,9 +198,18 @@ async function main(): Promise<void> {
     `${mb(r.runs.pip)} / ${mb(r.runs.pipCompile)}`,
   ]);
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const phaseMedians = (m: Measure[]) => {
+    const all = m.map((x) => phasesOf(x.stderr));
+    const names = [...new Set(all.flatMap((p) => Object.keys(p)))];
+    return Object.fromEntries(names.map((name) => [name, Math.round(median(all.map((p) => p[name] ?? 0)))]));
+  };
   console.log(`\n${RUNTIME} ${ARCH}, ${RUNS} alternating rounds, empty caches every run, medians; whole processes (lamina: node bin/lamina.cjs; pip: python3 -m pip, then zip -r)`);
   console.log(`${os.cpus().length} cores shared with whatever else runs; load average before: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+  for (const r of results) {
+    const phases = phaseMedians(r.runs.laminaVerify);
+    console.log(`${r.set} lamina (verify) phases, median ms: ${Object.entries(phases).map(([name, ms]) => `${name} ${ms}`).join(', ')} (inside verify: unpack overlaps compile)`);
+  }
   console.log(`\nlamina --help: ${median(startup.lamina).toFixed(0)} ms (node -e 0 alone: ${median(startup.node).toFixed(0)} ms), medians of 7`);
   console.log('targets: both ratios >= 5x, lamina peak < 256 MB, lamina --help < 150 ms');
   console.log(
@@ -201,6 +230,7 @@ async function main(): Promise<void> {
         ratioCompile: +(med(r.runs.pipCompile) / med(r.runs.laminaVerify)).toFixed(2),
         laminaPeakMb: r.runs.lamina[0]?.peakMb === undefined ? null : Math.round(Math.max(...r.runs.lamina.map((x) => x.peakMb!))),
         laminaVerifyPeakMb: r.runs.laminaVerify[0]?.peakMb === undefined ? null : Math.round(Math.max(...r.runs.laminaVerify.map((x) => x.peakMb!))),
+        laminaVerifyPhasesMs: phaseMedians(r.runs.laminaVerify),
       })),
       cliHelpMs: +median(startup.lamina).toFixed(0),
       nodeStartMs: +median(startup.node).toFixed(0),

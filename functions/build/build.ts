@@ -81,6 +81,7 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
   const kind = kindNamed(target.kind);
   const limit = options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES;
   options.log('building');
+  const started = Date.now();
   const built = await kind.build(target, ctx);
   if (!options.verify) {
     const zip = await zipBuiltLayer(built, options.zipFile);
@@ -90,6 +91,7 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
   const builtZip = path.join(options.workDir, 'built.zip');
   const base = await zipBuiltLayer(built, builtZip);
   checkSize(target.layerName, base, limit);
+  const zipped = Date.now();
   // What is verified is the zip's content, exactly what would be published, not the build folder.
   const layer = new LayerUnderVerification(builtZip, path.join(options.workDir, 'verify'));
   try {
@@ -104,6 +106,7 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
     const { warnings } = publishDecision(target.layerName, verifications, options.verify.publishUnverified);
     for (const warning of warnings) options.log(`WARNING: ${warning}`);
     let zip: ZipResult;
+    const verified = Date.now();
     if (changed) {
       zip = await sealVerifiedZip(builtZip, layer.changes, options.zipFile, limit, target.layerName);
     } else {
@@ -111,6 +114,7 @@ export async function packageLayer(target: ResolvedTarget, options: PackageOptio
       await fs.copyFile(builtZip, options.zipFile);
       zip = { ...base, path: options.zipFile };
     }
+    options.log(`phases: build ${zipped - started} ms, verify ${verified - zipped} ms, seal ${Date.now() - verified} ms`);
     return { built, zip, verifications, warnings };
   } finally {
     await layer.dispose();
