@@ -4,9 +4,15 @@
  * then a second run on the same state (which must publish nothing). Prints a table, then one JSON line.
  *
  * Environment: BENCH_TARGETS (default 1000); LAMINA_CONTROL_PLANE_RATE (requests per second per region the
- * publishes pace themselves at; default AWS's 15, so the first run takes at least targets × 5 calls / 15 s).
+ * publishes pace themselves at; default AWS's 15, so the first run takes at least targets × 5 calls / 15 s);
+ * BENCH_SERVICES: `process` (default) runs the embedded services in a child process (bench/services-process.ts), as
+ * `lamina serve` beside `lamina run` does, so the services and the pipeline each have a core; `inline` runs both on
+ * this process's one event loop, as a plain `lamina run` does.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import * as readline from 'node:readline';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LAMBDA_REGIONS } from '../functions/regions/lambda-regions';
@@ -15,6 +21,33 @@ import { runLocalPipeline, type LocalRunResult } from '../local/runner';
 import { startLocalServices } from '../local/services';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 1000);
+const SERVICES = process.env.BENCH_SERVICES ?? 'process';
+
+/** The services in a child process; its environment is applied here, as a run sharing `lamina serve`'s would. */
+async function servicesInChildProcess(stateDir: string): Promise<{ close(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'services-process.ts'), stateDir], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = once(child, 'exit');
+  const lines = readline.createInterface({ input: child.stdout! });
+  const failed = exited.then(() => {
+    throw new Error('the services process (bench/services-process.ts) exited before it printed its environment');
+  });
+  const [line] = (await Promise.race([once(lines, 'line'), failed])) as [string];
+  const env = JSON.parse(line) as Record<string, string>;
+  const previous = { ...process.env };
+  Object.assign(process.env, env);
+  return {
+    close: async () => {
+      child.stdin!.end();
+      await exited;
+      for (const name of Object.keys(env)) {
+        if (previous[name] === undefined) delete process.env[name];
+        else process.env[name] = previous[name];
+      }
+    },
+  };
+}
 
 function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((row) => row.map(String))];
@@ -28,7 +61,7 @@ async function main(): Promise<void> {
   const catalogFile = path.join(stateDir, 'catalog.yaml');
   const entries = Array.from({ length: TARGETS }, (_, index) => `  - name: b${index}\n    kind: bash-runtime\n`).join('');
   await writeFile(catalogFile, `settings:\n  prefix: bench\n  regions: all\nlayers:\n${entries}`);
-  const services = await startLocalServices({ stateDir, inMemory: true });
+  const services = SERVICES === 'inline' ? await startLocalServices({ stateDir, inMemory: true }) : await servicesInChildProcess(stateDir);
   try {
     const timed = async (): Promise<{ result: LocalRunResult; seconds: number }> => {
       const started = performance.now();
@@ -47,7 +80,7 @@ async function main(): Promise<void> {
       result.stats.maxStatePayloadBytes,
       seconds.toFixed(1),
     ];
-    console.log(`${TARGETS} bash-runtime layers × ${LAMBDA_REGIONS.length} regions, control plane paced at ${controlPlaneRate()} requests/s per region`);
+    console.log(`${TARGETS} bash-runtime layers × ${LAMBDA_REGIONS.length} regions, control plane paced at ${controlPlaneRate()} requests/s per region, services ${SERVICES === 'inline' ? 'in this process' : 'in a process of their own'}`);
     console.log(
       table(
         ['run', 'published', 'unchanged', 'failed', 'executions', 'max events/execution', 'max state bytes', 'seconds'],
