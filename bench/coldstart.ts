@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { VERIFY_SCRIPT } from '../functions/layers/python/verify';
+import { median } from './whole-process';
 
 const { values } = parseArgs({
   options: {
@@ -97,11 +98,6 @@ async function makeReadOnly(dir: string): Promise<void> {
   await fs.chmod(dir, 0o555);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 /** One cold start: a new interpreter imports every package; returns [whole process ms, import ms inside Python]. */
 function coldStart(layer: string, packages: string[]): [number, number] {

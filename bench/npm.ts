@@ -16,63 +16,24 @@
  *
  * Environment: BENCH_RUNS (default 5), BENCH_PACKAGES (default 120), BENCH_FILES (files per package, default 40).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { build as esbuild } from 'esbuild';
 import { createNpmKind, type NpmEntry } from '../functions/layers/npm/kind';
 import { realisticTree } from '../test/npm/support/realistic';
 import { serveRegistry } from '../test/npm/support/registry';
+import { measure, median, type Measure } from './whole-process';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PACKAGES = Number(process.env.BENCH_PACKAGES ?? 120);
 const FILES = Number(process.env.BENCH_FILES ?? 40);
 const ROOT = path.resolve(__dirname, '..');
-const TIME = '/usr/bin/time';
 type Tool = 'streamed' | 'tree' | 'npm';
 
-interface Measure {
-  ms: number;
-  peakMb?: number;
-  /** User + system CPU of the process and its children: steadier than wall time on a shared machine. */
-  cpuMs?: number;
-  stdout: string;
-}
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
-/** Runs a command as a whole process; wall time, stdout, and peak resident memory when /usr/bin/time is there. */
-function measure(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Measure> {
-  const timed = existsSync(TIME);
-  const report = path.join(cwd, `.time-${process.hrtime.bigint()}`);
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M %U %S', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', async (code) => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-3000)}`));
-      let peakMb: number | undefined;
-      let cpuMs: number | undefined;
-      if (timed) {
-        const [rss, user, system] = (await fs.readFile(report, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
-        peakMb = rss / 1024;
-        cpuMs = (user + system) * 1000;
-        await fs.rm(report, { force: true });
-      }
-      resolve({ ms, peakMb, cpuMs, stdout });
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');

@@ -13,8 +13,8 @@
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SETS (default `100,200`: MB unzipped per set).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fs } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pythonRuntime } from '../functions/layers/python/lambda-runtimes';
@@ -22,6 +22,7 @@ import { linuxPlatforms } from '../functions/layers/python/platform-tags';
 import { writeFixtureIndex } from '../test/python/support/fixture-index';
 import { startIndexServer } from '../test/python/support/index-server';
 import { realisticSet } from '../test/python/support/realistic';
+import { measure, median, type Measure } from './whole-process';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SETS = (process.env.BENCH_SETS ?? '100,200').split(',').map(Number);
@@ -29,14 +30,7 @@ const RUNTIME = 'python3.11';
 const ARCH = 'x86_64' as const;
 const ROOT = path.resolve(__dirname, '..');
 const LAMINA = path.join(ROOT, 'bin', 'lamina.cjs');
-const TIME = '/usr/bin/time';
 
-interface Measure {
-  ms: number;
-  peakMb?: number;
-  /** What the process logged (lamina: its phases). */
-  stderr: string;
-}
 
 /**
  * Where a verified lamina build spent its time, from what it logged: its own phases (build and zip, verify, seal)
@@ -55,35 +49,7 @@ function phasesOf(stderr: string): Record<string, number> {
   return phases;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
-/** Runs a command as a whole process; wall time, and peak resident memory when /usr/bin/time is there. */
-function measure(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Measure> {
-  const timed = existsSync(TIME);
-  const report = path.join(cwd, `.time-${process.hrtime.bigint()}`);
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn(timed ? TIME : command, timed ? ['-f', '%M', '-o', report, command, ...args] : args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.resume();
-    let stderr = '';
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', async (code) => {
-      const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} exited ${code}: ${stderr.slice(-3000)}`));
-      let peakMb: number | undefined;
-      if (timed) {
-        peakMb = Number((await fs.readFile(report, 'utf8')).trim().split('\n').pop()) / 1024;
-        await fs.rm(report, { force: true });
-      }
-      resolve({ ms, peakMb, stderr });
-    });
-  });
-}
 
 /** pip install into `python/` for the Lambda target, then `zip -r`, in one shell: one whole process tree. */
 async function pipAndZip(indexUrl: string, requirement: string, dir: string, compile: boolean): Promise<Measure> {
