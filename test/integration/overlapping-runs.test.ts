@@ -1,12 +1,11 @@
 import { GetLayerVersionPolicyCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LayerStore } from '../../functions/store/layer-store';
 import type { RunOutcome } from '../../schema/table';
 import { startLocalServices, type LocalServices } from '../../local/services';
-import { ROOT } from '../support/cli';
+import { lamina, type CliResult } from '../support/cli';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const LAYERS = ['alpha', 'beta', 'gamma'];
@@ -18,19 +17,8 @@ ${LAYERS.map((name) => `  - name: ${name}\n    kind: bash-runtime\n    descripti
 `;
 
 /** `lamina run --json` in its own process, on the services this test runs (so both runs share them). */
-function lamina(dir: string, scratch: string, services: LocalServices): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'lamina.cjs'), 'run', '--json', '--state', scratch], {
-      cwd: dir,
-      env: { ...process.env, ...services.env, LAMINA_LOG_FORMAT: 'text' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function runOn(dir: string, scratch: string, services: LocalServices): Promise<CliResult> {
+  return lamina(['run', '--json', '--state', scratch], dir, services.env);
 }
 
 describe('two lamina runs at once on shared services', () => {
@@ -47,7 +35,7 @@ describe('two lamina runs at once on shared services', () => {
   });
 
   it('publish exactly one version of each layer in each region, with its permission and its records', async () => {
-    const [first, second] = await Promise.all([lamina(dir, path.join(dir, 'a'), services), lamina(dir, path.join(dir, 'b'), services)]);
+    const [first, second] = await Promise.all([runOn(dir, path.join(dir, 'a'), services), runOn(dir, path.join(dir, 'b'), services)]);
     expect({ code: first.code, stderr: first.code === 0 ? '' : first.stderr }).toEqual({ code: 0, stderr: '' });
     expect({ code: second.code, stderr: second.code === 0 ? '' : second.stderr }).toEqual({ code: 0, stderr: '' });
     const live = await services.emulator!.snapshot();
