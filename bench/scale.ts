@@ -9,45 +9,17 @@
  * `lamina serve` beside `lamina run` does, so the services and the pipeline each have a core; `inline` runs both on
  * this process's one event loop, as a plain `lamina run` does.
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import * as readline from 'node:readline';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LAMBDA_REGIONS } from '../functions/regions/lambda-regions';
 import { controlPlaneRate } from '../functions/regions/control-plane';
 import { runLocalPipeline, type LocalRunResult } from '../local/runner';
 import { startLocalServices } from '../local/services';
+import { servicesInChildProcess } from './services-process';
 
 const TARGETS = Number(process.env.BENCH_TARGETS ?? 1000);
 const SERVICES = process.env.BENCH_SERVICES ?? 'process';
-
-/** The services in a child process; its environment is applied here, as a run sharing `lamina serve`'s would. */
-async function servicesInChildProcess(stateDir: string): Promise<{ close(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'services-process.ts'), stateDir], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const exited = once(child, 'exit');
-  const lines = readline.createInterface({ input: child.stdout! });
-  const failed = exited.then(() => {
-    throw new Error('the services process (bench/services-process.ts) exited before it printed its environment');
-  });
-  const [line] = (await Promise.race([once(lines, 'line'), failed])) as [string];
-  const env = JSON.parse(line) as Record<string, string>;
-  const previous = { ...process.env };
-  Object.assign(process.env, env);
-  return {
-    close: async () => {
-      child.stdin!.end();
-      await exited;
-      for (const name of Object.keys(env)) {
-        if (previous[name] === undefined) delete process.env[name];
-        else process.env[name] = previous[name];
-      }
-    },
-  };
-}
 
 function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((row) => row.map(String))];

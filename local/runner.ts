@@ -71,6 +71,8 @@ export interface LocalRunOptions {
   catalogFile: string;
   /** Pause between retries instead of the definition's backoff (tests keep it short). */
   retryIntervalMs?: number;
+  /** Told about each task invocation as its handler starts (benchmarks time phases from it). */
+  onTaskStart?: (state: string, input: unknown) => void;
   /** Told about each task invocation that ends, for progress output. */
   onTask?: (state: string, input: unknown, outcome: { ok: true; output: unknown } | { ok: false; error: Error }) => void;
   /**
@@ -168,6 +170,7 @@ export function startLocalPipeline(request: RunRequest, options: LocalRunOptions
         cacheDir,
       };
       try {
+        options.onTaskStart?.(task.stateName, input);
         const output = await HANDLERS[handlerName]().run(input, runtime);
         options.onTask?.(task.stateName, input, { ok: true, output });
         return output ?? null;

@@ -88,6 +88,7 @@ function refOf(version: GetLayerVersionCommandOutput | PublishLayerVersionComman
 }
 
 export const isNotFound = (error: unknown) => (error as Error)?.name === 'ResourceNotFoundException';
+const isConflict = (error: unknown) => (error as Error)?.name === 'ResourceConflictException';
 
 /** A layer's newest version as ListLayers reports it: no CodeSha256 and no policy. */
 export interface LatestInLambda {
@@ -184,8 +185,23 @@ export class LayerApi {
    * Makes the version's policy exactly what `visibility` asks for: adds missing statements, removes any other.
    * Returns the statement ids it changed, so a repeat run can report that nothing changed.
    */
-  async applyVisibility(layerName: string, version: number, visibility: Visibility): Promise<{ added: string[]; removed: string[] }> {
+  /**
+   * Makes the version's policy hold exactly the statements `visibility` asks for. `fresh` says this invocation has
+   * just published the version, so it holds no policy yet and nothing is read first; when another run added a
+   * statement meanwhile (it saw the version as newest), Lambda answers the add with a conflict and the policy is
+   * read and made right as for any other version.
+   */
+  async applyVisibility(layerName: string, version: number, visibility: Visibility, { fresh = false } = {}): Promise<{ added: string[]; removed: string[] }> {
     const wanted = statementsFor(visibility);
+    if (fresh) {
+      const added: string[] = [];
+      try {
+        for (const statement of wanted) added.push(await this.addStatement(layerName, version, statement));
+        return { added, removed: [] };
+      } catch (error) {
+        if (!isConflict(error)) throw error;
+      }
+    }
     let existing: PolicyStatement[] = [];
     try {
       const policy = await this.client.send(this.paced(new GetLayerVersionPolicyCommand({ LayerName: layerName, VersionNumber: version })));
@@ -206,20 +222,24 @@ export class LayerApi {
     const added: string[] = [];
     for (const statement of wanted) {
       if (existing.some((candidate) => sameStatement(candidate, statement))) continue;
-      await this.client.send(
-        this.paced(new AddLayerVersionPermissionCommand({
-          LayerName: layerName,
-          VersionNumber: version,
-          StatementId: statement.statementId,
-          Action: 'lambda:GetLayerVersion',
-          Principal: statement.principal,
-          OrganizationId: statement.organizationId,
-        })),
-      );
-      afterWrite('publish:permission');
-      added.push(statement.statementId);
+      added.push(await this.addStatement(layerName, version, statement));
     }
     return { added, removed };
+  }
+
+  private async addStatement(layerName: string, version: number, statement: WantedStatement): Promise<string> {
+    await this.client.send(
+      this.paced(new AddLayerVersionPermissionCommand({
+        LayerName: layerName,
+        VersionNumber: version,
+        StatementId: statement.statementId,
+        Action: 'lambda:GetLayerVersion',
+        Principal: statement.principal,
+        OrganizationId: statement.organizationId,
+      })),
+    );
+    afterWrite('publish:permission');
+    return statement.statementId;
   }
 
   /** Deletes a version; a version already gone counts as deleted. */

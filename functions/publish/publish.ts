@@ -8,6 +8,7 @@ import type { PublishEvent } from '../shared/pipeline-events';
 import type { LayerStore, NewVersion, RecordChanges } from '../store/layer-store';
 import type { ClaimItem, Repair, RunOutcome, Verification } from '../../schema/table';
 import { describeVerification } from '../verify/verify';
+import { verifiedZips, type VerifiedZips } from './verified-zips';
 import { checkUnzippedSize, needsStaging, stageLayer, type StageDeps, type StagedContent } from './staging';
 
 export { MAX_DIRECT_UPLOAD_BYTES };
@@ -34,6 +35,8 @@ export interface PublishDeps {
   artifacts: Pick<ArtifactStore, 'getBuffer' | 'bucket' | 'copyTo' | 'deleteIn' | 'digest'>;
   /** Where zips over 50 MB are staged in each region (functions/publish/staging.ts). */
   staging: StageDeps['staging'];
+  /** Zips already read and checked by this container (functions/publish/verified-zips.ts); the module's by default. */
+  verifiedZips?: VerifiedZips;
   claim?: ClaimTiming;
   sleep?: (ms: number) => Promise<void>;
   log?: (message: string) => void;
@@ -106,9 +109,13 @@ async function verifiedContent(step: Step): Promise<{ content: PublishRequest['c
       'nothing was published (the next run rebuilds the layer)',
   });
   if (!needsStaging(layer)) {
+    const known = (step.deps.verifiedZips ?? verifiedZips).get(runId, layer.sha256);
+    if (known) return { content: { zipFile: known } };
     const zipFile = await artifacts.getBuffer(layer.artifactKey).catch(() => undefined);
     const sha256 = zipFile && digestOf(zipFile).sha256;
-    return sha256 === layer.sha256 ? { content: { zipFile: zipFile! } } : refuse(sha256);
+    if (sha256 !== layer.sha256) return refuse(sha256);
+    (step.deps.verifiedZips ?? verifiedZips).put(runId, sha256, zipFile!);
+    return { content: { zipFile: zipFile! } };
   }
   const digest = await artifacts.digest(layer.artifactKey);
   if (digest?.sha256 !== layer.sha256) return refuse(digest?.sha256);
@@ -189,6 +196,8 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
   const step: Step = { event, deps, log: (message) => deps.log?.(`${event.layer.layerName} ${event.region}: ${message}`) };
   let version = await deps.api.newestVersion(event.layer.layerName);
   let published = false;
+  /** This invocation's PublishLayerVersion made the version: it has no policy yet. */
+  let publishedNow = false;
   let release: (() => Promise<void>) | undefined;
   try {
     if (!holdsContent(version, event)) {
@@ -213,6 +222,7 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
           if ('mismatch' in result) return await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: result.mismatch });
           version = result;
           published = true;
+          publishedNow = true;
           await deps.store.updateClaim(claim, { leaseUntil: Date.now() + (deps.claim ?? claimTiming()).leaseMs, publishedVersion: version.version });
           afterWrite('publish:claim-published');
         }
@@ -224,7 +234,7 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
       step.log(`version ${version!.version} already holds this content${published ? ' (published by this run)' : ''}`);
     }
 
-    const permissions = await deps.api.applyVisibility(event.layer.layerName, version!.version, event.settings.visibility);
+    const permissions = await deps.api.applyVisibility(event.layer.layerName, version!.version, event.settings.visibility, { fresh: publishedNow });
     const changes = await recordVersion(step, version!);
     const repairs: Repair[] = [];
     if (permissions.added.length || permissions.removed.length) repairs.push('permissions');

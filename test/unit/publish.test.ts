@@ -3,6 +3,7 @@ import type { ClaimItem } from '../../schema/table';
 import { statementsFor, type LayerVersionRef, type PublishRequest } from '../../functions/aws/lambda-layers';
 import { MAX_DIRECT_UPLOAD_BYTES, publish, type PublishDeps } from '../../functions/publish/publish';
 import type { PublishEvent } from '../../functions/shared/pipeline-events';
+import { VerifiedZips } from '../../functions/publish/verified-zips';
 
 const ZIP = Buffer.from('zip');
 const DIGEST = digestOf(ZIP);
@@ -40,6 +41,7 @@ function fakes(newest?: Partial<LayerVersionRef>) {
     deleted: [] as string[],
     refused: [] as number[],
     outcomes: [] as string[],
+    reads: 0,
   };
   const claims = new Map<string, ClaimItem>();
   let stored: Buffer = ZIP;
@@ -89,12 +91,16 @@ function fakes(newest?: Partial<LayerVersionRef>) {
     },
     artifacts: {
       bucket: 'b',
-      getBuffer: async () => stored,
+      getBuffer: async () => {
+        calls.reads++;
+        return stored;
+      },
       digest: async () => digestOf(stored),
       copyTo: async (to, key) => void calls.copied.push(`${key} -> ${to.region} s3://${to.bucket}/${to.key} owner ${to.expectedOwner}`),
       deleteIn: async (target) => void calls.deleted.push(`${target.region} s3://${target.bucket}/${target.key}`),
     },
     staging: { overrides: {}, artifactBucket: 'b' },
+    verifiedZips: new VerifiedZips(),
   };
   return { deps, calls, claims, tamper: (bytes: Buffer) => void (stored = bytes) };
 }
@@ -216,6 +222,35 @@ describe('publish (one region)', () => {
     expect(calls.published).toEqual([]);
     expect(calls.recorded).toEqual([]);
     expect(calls.outcomes).toEqual(['r eu-west-1 failed undefined']);
+  });
+
+  it('reads and checks the zip once per run, however many regions it publishes to; another run reads it again', async () => {
+    const { deps, calls, tamper } = fakes();
+    expect((await publish(event(), deps)).status).toBe('published');
+    const inOtherRegion = { ...event(), region: 'us-east-1' };
+    deps.api.newestVersion = async () => undefined;
+    expect((await publish(inOtherRegion, deps)).status).toBe('published');
+    expect(calls.reads).toBe(1);
+    expect(calls.published.map((request) => request.content)).toEqual([{ zipFile: ZIP }, { zipFile: ZIP }]);
+    // The bucket's copy changes: the next run reads it, and refuses it.
+    tamper(Buffer.from('zap'));
+    const nextRun = { ...event(), runId: 'r2', region: 'ap-south-1' };
+    expect(await publish(nextRun, deps)).toMatchObject({ status: 'failed', reason: 'artifact-mismatch' });
+    expect(calls.reads).toBe(2);
+    expect(calls.published).toHaveLength(2);
+  });
+
+  it('keeps verified zips up to its byte bound, dropping the least recently used', () => {
+    const zips = new VerifiedZips(10);
+    zips.put('r', 'a', Buffer.alloc(4));
+    zips.put('r', 'b', Buffer.alloc(4));
+    expect(zips.get('r', 'a')).toBeDefined();
+    zips.put('r', 'c', Buffer.alloc(4));
+    expect([zips.get('r', 'a'), zips.get('r', 'b'), zips.get('r', 'c')].map(Boolean)).toEqual([true, false, true]);
+    expect(zips.get('other-run', 'a')).toBeUndefined();
+    zips.put('r', 'huge', Buffer.alloc(11));
+    expect(zips.get('r', 'huge')).toBeUndefined();
+    expect(zips.size).toBe(2);
   });
 
   it('reports a retry after PublishLayerVersion succeeded as published, not unchanged', async () => {
