@@ -5,7 +5,8 @@ import type { ExpiredVersion } from '../expire/expire';
 import { mapLimit } from '../shared/handler-runtime';
 import { latestParameterName, syncLatestParameter } from '../lookups/latest-parameter';
 import type { PublishEvent, ReportEvent, RunSummary } from '../shared/pipeline-events';
-import type { LayerStore } from '../store/layer-store';
+import type { PublishRecord } from '../publish/publish';
+import type { DeprecatedVersion, LayerStore } from '../store/layer-store';
 import type { NoticeStore } from '../store/notice-store';
 import type { RunOutcome, VersionItem } from '../../schema/table';
 import {
@@ -59,23 +60,31 @@ async function newestVersions(store: NoticeDeps['store'], layerName: string, reg
   return (await store.listVersions(layerName, region, { limit: 2 })).items;
 }
 
+/** The pointer's ARN, read strongly consistent: what the SSM lookup must end up holding. */
+const pointerArn = (store: NoticeDeps['store'], region: string, layerName: string) => async () =>
+  (await store.getLatest(region, layerName, true))?.arn;
+
 /**
  * After Publish, in its region: the SSM parameter holds the latest ARN, and a new version is announced on
- * EventBridge (LayerVersionPublished, and LayerVersionDeprecated for the version it superseded).
+ * EventBridge (LayerVersionPublished, and LayerVersionDeprecated for each version it superseded). `record`, what
+ * Publish recorded in this invocation, saves reading it back: when its pointer write left this version latest,
+ * the lookup starts from its ARN; when PublishLayerVersion made the version just now, the parameter cannot hold it
+ * yet, and the events are what the recording did. A retried step (published by an earlier attempt, which may
+ * have failed after deprecating) reads the table, so that its events still go out.
  */
-export async function afterPublish(event: PublishEvent, outcome: RunOutcome, deps: NoticeDeps): Promise<LaminaEvent[]> {
+export async function afterPublish(event: PublishEvent, outcome: RunOutcome, deps: NoticeDeps, record?: PublishRecord): Promise<LaminaEvent[]> {
   if (outcome.status === 'failed' || outcome.status === 'skipped') return [];
   const { layerName } = event.layer;
   const { region } = event;
   const parameterName = latestParameterName(event.settings.prefix, layerName);
   // The table's latest pointer, not this step's version: a concurrent newer Publish must not be overwritten.
-  const latest = await deps.store.getLatest(region, layerName);
-  if (latest) await syncLatestParameter(deps.parameters(region), parameterName, latest.arn);
+  const known = record?.changes.latest ? { arn: record.version.arn, unwritten: record.publishedNow } : undefined;
+  await syncLatestParameter(deps.parameters(region), parameterName, pointerArn(deps.store, region, layerName), known);
   if (outcome.status !== 'published' || outcome.version === undefined) return [];
 
-  const versions = await newestVersions(deps.store, layerName, region);
-  const current = versions.find((version) => version.version === outcome.version);
-  if (!current) return [];
+  const published = record?.publishedNow ? publishedNowFacts(record) : await publishedFacts(deps.store, layerName, region, outcome.version);
+  if (!published) return [];
+  const { current, superseded } = published;
   const time = new Date(current.publishedAt);
   const events: LaminaEvent[] = [
     eventOf(
@@ -98,8 +107,7 @@ export async function afterPublish(event: PublishEvent, outcome: RunOutcome, dep
       [current.arn],
     ),
   ];
-  const previous = versions.find((version) => version.version < current.version);
-  if (previous?.status === 'deprecated' && previous.expiresAt && previous.deprecatedAt) {
+  for (const previous of superseded) {
     events.push(
       eventOf(
         'LayerVersionDeprecated',
@@ -120,6 +128,29 @@ export async function afterPublish(event: PublishEvent, outcome: RunOutcome, dep
   }
   await deps.events.put(events);
   return events;
+}
+
+type PublishedFacts = {
+  current: Pick<VersionItem, 'version' | 'arn' | 'layerArn' | 'runtimes' | 'architectures' | 'packageVersion' | 'codeSha256' | 'publishedAt'>;
+  superseded: DeprecatedVersion[];
+};
+
+/** A version published in this invocation: announced as recorded, with the older versions its recording deprecated. */
+function publishedNowFacts({ version, changes }: PublishRecord): PublishedFacts {
+  return { current: version, superseded: changes.deprecated.filter((old) => old.version < version.version) };
+}
+
+/** A version an earlier attempt published: read back, with the next older version when it is deprecated. */
+async function publishedFacts(store: NoticeDeps['store'], layerName: string, region: string, version: number): Promise<PublishedFacts | undefined> {
+  const versions = await newestVersions(store, layerName, region);
+  const current = versions.find((item) => item.version === version);
+  if (!current) return undefined;
+  const previous = versions.find((item) => item.version < current.version);
+  const superseded =
+    previous?.status === 'deprecated' && previous.expiresAt && previous.deprecatedAt
+      ? [{ version: previous.version, arn: previous.arn, deprecatedAt: previous.deprecatedAt, expiresAt: previous.expiresAt }]
+      : [];
+  return { current, superseded };
 }
 
 /**
@@ -216,7 +247,7 @@ export async function afterExpire(result: { expired: ExpiredVersion[] }, deps: N
       const name = latestParameterName(deps.prefix, layerName);
       // The layer is gone from the region when no version newer than the deleted ones is left as its latest.
       if (!latest || latest.status === 'deleted' || latest.version <= newestDeleted) await deps.parameters(region).delete(name);
-      else await syncLatestParameter(deps.parameters(region), name, latest.arn);
+      else await syncLatestParameter(deps.parameters(region), name, pointerArn(deps.store, region, layerName), { arn: latest.arn });
     }
     const notice = deletedNotice(layerName, now.toISOString(), versions.map(({ region, version, arn }) => ({ region, version, arn })));
     if (await sendNotice(notice, deps)) sent.push(notice);

@@ -6,7 +6,7 @@ import { lambdaHandler } from '../shared/handler-runtime';
 import type { PublishEvent } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
 import { failureKindOf, isHeld, RegionUnhealthyError } from '../regions/health';
-import { publish } from './publish';
+import { publishRegion } from './publish';
 import { stagingConfigFromEnvironment } from './staging';
 import type { RunOutcome } from '../../schema/table';
 import { noticeDeps } from '../notices/environment';
@@ -16,7 +16,7 @@ export async function run(event: PublishEvent): Promise<RunOutcome> {
   const store = new LayerStore();
   // A region that is unhealthy (or was denied) is tried once, not with every retry: functions/regions/health.ts.
   const held = isHeld(await store.getRegionHealth(event.region));
-  const outcome = await publish(event, {
+  const { outcome, record } = await publishRegion(event, {
     // Up to PUBLISHES_PER_REGION publishes share the region's control-plane quota at once.
     api: held ? LayerApi.singleAttempt(event.region, publishRate(), publishBurst()) : new LayerApi(event.region, undefined, publishRate(), publishBurst()),
     store,
@@ -27,7 +27,7 @@ export async function run(event: PublishEvent): Promise<RunOutcome> {
     throw held && failureKindOf((error as Error).name) === 'service' ? new RegionUnhealthyError(event.region, error) : error;
   });
   // The SSM lookup and the EventBridge events of this region (functions/notices).
-  await afterPublish(event, outcome, await noticeDeps());
+  await afterPublish(event, outcome, await noticeDeps(), record);
   return outcome;
 }
 

@@ -65,14 +65,15 @@ async function finish(step: Step, outcome: Omit<RunOutcome, 'layerName' | 'regio
  * `done` when the other run published the content meanwhile, or `held` when it still holds the claim after the
  * wait (it is alive and publishing: this run skips the region).
  */
-async function claimContent(step: Step): Promise<{ claim: ClaimItem } | { done: LayerVersionRef } | 'held'> {
+async function claimContent(step: Step): Promise<{ claim: ClaimItem; fresh: boolean } | { done: LayerVersionRef } | 'held'> {
   const { event, deps } = step;
   const timing = deps.claim ?? claimTiming();
   const sleep = deps.sleep ?? ((ms: number) => new Promise((resolve) => setTimeout(resolve, ms)));
   const started = Date.now();
-  for (;;) {
-    const result = await deps.store.claimPublish(event.layer.layerName, event.region, event.layer.sha256, event.runId, timing.leaseMs);
-    if (result.won) return { claim: result.claim };
+  for (let attempt = 0; ; attempt++) {
+    // The first attempt tries the claim as a new item: one request where nobody claimed this content here yet.
+    const result = await deps.store.claimPublish(event.layer.layerName, event.region, event.layer.sha256, event.runId, timing.leaseMs, Date.now(), attempt === 0);
+    if (result.won) return { claim: result.claim, fresh: result.fresh };
     if (Date.now() - started >= timing.waitMs) return 'held';
     step.log(`run ${result.holder.owner} is publishing this content here; waiting`);
     await sleep(timing.pollMs);
@@ -180,10 +181,12 @@ function versionRecord(step: Step, version: LayerVersionRef, now: Date): NewVers
   };
 }
 
-/** Records the version (then the latest pointer, then the deprecation of older ones) as Lambda holds it. */
-function recordVersion(step: Step, version: LayerVersionRef): Promise<RecordChanges> {
-  const now = step.deps.now?.() ?? new Date();
-  return step.deps.store.recordPublished(versionRecord(step, version, now), step.event.settings.expiryDays, now);
+/** What Publish recorded, for what follows it in the same invocation (the SSM lookup and the events). */
+export interface PublishRecord {
+  version: NewVersion;
+  changes: RecordChanges;
+  /** PublishLayerVersion made this version in this invocation (not in an earlier attempt, not another run). */
+  publishedNow: boolean;
 }
 
 /**
@@ -193,36 +196,37 @@ function recordVersion(step: Step, version: LayerVersionRef): Promise<RecordChan
  * actual policy is made what the visibility asks for and the records are made what Lambda holds.
  */
 export async function publish(event: PublishEvent, deps: PublishDeps): Promise<RunOutcome> {
+  return (await publishRegion(event, deps)).outcome;
+}
+
+/** `publish`, with what it recorded (undefined when it recorded no version as published). */
+export async function publishRegion(event: PublishEvent, deps: PublishDeps): Promise<{ outcome: RunOutcome; record?: PublishRecord }> {
   const step: Step = { event, deps, log: (message) => deps.log?.(`${event.layer.layerName} ${event.region}: ${message}`) };
   let version = await deps.api.newestVersion(event.layer.layerName);
   let published = false;
-  /** This invocation's PublishLayerVersion made the version: it has no policy yet. */
+  /** This invocation's PublishLayerVersion made the version: it has no policy yet, and no lookup holds it. */
   let publishedNow = false;
-  let release: (() => Promise<void>) | undefined;
+  let claimed: Awaited<ReturnType<typeof claimContent>> | undefined;
+  let stopRenewing: (() => void) | undefined;
   try {
     if (!holdsContent(version, event)) {
-      const claimed = await claimContent(step);
-      if (claimed === 'held') return await finish(step, { status: 'skipped', reason: 'claimed', detail: 'another run still holds the claim after the wait' });
+      claimed = await claimContent(step);
+      if (claimed === 'held') return { outcome: await finish(step, { status: 'skipped', reason: 'claimed', detail: 'another run still holds the claim after the wait' }) };
       if ('done' in claimed) version = claimed.done;
       else {
         const { claim } = claimed;
-        const stop = keepClaim(step, claim);
-        release = async () => {
-          stop();
-          await deps.store.updateClaim(claim, { leaseUntil: 0 });
-          afterWrite('publish:claim-release');
-        };
+        stopRenewing = keepClaim(step, claim);
         // Under the claim, look again: the previous holder may have published it, or this run did before a retry.
-        version = await deps.api.newestVersion(event.layer.layerName);
+        // A fresh claim had no previous holder, so the look before it still stands.
+        if (!claimed.fresh) version = await deps.api.newestVersion(event.layer.layerName);
         if (holdsContent(version, event)) published = claim.publishedVersion === version!.version;
         else {
           const checked = await verifiedContent(step);
-          if ('mismatch' in checked) return await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: checked.mismatch });
+          if ('mismatch' in checked) return { outcome: await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: checked.mismatch }) };
           const result = await publishVersion(step, checked);
-          if ('mismatch' in result) return await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: result.mismatch });
+          if ('mismatch' in result) return { outcome: await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: result.mismatch }) };
           version = result;
-          published = true;
-          publishedNow = true;
+          published = publishedNow = true;
           await deps.store.updateClaim(claim, { leaseUntil: Date.now() + (deps.claim ?? claimTiming()).leaseMs, publishedVersion: version.version });
           afterWrite('publish:claim-published');
         }
@@ -235,25 +239,34 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
     }
 
     const permissions = await deps.api.applyVisibility(event.layer.layerName, version!.version, event.settings.visibility, { fresh: publishedNow });
-    const changes = await recordVersion(step, version!);
+    const now = deps.now?.() ?? new Date();
+    const record = versionRecord(step, version!, now);
+    const changes = await deps.store.recordPublished(record, event.settings.expiryDays, now);
+    const recorded: PublishRecord = { version: record, changes, publishedNow };
     const repairs: Repair[] = [];
     if (permissions.added.length || permissions.removed.length) repairs.push('permissions');
     if (changes.record) repairs.push('record');
     if (changes.deprecated.length) repairs.push('deprecated');
     const base = { version: version!.version, arn: version!.arn };
-    if (published) return await finish(step, { status: 'published', ...base });
-    if (repairs.length === 0) return await finish(step, { status: 'unchanged', ...base });
+    if (published) return { outcome: await finish(step, { status: 'published', ...base }), record: recorded };
+    if (repairs.length === 0) return { outcome: await finish(step, { status: 'unchanged', ...base }), record: recorded };
     const detail = [
       permissions.added.length || permissions.removed.length
         ? `permissions: added ${permissions.added.join(', ') || 'none'}, removed ${permissions.removed.join(', ') || 'none'}`
         : '',
       changes.record ? `recorded version ${version!.version} as Lambda holds it` : '',
-      changes.deprecated.length ? `deprecated version ${changes.deprecated.join(', ')}` : '',
+      changes.deprecated.length ? `deprecated version ${changes.deprecated.map((old) => old.version).join(', ')}` : '',
     ].filter(Boolean);
     step.log(`repaired: ${detail.join('; ')}`);
-    return await finish(step, { status: 'repaired', repairs, detail: detail.join('; '), ...base });
+    return { outcome: await finish(step, { status: 'repaired', repairs, detail: detail.join('; '), ...base }), record: recorded };
   } finally {
-    await release?.();
+    stopRenewing?.();
+    // A claim is released only when its content did not reach Lambda: once it has, a run waiting for the claim
+    // finds the content in Lambda and needs no claim, and the lease (held by this run) runs out by itself. No
+    // crash point: a crash after this write leaves what a crash before it does (the step failed; the lease ends).
+    if (claimed && claimed !== 'held' && 'claim' in claimed && !holdsContent(version, event)) {
+      await deps.store.updateClaim(claimed.claim, { leaseUntil: 0 });
+    }
   }
 }
 

@@ -21,7 +21,6 @@ export const WRITE_POINTS = [
   'publish:latest-pointer',
   'publish:deprecate',
   'publish:outcome',
-  'publish:claim-release',
   'report:run',
   'report:regions',
   'report:export',

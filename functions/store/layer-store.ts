@@ -66,16 +66,24 @@ export interface PageRequest {
 /** A version as Publish reports it, before it is stored. */
 export type NewVersion = Omit<VersionItem, 'pk' | 'sk' | 'type' | 'status' | 'gsi2pk' | 'gsi2sk' | 'deprecatedAt' | 'expiresAt' | 'deletedAt'>;
 
-/** What recordPublished changed, so Publish can report a repair of the records. */
+/** A version recordPublished deprecated, as it recorded it. */
+export type DeprecatedVersion = Pick<VersionItem, 'version' | 'arn'> & { deprecatedAt: string; expiresAt: string };
+
+/** What recordPublished changed, so Publish can report a repair of the records (and announce what it did). */
 export interface RecordChanges {
   /** The version item was missing or named other content, or the pointer named another version. */
   record: boolean;
-  /** Older versions still marked latest that are now deprecated. */
-  deprecated: number[];
+  /** Versions marked latest that are now deprecated: older ones, or this one when a newer one is latest already. */
+  deprecated: DeprecatedVersion[];
+  /** Whether the pointer named this version when recording ended (its last conditional write said so). */
+  latest: boolean;
 }
 
-/** Whether a claim was won: `held` means another run holds it still. */
-export type ClaimResult = { won: true; claim: ClaimItem } | { won: false; holder: ClaimItem };
+/**
+ * Whether a claim was won: `held` means another run holds it still. A won claim is `fresh` when no claim item
+ * existed before: no run ever held it, so none can have published this content to this region.
+ */
+export type ClaimResult = { won: true; claim: ClaimItem; fresh: boolean } | { won: false; holder: ClaimItem };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -233,9 +241,11 @@ export class LayerStore {
     );
   }
 
-  getLatest(region: string, layerName: string): Promise<LatestItem | undefined> {
+  /** One region's latest pointer of a layer; `consistent`: a strongly consistent read (sees every write before it). */
+  async getLatest(region: string, layerName: string, consistent = false): Promise<LatestItem | undefined> {
     const { pk, sk } = latestKey(region, layerName);
-    return this.get({ pk, sk });
+    if (!consistent) return this.get({ pk, sk });
+    return (await this.db.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }))).Item as LatestItem | undefined;
   }
 
   /** The latest version of every layer in a region (a person's filters go in `filter`, never into the key). */
@@ -275,7 +285,9 @@ export class LayerStore {
    * Records a published version and moves the latest pointer to it, then deprecates every older version still
    * marked latest. Each step is safe to repeat, so a retried Publish (or the next run's) converges on the same
    * records; the pointer moves before anything is deprecated, and the deprecation query does not trust the
-   * pointer, so a crash between the two is completed by the next Publish of this version.
+   * pointer, so a crash between the two is completed by the next Publish of this version. Where there is no
+   * pointer yet and no older version marked latest (a first publish), the pointer is written settled at once, on
+   * condition that there still is none (schema/README.md, "Write order").
    */
   async recordPublished(version: NewVersion, expiryDays: number, now = new Date()): Promise<RecordChanges> {
     const pointer = latestKey(version.region, version.layerName);
@@ -291,6 +303,7 @@ export class LayerStore {
         !current ||
         current.version < version.version,
       deprecated: [],
+      latest: false,
     };
     const item: VersionItem = {
       ...existing,
@@ -304,36 +317,36 @@ export class LayerStore {
 
     const { pk: _pk, sk: _sk, type: _type, gsi2pk: _g2pk, gsi2sk: _g2sk, ...attributes } = item;
     const latest: LatestItem = { ...attributes, ...pointer, type: 'latest', status: 'latest' };
-    try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: { ...latest, [LISTED_JSON]: listedJson(latest) },
-          ConditionExpression: 'attribute_not_exists(pk) OR #version <= :version',
-          ExpressionAttributeNames: { '#version': 'version' },
-          ExpressionAttributeValues: { ':version': version.version },
-        }),
-      );
+    const putPointer = async (settled: boolean): Promise<boolean> => {
+      try {
+        await this.db.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { ...latest, [LISTED_JSON]: listedJson(latest), ...(settled ? { settled: true } : {}) },
+            // Settled at once only where no pointer exists: one written since the query may name a version the
+            // query did not see deprecated (an older one, recorded meanwhile).
+            ConditionExpression: settled ? 'attribute_not_exists(pk)' : 'attribute_not_exists(pk) OR #version <= :version',
+            ...(settled ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version.version } }),
+          }),
+        );
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        return false;
+      }
       afterWrite('publish:latest-pointer');
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      return true;
+    };
+
+    if (!current && (await this.olderStillLatest(version)).length === 0 && (await putPointer(true))) return { ...changes, latest: true };
+    if (!(await putPointer(false))) {
       // A newer version is already latest: this one was superseded before it was recorded.
-      if (await this.deprecate(version.layerName, version.region, version.version, expiryDays, now)) changes.deprecated.push(version.version);
+      const deprecated = await this.deprecate(version, expiryDays, now);
+      if (deprecated) changes.deprecated.push(deprecated);
       return changes;
     }
-    const older = await this.queryAll<VersionItem>({
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-      FilterExpression: '#status = :latest AND #version < :version',
-      ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
-      ExpressionAttributeValues: {
-        ':pk': versionPrefix(version.layerName, version.region).pk,
-        ':prefix': versionPrefix(version.layerName, version.region).skPrefix,
-        ':latest': 'latest',
-        ':version': version.version,
-      },
-    });
-    for (const previous of older) {
-      if (await this.deprecate(previous.layerName, previous.region, previous.version, expiryDays, now)) changes.deprecated.push(previous.version);
+    for (const previous of await this.olderStillLatest(version)) {
+      const deprecated = await this.deprecate(previous, expiryDays, now);
+      if (deprecated) changes.deprecated.push(deprecated);
     }
     // Last: the pointer says its older versions are all deprecated. A pointer without it (a crash came between)
     // sends the region back to Publish on the next run, which completes the deprecation.
@@ -348,10 +361,22 @@ export class LayerStore {
           ExpressionAttributeValues: { ':true': true, ':version': version.version },
         }),
       );
+      changes.latest = true;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
     return changes;
+  }
+
+  /** The versions older than `version` still marked latest (pattern 2, filtered): what recording it deprecates. */
+  private olderStillLatest(version: Pick<VersionItem, 'layerName' | 'region' | 'version'>): Promise<VersionItem[]> {
+    const { pk, skPrefix } = versionPrefix(version.layerName, version.region);
+    return this.queryAll<VersionItem>({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+      FilterExpression: '#status = :latest AND #version < :version',
+      ExpressionAttributeNames: { '#status': 'status', '#version': 'version' },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix, ':latest': 'latest', ':version': version.version },
+    });
   }
 
   /**
@@ -379,21 +404,36 @@ export class LayerStore {
   /**
    * Claims the right to publish `sha256` to `region` for `owner` (a run id), with a lease: a conditional write
    * that succeeds when nobody holds the claim, its lease ran out (the holder died), or `owner` holds it already
-   * (a retried step). See schema/README.md, "Claims".
+   * (a retried step). `tryNew` first tries the claim as a new item (`attribute_not_exists`), which is one request
+   * where no run ever claimed this content here, and says so (`fresh`). Claims are never deleted (a released one
+   * keeps its item), so a fresh claim means no run has published this content to this region. See
+   * schema/README.md, "Claims".
    */
-  async claimPublish(layerName: string, region: string, sha256: string, owner: string, leaseMs: number, now = Date.now()): Promise<ClaimResult> {
+  async claimPublish(
+    layerName: string,
+    region: string,
+    sha256: string,
+    owner: string,
+    leaseMs: number,
+    now = Date.now(),
+    tryNew = false,
+  ): Promise<ClaimResult> {
     const key = claimKey(layerName, region, sha256);
+    const fresh: ClaimItem = { ...key, type: 'claim', layerName, region, sha256, owner, claimedAt: new Date(now).toISOString(), leaseUntil: now + leaseMs };
+    if (tryNew) {
+      try {
+        await this.db.send(new PutCommand({ TableName: this.table, Item: fresh, ConditionExpression: 'attribute_not_exists(pk)' }));
+        afterWrite('publish:claim');
+        return { won: true, claim: fresh, fresh: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+    }
     const previous = await this.get<ClaimItem>(key);
     if (previous && previous.owner !== owner && previous.leaseUntil > now) return { won: false, holder: previous };
     const claim: ClaimItem = {
-      ...key,
-      type: 'claim',
-      layerName,
-      region,
-      sha256,
-      owner,
-      claimedAt: previous?.owner === owner ? previous.claimedAt : new Date(now).toISOString(),
-      leaseUntil: now + leaseMs,
+      ...fresh,
+      ...(previous?.owner === owner ? { claimedAt: previous.claimedAt } : {}),
       ...(previous?.owner === owner && previous.publishedVersion ? { publishedVersion: previous.publishedVersion } : {}),
     };
     try {
@@ -412,7 +452,7 @@ export class LayerStore {
       return { won: false, holder: holder ?? previous! };
     }
     afterWrite('publish:claim');
-    return { won: true, claim };
+    return { won: true, claim, fresh: false };
   }
 
   /**
@@ -448,8 +488,12 @@ export class LayerStore {
     }
   }
 
-  /** Marks a version deprecated with its expiry date, once (a repeat keeps the first expiry). */
-  private async deprecate(layerName: string, region: string, version: number, expiryDays: number, now: Date): Promise<boolean> {
+  /** Marks a version deprecated with its expiry date, once (a repeat keeps the first expiry): what it recorded. */
+  private async deprecate(
+    { layerName, region, version, arn }: Pick<VersionItem, 'layerName' | 'region' | 'version' | 'arn'>,
+    expiryDays: number,
+    now: Date,
+  ): Promise<DeprecatedVersion | undefined> {
     const expiresAt = new Date(now.getTime() + expiryDays * DAY_MS).toISOString();
     const index = expiryIndexKey(expiresAt, layerName, region, version);
     try {
@@ -471,10 +515,10 @@ export class LayerStore {
         }),
       );
       afterWrite('publish:deprecate');
-      return true;
+      return { version, arn, deprecatedAt: now.toISOString(), expiresAt };
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      return false;
+      return undefined;
     }
   }
 

@@ -1,4 +1,6 @@
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LayerStore, type NewVersion } from '../../functions/store/layer-store';
+import { versionKey } from '../../schema/table';
 import { emptyCounts } from '../../schema/table';
 import { expire } from '../../functions/expire/expire';
 import { startTestTable } from '../support/dynamo';
@@ -176,5 +178,66 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     expect(filtered.items.map((item) => item.layerName)).toEqual(['lamina-b']);
     const everywhere = await store.listLatestForLayer('lamina-a', {}, LISTED_ATTRIBUTES);
     expect(everywhere.items.map(toListingItem)).toEqual((await store.listLatestForLayer('lamina-a')).items.map(toListingItem));
+  });
+
+  it('writes a first pointer settled at once, and takes the ordinary order where an older version is still marked latest', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    expect(await store.recordPublished(version(1), 30, now)).toEqual({ record: true, deprecated: [], latest: true });
+    expect(await store.getLatest('us-east-1', 'lamina-bash')).toMatchObject({ version: 1, settled: true });
+    // A crash once left version 1 recorded without its pointer: recording version 2 deprecates it, then settles.
+    await table.db.send(new PutCommand({ TableName: table.table, Item: { ...version(1, 'eu-west-1'), ...versionKey('lamina-bash', 'eu-west-1', 1), type: 'version', status: 'latest' } }));
+    const changes = await store.recordPublished(version(2, 'eu-west-1'), 30, now);
+    expect(changes).toEqual({
+      record: true,
+      deprecated: [{ version: 1, arn: version(1, 'eu-west-1').arn, deprecatedAt: now.toISOString(), expiresAt: new Date(now.getTime() + 30 * DAY).toISOString() }],
+      latest: true,
+    });
+    expect(await store.getLatest('eu-west-1', 'lamina-bash')).toMatchObject({ version: 2, settled: true });
+    expect(await store.getVersion('lamina-bash', 'eu-west-1', 1)).toMatchObject({ status: 'deprecated' });
+  });
+
+  it('never writes a first pointer settled over one written since its query (an older version recorded meanwhile)', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    const other = new LayerStore(table.db, table.table);
+    let raced = false;
+    // Right after this store's query for older versions still latest (none), another Publish records version 1.
+    const db = Object.create(table.db) as DynamoDBDocumentClient;
+    db.send = (async (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+      const result = await table.db.send(command as never);
+      if (command instanceof QueryCommand && !raced) {
+        raced = true;
+        await other.recordPublished(version(1), 30, now);
+      }
+      return result;
+    }) as DynamoDBDocumentClient['send'];
+    const racing = new LayerStore(db, table.table);
+    const changes = await racing.recordPublished(version(2), 30, now);
+    expect(raced).toBe(true);
+    expect({ latest: changes.latest, deprecated: changes.deprecated.map((old) => old.version) }).toEqual({ latest: true, deprecated: [1] });
+    expect(await store.getLatest('us-east-1', 'lamina-bash')).toMatchObject({ version: 2, settled: true });
+    expect(await store.getVersion('lamina-bash', 'us-east-1', 1)).toMatchObject({ status: 'deprecated' });
+  });
+
+  it('says when a newer version is latest already: this one deprecated, the pointer not its own', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    await store.recordPublished(version(2), 30, now);
+    const changes = await store.recordPublished(version(1), 30, now);
+    expect({ latest: changes.latest, deprecated: changes.deprecated.map((old) => old.version) }).toEqual({ latest: false, deprecated: [1] });
+  });
+
+  it('claims a new item in one write and says it is fresh; the owner again keeps what it published; another run waits for the lease', async () => {
+    const now = Date.parse('2026-03-01T00:00:00.000Z');
+    const first = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-1', 60_000, now, true);
+    expect(first).toMatchObject({ won: true, fresh: true, claim: { owner: 'run-1', leaseUntil: now + 60_000 } });
+    expect(await store.getClaim('lamina-bash', 'us-east-1', 'sha')).toMatchObject({ owner: 'run-1' });
+    await store.updateClaim({ layerName: 'lamina-bash', region: 'us-east-1', sha256: 'sha', owner: 'run-1' }, { leaseUntil: now + 60_000, publishedVersion: 3 });
+    // A retried step of the same run: not fresh, and it keeps the version it published and when it claimed.
+    const again = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-1', 60_000, now + 1000, true);
+    expect(again).toMatchObject({ won: true, fresh: false, claim: { owner: 'run-1', publishedVersion: 3, claimedAt: new Date(now).toISOString() } });
+    expect(await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-2', 60_000, now + 2000, true)).toMatchObject({ won: false, holder: { owner: 'run-1' } });
+    // Once the lease ran out another run takes it, without what the first one published.
+    const taken = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-2', 60_000, now + 62_000, true);
+    expect(taken).toMatchObject({ won: true, fresh: false, claim: { owner: 'run-2' } });
+    expect(taken.won && taken.claim.publishedVersion).toBeUndefined();
   });
 });

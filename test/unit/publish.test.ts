@@ -70,7 +70,7 @@ function fakes(newest?: Partial<LayerVersionRef>) {
     store: {
       recordPublished: async (version) => {
         calls.recorded.push(version.version);
-        return { record: false, deprecated: [] };
+        return { record: false, deprecated: [], latest: true };
       },
       recordRefused: async (version) => void calls.refused.push(version.version),
       putOutcome: async (runId, outcome) => void calls.outcomes.push(`${runId} ${outcome.region} ${outcome.status} ${outcome.version}`),
@@ -80,7 +80,7 @@ function fakes(newest?: Partial<LayerVersionRef>) {
         if (holder && holder.owner !== owner && holder.leaseUntil > Date.now()) return { won: false, holder };
         const claim = { pk: key, sk: key, type: 'claim' as const, layerName, region, sha256, owner, claimedAt: 'now', leaseUntil: Date.now() + leaseMs };
         claims.set(key, claim);
-        return { won: true, claim };
+        return { won: true, claim, fresh: !holder };
       },
       getClaim: async (layerName, region, sha256) => claims.get(`${layerName} ${region} ${sha256}`),
       updateClaim: async (claim, change) => {
@@ -296,10 +296,42 @@ describe('publish (one region)', () => {
     expect(calls.published).toEqual([]);
   });
 
+  it('trusts the look before a fresh claim, and looks again under a claim another run held before', async () => {
+    const { deps, claims } = fakes();
+    let looks = 0;
+    const newest = deps.api.newestVersion;
+    deps.api.newestVersion = async (name) => (looks++, newest(name));
+    expect(await publish(event(), deps)).toMatchObject({ status: 'published', version: 1 });
+    expect(looks).toBe(1);
+    // Another content's claim does not count; this content's, released by another run, does: that run may have published.
+    const other = fakes();
+    other.claims.set(`lamina-bash eu-west-1 ${DIGEST.sha256}`, { ...[...claims.values()][0], owner: 'other-run', leaseUntil: 0 });
+    let otherLooks = 0;
+    const otherNewest = other.deps.api.newestVersion;
+    other.deps.api.newestVersion = async (name) => (otherLooks++, otherNewest(name));
+    expect(await publish(event(), other.deps)).toMatchObject({ status: 'published', version: 1 });
+    expect(otherLooks).toBe(2);
+  });
+
+  it('releases a claim only when its content did not reach Lambda (the lease runs out by itself otherwise)', async () => {
+    const published = fakes();
+    await publish(event(), published.deps);
+    expect([...published.claims.values()][0]).toMatchObject({ owner: 'r', publishedVersion: 1 });
+    expect([...published.claims.values()][0].leaseUntil).toBeGreaterThan(Date.now());
+    const refused = fakes();
+    refused.tamper(Buffer.from('zap'));
+    expect(await publish(event(), refused.deps)).toMatchObject({ status: 'failed', reason: 'artifact-mismatch' });
+    expect([...refused.claims.values()][0]).toMatchObject({ owner: 'r', leaseUntil: 0 });
+    const failing = fakes();
+    failing.deps.api.publish = async () => Promise.reject(Object.assign(new Error('boom'), { name: 'ServiceException' }));
+    await expect(publish(event(), failing.deps)).rejects.toThrow('boom');
+    expect([...failing.claims.values()][0]).toMatchObject({ leaseUntil: 0 });
+  });
+
   it('reports what it repaired: permissions and records', async () => {
     const { deps } = fakes({ version: 4, codeSha256: NEW });
     deps.api.applyVisibility = async () => ({ added: ['lamina-public'], removed: ['foreign'] });
-    deps.store.recordPublished = async () => ({ record: true, deprecated: [3] });
+    deps.store.recordPublished = async () => ({ record: true, deprecated: [{ version: 3, arn: 'a:3', deprecatedAt: 'then', expiresAt: 'later' }], latest: true });
     expect(await publish(event(), deps)).toMatchObject({
       status: 'repaired',
       repairs: ['permissions', 'record', 'deprecated'],
