@@ -1,15 +1,33 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { forgetClients, sharedClient } from './clients';
-import { CLIENT_SETTINGS } from './endpoints';
+import { CLIENT_SETTINGS, PER_COMMAND_CLIENT_SETTINGS } from './endpoints';
 
-/** The DynamoDB document client of a process (a Lambda container reuses it across invocations): functions/aws/clients.ts. */
+/**
+ * The DynamoDB document client of a process (a Lambda container reuses it across invocations): functions/aws/clients.ts.
+ * Its client has no cacheMiddleware: lib-dynamodb refuses it (a document command resolves its own stack each time).
+ */
 export function documentClient(): DynamoDBDocumentClient {
   return sharedClient('DYNAMODB', 'document', () =>
-    DynamoDBDocumentClient.from(new DynamoDBClient({ ...CLIENT_SETTINGS }), {
+    DynamoDBDocumentClient.from(new DynamoDBClient({ ...PER_COMMAND_CLIENT_SETTINGS }), {
       marshallOptions: { removeUndefinedValues: true },
     }),
   );
+}
+
+/** The process's plain DynamoDB client, for commands sent as the service defines them, with CLIENT_SETTINGS' cacheMiddleware. */
+export function dynamoClient(): DynamoDBClient {
+  return sharedClient('DYNAMODB', 'plain', () => new DynamoDBClient({ ...CLIENT_SETTINGS }));
+}
+
+/**
+ * Where a store holding `db` sends plain DynamoDB commands: the process's plain client when `db` is the process's
+ * document client (the same endpoint, region and credentials), otherwise `db` itself, so a client a test or tool
+ * made (its own table, its own middleware) gets every request.
+ */
+export function plainClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
+  // A document client sends plain commands as they are (its middleware marshals only its own commands).
+  return db === documentClient() ? dynamoClient() : (db as unknown as DynamoDBClient);
 }
 
 /** The table name, from the environment CDK (or the local runner) sets. */
@@ -19,7 +37,7 @@ export function tableName(): string {
   return name;
 }
 
-/** Forgets the cached client, so a test or the local runner can point the next one elsewhere. */
+/** Forgets the cached clients, so a test or the local runner can point the next ones elsewhere. */
 export function resetDocumentClient(): void {
   forgetClients('DYNAMODB');
 }

@@ -16,7 +16,7 @@ import {
 import type { Visibility } from '../catalog/settings';
 import { afterWrite } from '../shared/crash-points';
 import { sharedClient } from './clients';
-import { CLIENT_SETTINGS, QUIET_LOGGER } from './endpoints';
+import { PER_COMMAND_CLIENT_SETTINGS, QUIET_LOGGER } from './endpoints';
 import { Pacer, controlPlaneRate, paced } from '../regions/control-plane';
 
 export interface LayerVersionRef {
@@ -104,7 +104,8 @@ export class LayerApi {
 
   constructor(
     readonly region: string,
-    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_SETTINGS })),
+    // Each instance paces its commands with middleware of their own (paced()): no cacheMiddleware on this client.
+    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...PER_COMMAND_CLIENT_SETTINGS })),
     /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
     requestsPerSecond = controlPlaneRate(),
     /** How many of them it may send at once after a pause. */

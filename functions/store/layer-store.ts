@@ -46,7 +46,7 @@ import {
 } from '../../schema/table';
 import { QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient, tableName } from '../aws/dynamodb';
+import { documentClient, plainClientFor, tableName } from '../aws/dynamodb';
 import { afterWrite } from '../shared/crash-points';
 import { LISTED_JSON, listedJson } from '../listing/items';
 
@@ -100,6 +100,9 @@ export class LayerStore {
     private readonly table: string = tableName(),
   ) {}
 
+  /** Where plain commands go (functions/aws/dynamodb.ts plainClientFor). */
+  private plain?: ReturnType<typeof plainClientFor>;
+
   private async get<T>(key: Key): Promise<T | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
     return result.Item as T | undefined;
@@ -132,7 +135,7 @@ export class LayerStore {
   /**
    * A Query that reads only `attributes` of each item: the listing API's hot path. DynamoDB sends (and the SDK
    * parses) only those, and the items are unmarshalled once, by util-dynamodb, rather than walked again by the
-   * document client's middleware. The command is the client's own (the document client shares its stack).
+   * document client's middleware. The command is the client's own, sent by the process's plain client.
    */
   private async projectedQuery<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, attributes: readonly string[]): Promise<Page<T>> {
     const names: Record<string, string> = { ...input.ExpressionAttributeNames };
@@ -140,7 +143,7 @@ export class LayerStore {
       names[`#p${index}`] = attribute;
       return `#p${index}`;
     });
-    const result = await this.db.send(
+    const result = await (this.plain ??= plainClientFor(this.db)).send(
       new RawQueryCommand({
         TableName: this.table,
         IndexName: input.IndexName,

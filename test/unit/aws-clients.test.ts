@@ -5,6 +5,11 @@ import { forgetClients, sharedClient } from '../../functions/aws/clients';
 import { ArtifactStore } from '../../functions/aws/artifacts';
 import { LayerApi } from '../../functions/aws/lambda-layers';
 import { ParameterStore } from '../../functions/aws/ssm-parameters';
+import { Topics } from '../../functions/aws/sns';
+import { EventBus } from '../../functions/aws/eventbridge';
+import { documentClient, dynamoClient, plainClientFor } from '../../functions/aws/dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Pacer } from '../../functions/regions/control-plane';
 
 /** A stand-in for Lambda's ListLayerVersions that counts the calls it gets. */
@@ -93,6 +98,55 @@ describe('the process keeps one SDK client per service, variant and environment 
     const lambda = clientOf(new LayerApi('eu-west-1'));
     process.env.AWS_ENDPOINT_URL_S3 = 'http://127.0.0.1:9';
     expect(clientOf(new LayerApi('eu-west-1'))).toBe(lambda);
+  });
+
+  describe('clients build each command class\'s middleware once (cacheMiddleware) unless a command carries its own', () => {
+    const cached = (client: unknown) => (client as { config: { cacheMiddleware?: boolean } }).config.cacheMiddleware === true;
+
+    it('S3, SSM, SNS, EventBridge and the plain DynamoDB client cache; Lambda (paced per command) and the document client do not', () => {
+      expect(cached(clientOf(new ArtifactStore('bucket')))).toBe(true);
+      expect(cached(clientOf(new ParameterStore('eu-west-1')))).toBe(true);
+      expect(cached(clientOf(new Topics()))).toBe(true);
+      expect(cached(clientOf(new EventBus()))).toBe(true);
+      expect(cached(dynamoClient())).toBe(true);
+      expect(cached(clientOf(new LayerApi('eu-west-1')))).toBe(false);
+      expect(cached(clientOf(LayerApi.singleAttempt('eu-west-1')))).toBe(false);
+      expect(cached(documentClient())).toBe(false);
+    });
+
+    it("a store on the process's document client sends plain commands through the plain client; one on a client of its own, through that", () => {
+      expect(plainClientFor(documentClient())).toBe(dynamoClient());
+      const own = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+      expect(plainClientFor(own)).toBe(own);
+    });
+
+    it('a cached client still sends each command with its own input', async () => {
+      const asked: string[] = [];
+      const server = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk) => (body += chunk));
+        request.on('end', () => {
+          const name = (JSON.parse(body) as { Name: string }).Name;
+          asked.push(name);
+          response.setHeader('content-type', 'application/x-amz-json-1.1');
+          response.end(JSON.stringify({ Parameter: { Name: name, Value: `value of ${name}`, Type: 'String' } }));
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        process.env.AWS_ENDPOINT_URL_SSM = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        const store = new ParameterStore('eu-west-1');
+        expect(cached(clientOf(store))).toBe(true);
+        expect([await store.get('/lamina/a'), await store.get('/lamina/b'), await new ParameterStore('eu-west-1').get('/lamina/c')]).toEqual([
+          'value of /lamina/a',
+          'value of /lamina/b',
+          'value of /lamina/c',
+        ]);
+        expect(asked).toEqual(['/lamina/a', '/lamina/b', '/lamina/c']);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    });
   });
 
   describe('each LayerApi paces its own calls over the shared client', () => {
