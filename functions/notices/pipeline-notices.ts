@@ -171,8 +171,9 @@ export async function afterReport(event: ReportEvent, summary: RunSummary, deps:
     const newVersions: RegionVersion[] = regions.map((o) => ({ region: o.region!, version: o.version!, arn: o.arn! }));
     const superseded: Superseded[] = [];
     // One query per region, independent of each other: a few at once (a layer published to 34 regions).
+    // Version 1 supersedes nothing (no version is older): no query for a layer's first publish to a region.
     const previousVersions = await mapLimit(regions, REGION_QUERIES_AT_ONCE, async (outcome) =>
-      (await newestVersions(deps.store, layerName, outcome.region!)).find((version) => version.version < outcome.version!),
+      outcome.version! > 1 ? (await newestVersions(deps.store, layerName, outcome.region!)).find((version) => version.version < outcome.version!) : undefined,
     );
     for (const [index, outcome] of regions.entries()) {
       const previous = previousVersions[index];

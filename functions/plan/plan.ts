@@ -150,7 +150,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
     readRegionState(region, catalog.settings.prefix, suspect && deps.health ? { ...deps, lambdaFor: deps.health.suspectLambdaFor } : deps);
   const statesPromise = deps.health
     ? readRegionsGuarded(regions, readState, deps.health)
-    : mapLimit(regions, Math.max(1, regions.length), (region) => readState(region)).then((states) => ({ states, held: new Map<string, HeldRegion>() }));
+    : mapLimit(regions, Math.max(1, regions.length), (region) => readState(region)).then((states) => ({ states, held: new Map<string, HeldRegion>(), suspects: [] as string[] }));
   statesPromise.catch(() => undefined);
   await mapLimit(targets, 4, async (target) => {
     const ctx: KindContext = {
@@ -171,7 +171,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
     const knownSha256 = request.force ? undefined : (await deps.store.getInput(resolved.layerName, inputHash))?.sha256;
     resolvedTargets.push({ resolved, inputHash, knownSha256 });
   });
-  const { states, held } = await statesPromise;
+  const { states, held, suspects } = await statesPromise;
   const visibility = visibilityKey(catalog.settings.visibility);
   const facts: LayerFacts[] = resolvedTargets.map(({ resolved, knownSha256 }) => ({
     layerName: resolved.layerName,
@@ -221,6 +221,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
       visibility: catalog.settings.visibility,
       expiryDays: catalog.settings.expiryDays,
       ...(catalog.settings.publishUnverified !== undefined ? { publishUnverified: catalog.settings.publishUnverified } : {}),
+      ...(suspects.length > 0 ? { suspectRegions: suspects } : {}),
     },
     itemsKey,
     manifestKey,

@@ -5,7 +5,7 @@ import { publishBurst, publishRate } from '../regions/control-plane';
 import { lambdaHandler } from '../shared/handler-runtime';
 import type { PublishEvent } from '../shared/pipeline-events';
 import { LayerStore } from '../store/layer-store';
-import { failureKindOf, isHeld, RegionUnhealthyError } from '../regions/health';
+import { failureKindOf, RegionUnhealthyError } from '../regions/health';
 import { publishRegion } from './publish';
 import { stagingConfigFromEnvironment } from './staging';
 import type { RunOutcome } from '../../schema/table';
@@ -15,7 +15,8 @@ import { afterPublish } from '../notices/pipeline-notices';
 export async function run(event: PublishEvent): Promise<RunOutcome> {
   const store = new LayerStore();
   // A region that is unhealthy (or was denied) is tried once, not with every retry: functions/regions/health.ts.
-  const held = isHeld(await store.getRegionHealth(event.region));
+  // Plan read every region's health at the start of the run and names those (nothing writes health until Report).
+  const held = event.settings.suspectRegions?.includes(event.region) ?? false;
   const { outcome, record } = await publishRegion(event, {
     // Up to PUBLISHES_PER_REGION publishes share the region's control-plane quota at once.
     api: held ? LayerApi.singleAttempt(event.region, publishRate(), publishBurst()) : new LayerApi(event.region, undefined, publishRate(), publishBurst()),

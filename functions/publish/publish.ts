@@ -241,7 +241,7 @@ export async function publishRegion(event: PublishEvent, deps: PublishDeps): Pro
     const permissions = await deps.api.applyVisibility(event.layer.layerName, version!.version, event.settings.visibility, { fresh: publishedNow });
     const now = deps.now?.() ?? new Date();
     const record = versionRecord(step, version!, now);
-    const changes = await deps.store.recordPublished(record, event.settings.expiryDays, now);
+    const changes = await deps.store.recordPublished(record, event.settings.expiryDays, now, { publishedNow });
     const recorded: PublishRecord = { version: record, changes, publishedNow };
     const repairs: Repair[] = [];
     if (permissions.added.length || permissions.removed.length) repairs.push('permissions');

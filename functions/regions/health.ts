@@ -172,13 +172,13 @@ export interface RegionGateDeps {
  * Plan's part: reads what each region holds (`read`, ListLayers), a region under suspicion (unhealthy or denied)
  * with one single attempt (`suspect` true). A region whose read fails is held back for every layer this run: a
  * suspect one `skipped` (region-unhealthy, region-denied), any other `failed` with the reason region health counts;
- * the other regions go on. Records the catalog's threshold for Report, which has no catalog.
+ * the other regions go on, and the suspects among them are returned (`suspects`: Publish tries each layer there once). Records the catalog's threshold for Report, which has no catalog.
  */
 export async function readRegionsGuarded<T>(
   regions: readonly string[],
   read: (region: string, suspect: boolean) => Promise<T>,
   deps: RegionGateDeps,
-): Promise<{ states: T[]; held: Map<string, HeldRegion> }> {
+): Promise<{ states: T[]; held: Map<string, HeldRegion>; suspects: string[] }> {
   const { regions: recorded } = await deps.store.listRegionHealth();
   await deps.store.putRegionHealthPolicy(deps.unhealthyAfterRuns);
   const suspects = new Map(recorded.filter((health) => isHeld(health)).map((health) => [health.region, health]));
@@ -203,7 +203,8 @@ export async function readRegionsGuarded<T>(
       deps.log?.(`${region} held back this run: ${held.get(region)!.detail}`);
     }
   });
-  return { states, held };
+  // The suspects that answered: Publish tries each layer there once (a region that did not is held back already).
+  return { states, held, suspects: regions.filter((region) => suspects.has(region) && !held.has(region)) };
 }
 
 /**

@@ -23,6 +23,12 @@ export interface RunSettings {
   expiryDays: number;
   /** The catalog's settings.publishUnverified (unset: locally yes with a warning, on AWS no). */
   publishUnverified?: boolean;
+  /**
+   * Regions that were unhealthy or denied when Plan read region health (functions/regions/health.ts) and answered
+   * its read: Publish tries each layer there once, not with every retry. Only Report writes region health, at the
+   * end of a run, so this is what every Publish of the run would read from the table.
+   */
+  suspectRegions?: string[];
 }
 
 /**

@@ -288,16 +288,17 @@ export class LayerStore {
    * Records a published version and moves the latest pointer to it, then deprecates every older version still
    * marked latest. Each step is safe to repeat, so a retried Publish (or the next run's) converges on the same
    * records; the pointer moves before anything is deprecated, and the deprecation query does not trust the
-   * pointer, so a crash between the two is completed by the next Publish of this version. Where there is no
-   * pointer yet and no older version marked latest (a first publish), the pointer is written settled at once, on
-   * condition that there still is none (schema/README.md, "Write order").
+   * pointer, so a crash between the two is completed by the next Publish of this version. The pointer is written
+   * settled at once where nothing can be left to deprecate: for version 1 (no version is older), and where there
+   * is no pointer yet and the query finds no older version marked latest, on condition that there still is none
+   * (schema/README.md, "Write order"). `publishedNow`: PublishLayerVersion has just made this version, so there
+   * is no record of it to read first.
    */
-  async recordPublished(version: NewVersion, expiryDays: number, now = new Date()): Promise<RecordChanges> {
+  async recordPublished(version: NewVersion, expiryDays: number, now = new Date(), { publishedNow = false } = {}): Promise<RecordChanges> {
     const pointer = latestKey(version.region, version.layerName);
-    const [existing, current] = await this.getEach<[VersionItem, LatestItem]>(
-      versionKey(version.layerName, version.region, version.version),
-      { pk: pointer.pk, sk: pointer.sk },
-    );
+    const [existing, current] = publishedNow
+      ? [undefined, undefined]
+      : await this.getEach<[VersionItem, LatestItem]>(versionKey(version.layerName, version.region, version.version), { pk: pointer.pk, sk: pointer.sk });
     const changes: RecordChanges = {
       record:
         !existing ||
@@ -320,16 +321,16 @@ export class LayerStore {
 
     const { pk: _pk, sk: _sk, type: _type, gsi2pk: _g2pk, gsi2sk: _g2sk, ...attributes } = item;
     const latest: LatestItem = { ...attributes, ...pointer, type: 'latest', status: 'latest' };
-    const putPointer = async (settled: boolean): Promise<boolean> => {
+    const putPointer = async ({ settled, onlyIfNone = false }: { settled: boolean; onlyIfNone?: boolean }): Promise<boolean> => {
       try {
         await this.db.send(
           new PutCommand({
             TableName: this.table,
             Item: { ...latest, [LISTED_JSON]: listedJson(latest), ...(settled ? { settled: true } : {}) },
-            // Settled at once only where no pointer exists: one written since the query may name a version the
-            // query did not see deprecated (an older one, recorded meanwhile).
-            ConditionExpression: settled ? 'attribute_not_exists(pk)' : 'attribute_not_exists(pk) OR #version <= :version',
-            ...(settled ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version.version } }),
+            // `onlyIfNone`: settled on the strength of a query made before it, so only where no pointer exists; one
+            // written since may name a version the query did not see deprecated (an older one, recorded meanwhile).
+            ConditionExpression: onlyIfNone ? 'attribute_not_exists(pk)' : 'attribute_not_exists(pk) OR #version <= :version',
+            ...(onlyIfNone ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version.version } }),
           }),
         );
       } catch (error) {
@@ -339,14 +340,19 @@ export class LayerStore {
       afterWrite('publish:latest-pointer');
       return true;
     };
-
-    if (!current && (await this.olderStillLatest(version)).length === 0 && (await putPointer(true))) return { ...changes, latest: true };
-    if (!(await putPointer(false))) {
+    const superseded = async (): Promise<RecordChanges> => {
       // A newer version is already latest: this one was superseded before it was recorded.
       const deprecated = await this.deprecate(version, expiryDays, now);
       if (deprecated) changes.deprecated.push(deprecated);
       return changes;
+    };
+
+    // Version numbers start at 1: nothing is older than version 1, so its pointer is settled as it is written.
+    if (version.version === 1) return (await putPointer({ settled: true })) ? { ...changes, latest: true } : superseded();
+    if (!publishedNow && !current && (await this.olderStillLatest(version)).length === 0 && (await putPointer({ settled: true, onlyIfNone: true }))) {
+      return { ...changes, latest: true };
     }
+    if (!(await putPointer({ settled: false }))) return superseded();
     for (const previous of await this.olderStillLatest(version)) {
       const deprecated = await this.deprecate(previous, expiryDays, now);
       if (deprecated) changes.deprecated.push(deprecated);

@@ -4,6 +4,7 @@ import { versionKey } from '../../schema/table';
 import { emptyCounts } from '../../schema/table';
 import { expire } from '../../functions/expire/expire';
 import { startTestTable } from '../support/dynamo';
+import { requestCounter } from '../support/request-count';
 import { LISTED_ATTRIBUTES, toListingItem } from '../../functions/listing/items';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -239,5 +240,24 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     const taken = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-2', 60_000, now + 62_000, true);
     expect(taken).toMatchObject({ won: true, fresh: false, claim: { owner: 'run-2' } });
     expect(taken.won && taken.claim.publishedVersion).toBeUndefined();
+  });
+
+  it('reads nothing first for a version published just now, and writes version 1 settled in two writes', async () => {
+    const now = new Date('2026-03-01T00:00:00.000Z');
+    const counter = requestCounter();
+    try {
+      await counter.count('v1', () => store.recordPublished(version(1), 30, now, { publishedNow: true }));
+      expect(counter.of('v1')).toEqual({ 'DynamoDB.PutItem': 2 });
+      expect(await store.getLatest('us-east-1', 'lamina-bash')).toMatchObject({ version: 1, settled: true });
+      const changes = await counter.count('v2', () => store.recordPublished(version(2), 30, now, { publishedNow: true }));
+      expect(counter.of('v2')).toEqual({ 'DynamoDB.PutItem': 2, 'DynamoDB.Query': 1, 'DynamoDB.UpdateItem': 2 });
+      expect({ latest: changes.latest, deprecated: changes.deprecated.map((old) => old.version) }).toEqual({ latest: true, deprecated: [1] });
+      expect(await store.getLatest('us-east-1', 'lamina-bash')).toMatchObject({ version: 2, settled: true });
+      // A repeat (not published just now) reads the records first and finds nothing left to do but the writes.
+      await counter.count('again', () => store.recordPublished(version(2), 30, now));
+      expect(counter.of('again')).toEqual({ 'DynamoDB.BatchGetItem': 1, 'DynamoDB.PutItem': 2, 'DynamoDB.Query': 1, 'DynamoDB.UpdateItem': 1 });
+    } finally {
+      counter.close();
+    }
   });
 });

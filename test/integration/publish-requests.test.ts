@@ -42,32 +42,27 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
     await pipeline?.close();
   });
 
-  /** The requests of a publish that finds the content already in Lambda (no claim), its lookup already current. */
+  /** The requests of a publish of version 1 that finds it in Lambda already (no claim), its lookup current. */
   const found: RequestCounts = {
-    'DynamoDB.GetItem': 2, // the region's health; the claim (did this run publish it in an earlier attempt?)
+    'DynamoDB.GetItem': 1, // the claim: did this run publish it, in an earlier attempt?
     'Lambda.ListLayerVersions': 1, // the newest version...
     'Lambda.GetLayerVersion': 1, // ...and its CodeSha256
     'Lambda.GetLayerVersionPolicy': 1,
     'DynamoDB.BatchGetItem': 1, // the version item and the pointer, as recorded
-    'DynamoDB.PutItem': 3, // version item, pointer (auditedAt), outcome
-    'DynamoDB.Query': 1, // older versions still marked latest
-    'DynamoDB.UpdateItem': 1, // the pointer settled
+    'DynamoDB.PutItem': 3, // version item, pointer (auditedAt; settled as written: nothing is older than version 1), outcome
     'SSM.GetParameter': 1, // already the pointer's ARN: not written
   };
   /** A first publish of a layer to a region. */
   const first: RequestCounts = {
-    'DynamoDB.GetItem': 2, // the region's health; after the lookup's write, the pointer (a newer Publish may have moved it)
     'Lambda.ListLayerVersions': 1, // nothing there; the claim is fresh, so this look stands (no second one under it)
-    'DynamoDB.PutItem': 4, // the claim (a new item), version item, pointer (settled at once), outcome
-    'S3.GET': 1, // the artifact, checked against its sha256
+    'DynamoDB.PutItem': 4, // the claim (a new item), version item, pointer (settled as written), outcome
+    'S3.GET': 1, // the artifact, checked against its sha256 (once per run and container: each publish here is another run)
     'Lambda.PublishLayerVersion': 1,
     'DynamoDB.UpdateItem': 1, // the claim records the version published under it (no release: the content is there)
-    'Lambda.GetLayerVersionPolicy': 1,
-    'Lambda.AddLayerVersionPermission': 1,
-    'DynamoDB.BatchGetItem': 1,
-    'DynamoDB.Query': 1, // older versions still marked latest, before the pointer: none, so it is written settled
+    'Lambda.AddLayerVersionPermission': 1, // a version made just now has no policy to read first
     'SSM.PutParameter': 1, // a version made just now: the parameter cannot hold it, so it is not read first
-    'EventBridge.PutEvents': 1,
+    'DynamoDB.GetItem': 1, // after that write, the pointer (strongly consistent): has a newer Publish moved it?
+    'EventBridge.PutEvents': 1, // from what was recorded: nothing read back
   };
   const sorted = (counts: RequestCounts) => Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
   const plus = (base: RequestCounts, more: RequestCounts) => {
@@ -80,7 +75,7 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
     const firstEvent = { ...built[0], region: 'eu-west-1', runId: 'count-first' };
     expect(await publishOnce('first', firstEvent)).toMatchObject({ status: 'published', version: 1 });
     expect(counter.of('first')).toEqual(sorted(first));
-    expect(totalOf(first)).toBe(16);
+    expect(totalOf(first)).toBe(12);
 
     // Another run with nothing to do: no claim, no write to the lookup, no event.
     expect(await publishOnce('rerun', { ...firstEvent, runId: 'count-rerun' })).toMatchObject({ status: 'unchanged', version: 1 });
@@ -98,10 +93,11 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
     expect(counter.of('republish')).toEqual(
       plus(first, {
         'Lambda.GetLayerVersion': 1, // the newest version's CodeSha256 (version 1, other content)
-        'DynamoDB.UpdateItem': 2, // version 1 deprecated; the pointer settled (it existed: written unsettled first)
+        'DynamoDB.Query': 1, // older versions still marked latest, after the pointer moved
+        'DynamoDB.UpdateItem': 2, // version 1 deprecated; then the pointer settled
       }),
     );
-    expect(totalOf(counter.of('republish'))).toBe(19);
+    expect(totalOf(counter.of('republish'))).toBe(16);
     const store = new LayerStore();
     expect(await store.getLatest('eu-west-1', 'lamina-data')).toMatchObject({ version: 2, settled: true });
     expect(await store.getVersion('lamina-data', 'eu-west-1', 1)).toMatchObject({ status: 'deprecated' });

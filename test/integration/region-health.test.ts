@@ -32,6 +32,9 @@ describe('region health', () => {
     return { result, operations };
   }
 
+  /** The settings each Publish got, by region, in the last run. */
+  let publishSettings: { region: string; suspectRegions?: string[] }[] = [];
+
   beforeAll(async () => {
     pipeline = await startLocalPipeline(`
 settings:
@@ -42,7 +45,12 @@ layers:
     kind: bash-runtime
   - name: bash2
     kind: bash-runtime
-`);
+`, {
+      onTask: (state, input) => {
+        const event = input as { region: string; settings: { suspectRegions?: string[] } };
+        if (state === 'Publish') publishSettings.push({ region: event.region, suspectRegions: event.settings.suspectRegions });
+      },
+    });
     pipeline.services.emulator!.injectFault(serviceFault);
     pipeline.services.emulator!.injectFault(deniedFault);
   }, 120_000);
@@ -93,8 +101,14 @@ layers:
   it('when the region answers again, the next run backfills every layer there and marks it healthy', async () => {
     pipeline.services.emulator!.clearFaults();
     pipeline.services.emulator!.injectFault(deniedFault);
+    publishSettings = [];
     const { result } = await requestsDuring(FLAKY, () => pipeline.run());
     expect(result.outcomes.filter((o) => o.region === FLAKY).map((o) => o.status)).toEqual(['published', 'published']);
+    // Plan told every Publish which region is under suspicion (it answered Plan): each layer tried there once.
+    expect(publishSettings.filter((p) => p.region === FLAKY)).toEqual([
+      { region: FLAKY, suspectRegions: [FLAKY] },
+      { region: FLAKY, suspectRegions: [FLAKY] },
+    ]);
     const there = (await pipeline.services.emulator!.snapshot(FLAKY)).map((v) => v.layerName).sort();
     expect(there).toEqual(LAYERS);
     expect(await store().getRegionHealth(FLAKY)).toMatchObject({ status: 'healthy', failedRuns: 0 });
@@ -103,8 +117,10 @@ layers:
 
   it('a denied region that is let in again is published to on the next run', async () => {
     pipeline.services.emulator!.clearFaults();
+    publishSettings = [];
     const { outcomes, summary } = await pipeline.run();
     expect(outcomes.filter((o) => o.region === DENIED).map((o) => o.status)).toEqual(['published', 'published']);
+    expect(publishSettings.filter((p) => p.region === DENIED).map((p) => p.suspectRegions)).toEqual([[DENIED], [DENIED]]);
     expect(summary.regionHealth).toEqual([]);
     expect((await pipeline.run()).summary.counts).toMatchObject({ published: 0, failed: 0, skipped: 0 });
   });
