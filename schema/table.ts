@@ -143,6 +143,11 @@ export interface VersionItem extends ItemBase {
   visibility?: string;
   /** When Publish last compared this version's content and policy with Lambda (the rotating audit's order). */
   auditedAt?: string;
+  /**
+   * The run whose PublishLayerVersion made this version, written right after it: a retried Publish of that run
+   * reports the version `published`, not `unchanged` (and announces it). Absent on versions lamina found in Lambda.
+   */
+  publishedBy?: string;
   /** Present only while deprecated and not deleted: the sparse expiry index. */
   gsi2pk?: string;
   gsi2sk?: string;
@@ -162,7 +167,7 @@ export const expiryIndexKey = (expiresAt: string, layerName: string, region: str
 });
 
 // ---- Latest: the pointer to a layer's newest version in a region (a copy of that version's attributes). --------
-export interface LatestItem extends Omit<VersionItem, 'type' | 'gsi2pk' | 'gsi2sk'> {
+export interface LatestItem extends Omit<VersionItem, 'type' | 'gsi2pk' | 'gsi2sk' | 'publishedBy'> {
   type: 'latest';
   /** Set once every older version of the layer in the region is deprecated (the last step of recording). */
   settled?: boolean;
@@ -196,8 +201,6 @@ export interface ClaimItem extends ItemBase {
   claimedAt: string;
   /** Epoch milliseconds until which the claim is held; 0 once released. Renewed while the owner works. */
   leaseUntil: number;
-  /** The version the owner published under this claim, once it did. */
-  publishedVersion?: number;
 }
 export const claimKey = (layerName: string, region: string, sha256: string) => ({
   pk: `LAYER#${part('layer name', layerName)}`,

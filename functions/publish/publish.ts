@@ -31,7 +31,7 @@ export function claimTiming(env = process.env): ClaimTiming {
 
 export interface PublishDeps {
   api: Pick<LayerApi, 'newestVersion' | 'publish' | 'applyVisibility'>;
-  store: Pick<LayerStore, 'recordPublished' | 'recordRefused' | 'putOutcome' | 'claimPublish' | 'updateClaim' | 'getClaim'>;
+  store: Pick<LayerStore, 'recordNewVersion' | 'recordPublished' | 'recordRefused' | 'putOutcome' | 'claimPublish' | 'updateClaim'>;
   artifacts: Pick<ArtifactStore, 'getBuffer' | 'bucket' | 'copyTo' | 'deleteIn' | 'digest'>;
   /** Where zips over 50 MB are staged in each region (functions/publish/staging.ts). */
   staging: StageDeps['staging'];
@@ -203,9 +203,9 @@ export async function publish(event: PublishEvent, deps: PublishDeps): Promise<R
 export async function publishRegion(event: PublishEvent, deps: PublishDeps): Promise<{ outcome: RunOutcome; record?: PublishRecord }> {
   const step: Step = { event, deps, log: (message) => deps.log?.(`${event.layer.layerName} ${event.region}: ${message}`) };
   let version = await deps.api.newestVersion(event.layer.layerName);
-  let published = false;
   /** This invocation's PublishLayerVersion made the version: it has no policy yet, and no lookup holds it. */
   let publishedNow = false;
+  let made: NewVersion | undefined;
   let claimed: Awaited<ReturnType<typeof claimContent>> | undefined;
   let stopRenewing: (() => void) | undefined;
   try {
@@ -219,30 +219,28 @@ export async function publishRegion(event: PublishEvent, deps: PublishDeps): Pro
         // Under the claim, look again: the previous holder may have published it, or this run did before a retry.
         // A fresh claim had no previous holder, so the look before it still stands.
         if (!claimed.fresh) version = await deps.api.newestVersion(event.layer.layerName);
-        if (holdsContent(version, event)) published = claim.publishedVersion === version!.version;
-        else {
+        if (!holdsContent(version, event)) {
           const checked = await verifiedContent(step);
           if ('mismatch' in checked) return { outcome: await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: checked.mismatch }) };
           const result = await publishVersion(step, checked);
           if ('mismatch' in result) return { outcome: await finish(step, { status: 'failed', reason: 'artifact-mismatch', detail: result.mismatch }) };
           version = result;
-          published = publishedNow = true;
-          await deps.store.updateClaim(claim, { leaseUntil: Date.now() + (deps.claim ?? claimTiming()).leaseMs, publishedVersion: version.version });
-          afterWrite('publish:claim-published');
+          publishedNow = true;
+          // At once, before anything else can fail: a retried step then knows this run published it.
+          made = versionRecord(step, version, deps.now?.() ?? new Date());
+          await deps.store.recordNewVersion(made, event.runId);
         }
       }
-    } else {
-      // This run may have published it already, in an attempt that failed after PublishLayerVersion.
-      const claim = await deps.store.getClaim(event.layer.layerName, event.region, event.layer.sha256);
-      published = claim?.owner === event.runId && claim.publishedVersion === version!.version;
-      step.log(`version ${version!.version} already holds this content${published ? ' (published by this run)' : ''}`);
-    }
+    } else step.log(`version ${version!.version} already holds this content`);
 
     const permissions = await deps.api.applyVisibility(event.layer.layerName, version!.version, event.settings.visibility, { fresh: publishedNow });
     const now = deps.now?.() ?? new Date();
-    const record = versionRecord(step, version!, now);
+    const record = made ?? versionRecord(step, version!, now);
     const changes = await deps.store.recordPublished(record, event.settings.expiryDays, now, { publishedNow });
     const recorded: PublishRecord = { version: record, changes, publishedNow };
+    // This run may have published it already, in an attempt that failed after PublishLayerVersion.
+    const published = publishedNow || changes.publishedBy === event.runId;
+    if (published && !publishedNow) step.log(`version ${version!.version} was published by this run, in an earlier attempt`);
     const repairs: Repair[] = [];
     if (permissions.added.length || permissions.removed.length) repairs.push('permissions');
     if (changes.record) repairs.push('record');

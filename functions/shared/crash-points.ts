@@ -15,8 +15,8 @@ export const WRITE_POINTS = [
   'build:input-item',
   'publish:claim',
   'publish:layer-version',
-  'publish:claim-published',
   'publish:permission',
+  // The version item: right after PublishLayerVersion for a version made just now, else first thing recordPublished writes.
   'publish:version-item',
   'publish:latest-pointer',
   'publish:deprecate',

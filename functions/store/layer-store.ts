@@ -77,6 +77,8 @@ export interface RecordChanges {
   deprecated: DeprecatedVersion[];
   /** Whether the pointer named this version when recording ended (its last conditional write said so). */
   latest: boolean;
+  /** The run that published this version, as its record says (`VersionItem.publishedBy`). */
+  publishedBy?: string;
 }
 
 /**
@@ -285,14 +287,25 @@ export class LayerStore {
   }
 
   /**
+   * Step 1 of recording, for a version PublishLayerVersion has just made: its item, naming the run that made it,
+   * written at once (before its permissions), so that a retry of a step that fails after PublishLayerVersion knows
+   * this run published it. `recordPublished(..., { publishedNow: true })` goes on from step 2.
+   */
+  async recordNewVersion(version: NewVersion, publishedBy: string): Promise<void> {
+    const item: VersionItem = { ...version, ...versionKey(version.layerName, version.region, version.version), type: 'version', status: 'latest', publishedBy };
+    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    afterWrite('publish:version-item');
+  }
+
+  /**
    * Records a published version and moves the latest pointer to it, then deprecates every older version still
    * marked latest. Each step is safe to repeat, so a retried Publish (or the next run's) converges on the same
    * records; the pointer moves before anything is deprecated, and the deprecation query does not trust the
    * pointer, so a crash between the two is completed by the next Publish of this version. The pointer is written
    * settled at once where nothing can be left to deprecate: for version 1 (no version is older), and where there
    * is no pointer yet and the query finds no older version marked latest, on condition that there still is none
-   * (schema/README.md, "Write order"). `publishedNow`: PublishLayerVersion has just made this version, so there
-   * is no record of it to read first.
+   * (schema/README.md, "Write order"). `publishedNow`: PublishLayerVersion has just made this version and
+   * `recordNewVersion` has written its item, so there is nothing to read or write first.
    */
   async recordPublished(version: NewVersion, expiryDays: number, now = new Date(), { publishedNow = false } = {}): Promise<RecordChanges> {
     const pointer = latestKey(version.region, version.layerName);
@@ -308,6 +321,7 @@ export class LayerStore {
         current.version < version.version,
       deprecated: [],
       latest: false,
+      ...(existing?.publishedBy ? { publishedBy: existing.publishedBy } : {}),
     };
     const item: VersionItem = {
       ...existing,
@@ -316,10 +330,12 @@ export class LayerStore {
       type: 'version',
       status: existing?.status === 'deleted' ? 'latest' : (existing?.status ?? 'latest'),
     };
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
-    afterWrite('publish:version-item');
+    if (!publishedNow) {
+      await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+      afterWrite('publish:version-item');
+    }
 
-    const { pk: _pk, sk: _sk, type: _type, gsi2pk: _g2pk, gsi2sk: _g2sk, ...attributes } = item;
+    const { pk: _pk, sk: _sk, type: _type, gsi2pk: _g2pk, gsi2sk: _g2sk, publishedBy: _by, ...attributes } = item;
     const latest: LatestItem = { ...attributes, ...pointer, type: 'latest', status: 'latest' };
     const putPointer = async ({ settled, onlyIfNone = false }: { settled: boolean; onlyIfNone?: boolean }): Promise<boolean> => {
       try {
@@ -415,8 +431,8 @@ export class LayerStore {
    * that succeeds when nobody holds the claim, its lease ran out (the holder died), or `owner` holds it already
    * (a retried step). `tryNew` first tries the claim as a new item (`attribute_not_exists`), which is one request
    * where no run ever claimed this content here, and says so (`fresh`). Claims are never deleted (a released one
-   * keeps its item), so a fresh claim means no run has published this content to this region. See
-   * schema/README.md, "Claims".
+   * keeps its item), so a fresh claim means no run has published this content to this region. A retried step of
+   * the owner gets the claim again (not fresh). See schema/README.md, "Claims".
    */
   async claimPublish(
     layerName: string,
@@ -443,7 +459,6 @@ export class LayerStore {
     const claim: ClaimItem = {
       ...fresh,
       ...(previous?.owner === owner ? { claimedAt: previous.claimedAt } : {}),
-      ...(previous?.owner === owner && previous.publishedVersion ? { publishedVersion: previous.publishedVersion } : {}),
     };
     try {
       await this.db.send(
@@ -465,29 +480,19 @@ export class LayerStore {
   }
 
   /**
-   * Updates a claim its owner holds: extends the lease, records the version published under it, or releases it
-   * (leaseUntil 0). Returns false when the claim is no longer the owner's (its lease ran out and another run took it).
+   * Updates a claim its owner holds: extends the lease, or releases it (leaseUntil 0). Returns false when the claim
+   * is no longer the owner's (its lease ran out and another run took it).
    */
-  async updateClaim(
-    claim: Pick<ClaimItem, 'layerName' | 'region' | 'sha256' | 'owner'>,
-    change: { leaseUntil: number; publishedVersion?: number },
-  ): Promise<boolean> {
-    const names: Record<string, string> = { '#owner': 'owner' };
-    const values: Record<string, unknown> = { ':owner': claim.owner, ':lease': change.leaseUntil };
-    let update = 'SET leaseUntil = :lease';
-    if (change.publishedVersion !== undefined) {
-      update += ', publishedVersion = :version';
-      values[':version'] = change.publishedVersion;
-    }
+  async updateClaim(claim: Pick<ClaimItem, 'layerName' | 'region' | 'sha256' | 'owner'>, change: { leaseUntil: number }): Promise<boolean> {
     try {
       await this.db.send(
         new UpdateCommand({
           TableName: this.table,
           Key: claimKey(claim.layerName, claim.region, claim.sha256),
-          UpdateExpression: update,
+          UpdateExpression: 'SET leaseUntil = :lease',
           ConditionExpression: 'attribute_exists(pk) AND #owner = :owner',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': claim.owner, ':lease': change.leaseUntil },
         }),
       );
       return true;

@@ -61,7 +61,7 @@ describe('a crash after any write point, then an ordinary run: converged', () =>
       await writeFile(catalogFile, CATALOG);
       await writeFile(path.join(dir, 'data', 'content.txt'), 'first');
       const first = await runLocalPipeline({}, { stateDir, catalogFile, retryIntervalMs: 5 });
-      expect(first.summary.failed).toBe(false);
+      expect(first.summary.failures).toEqual([]);
       const firstContent = (await services.emulator!.snapshot()).find((v) => v.layerName === 'lamina-data')!.codeSha256;
 
       await writeFile(path.join(dir, 'data', 'content.txt'), `second, crashing after ${point}`);

@@ -231,31 +231,41 @@ describe('LayerStore on a real DynamoDB API (dynalite)', () => {
     const first = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-1', 60_000, now, true);
     expect(first).toMatchObject({ won: true, fresh: true, claim: { owner: 'run-1', leaseUntil: now + 60_000 } });
     expect(await store.getClaim('lamina-bash', 'us-east-1', 'sha')).toMatchObject({ owner: 'run-1' });
-    await store.updateClaim({ layerName: 'lamina-bash', region: 'us-east-1', sha256: 'sha', owner: 'run-1' }, { leaseUntil: now + 60_000, publishedVersion: 3 });
-    // A retried step of the same run: not fresh, and it keeps the version it published and when it claimed.
+    // A retried step of the same run: not fresh, and it keeps when it claimed.
     const again = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-1', 60_000, now + 1000, true);
-    expect(again).toMatchObject({ won: true, fresh: false, claim: { owner: 'run-1', publishedVersion: 3, claimedAt: new Date(now).toISOString() } });
+    expect(again).toMatchObject({ won: true, fresh: false, claim: { owner: 'run-1', leaseUntil: now + 61_000, claimedAt: new Date(now).toISOString() } });
     expect(await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-2', 60_000, now + 2000, true)).toMatchObject({ won: false, holder: { owner: 'run-1' } });
-    // Once the lease ran out another run takes it, without what the first one published.
-    const taken = await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-2', 60_000, now + 62_000, true);
-    expect(taken).toMatchObject({ won: true, fresh: false, claim: { owner: 'run-2' } });
-    expect(taken.won && taken.claim.publishedVersion).toBeUndefined();
+    // Once the lease ran out (or the owner released it) another run takes it.
+    expect(await store.claimPublish('lamina-bash', 'us-east-1', 'sha', 'run-2', 60_000, now + 62_000, true)).toMatchObject({
+      won: true,
+      fresh: false,
+      claim: { owner: 'run-2', claimedAt: new Date(now + 62_000).toISOString() },
+    });
   });
 
   it('reads nothing first for a version published just now, and writes version 1 settled in two writes', async () => {
     const now = new Date('2026-03-01T00:00:00.000Z');
     const counter = requestCounter();
     try {
-      await counter.count('v1', () => store.recordPublished(version(1), 30, now, { publishedNow: true }));
+      await counter.count('v1', async () => {
+        await store.recordNewVersion(version(1), 'run-1');
+        await store.recordPublished(version(1), 30, now, { publishedNow: true });
+      });
       expect(counter.of('v1')).toEqual({ 'DynamoDB.PutItem': 2 });
       expect(await store.getLatest('us-east-1', 'lamina-bash')).toMatchObject({ version: 1, settled: true });
-      const changes = await counter.count('v2', () => store.recordPublished(version(2), 30, now, { publishedNow: true }));
+      expect(await store.getVersion('lamina-bash', 'us-east-1', 1)).toMatchObject({ status: 'latest', publishedBy: 'run-1' });
+      const changes = await counter.count('v2', async () => {
+        await store.recordNewVersion(version(2), 'run-2');
+        return store.recordPublished(version(2), 30, now, { publishedNow: true });
+      });
       expect(counter.of('v2')).toEqual({ 'DynamoDB.PutItem': 2, 'DynamoDB.Query': 1, 'DynamoDB.UpdateItem': 2 });
       expect({ latest: changes.latest, deprecated: changes.deprecated.map((old) => old.version) }).toEqual({ latest: true, deprecated: [1] });
       expect(await store.getLatest('us-east-1', 'lamina-bash')).toMatchObject({ version: 2, settled: true });
-      // A repeat (not published just now) reads the records first and finds nothing left to do but the writes.
-      await counter.count('again', () => store.recordPublished(version(2), 30, now));
+      // A repeat (not published just now) reads the records first, and says which run published the version.
+      const again = await counter.count('again', () => store.recordPublished(version(2), 30, now));
       expect(counter.of('again')).toEqual({ 'DynamoDB.BatchGetItem': 1, 'DynamoDB.PutItem': 2, 'DynamoDB.Query': 1, 'DynamoDB.UpdateItem': 1 });
+      expect(again.publishedBy).toBe('run-2');
+      expect(await store.getVersion('lamina-bash', 'us-east-1', 2)).toMatchObject({ publishedBy: 'run-2' });
     } finally {
       counter.close();
     }

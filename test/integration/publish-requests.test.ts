@@ -44,21 +44,19 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
 
   /** The requests of a publish of version 1 that finds it in Lambda already (no claim), its lookup current. */
   const found: RequestCounts = {
-    'DynamoDB.GetItem': 1, // the claim: did this run publish it, in an earlier attempt?
     'Lambda.ListLayerVersions': 1, // the newest version...
     'Lambda.GetLayerVersion': 1, // ...and its CodeSha256
     'Lambda.GetLayerVersionPolicy': 1,
-    'DynamoDB.BatchGetItem': 1, // the version item and the pointer, as recorded
+    'DynamoDB.BatchGetItem': 1, // the version item (which run published it?) and the pointer, as recorded
     'DynamoDB.PutItem': 3, // version item, pointer (auditedAt; settled as written: nothing is older than version 1), outcome
     'SSM.GetParameter': 1, // already the pointer's ARN: not written
   };
   /** A first publish of a layer to a region. */
   const first: RequestCounts = {
     'Lambda.ListLayerVersions': 1, // nothing there; the claim is fresh, so this look stands (no second one under it)
-    'DynamoDB.PutItem': 4, // the claim (a new item), version item, pointer (settled as written), outcome
+    'DynamoDB.PutItem': 4, // the claim (a new item), version item (right after PublishLayerVersion), pointer (settled as written), outcome
     'S3.GET': 1, // the artifact, checked against its sha256 (once per run and container: each publish here is another run)
-    'Lambda.PublishLayerVersion': 1,
-    'DynamoDB.UpdateItem': 1, // the claim records the version published under it (no release: the content is there)
+    'Lambda.PublishLayerVersion': 1, // (the claim is not released afterwards: the content is there, the lease runs out)
     'Lambda.AddLayerVersionPermission': 1, // a version made just now has no policy to read first
     'SSM.PutParameter': 1, // a version made just now: the parameter cannot hold it, so it is not read first
     'DynamoDB.GetItem': 1, // after that write, the pointer (strongly consistent): has a newer Publish moved it?
@@ -75,7 +73,7 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
     const firstEvent = { ...built[0], region: 'eu-west-1', runId: 'count-first' };
     expect(await publishOnce('first', firstEvent)).toMatchObject({ status: 'published', version: 1 });
     expect(counter.of('first')).toEqual(sorted(first));
-    expect(totalOf(first)).toBe(12);
+    expect(totalOf(first)).toBe(11);
 
     // Another run with nothing to do: no claim, no write to the lookup, no event.
     expect(await publishOnce('rerun', { ...firstEvent, runId: 'count-rerun' })).toMatchObject({ status: 'unchanged', version: 1 });
@@ -97,7 +95,7 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
         'DynamoDB.UpdateItem': 2, // version 1 deprecated; then the pointer settled
       }),
     );
-    expect(totalOf(counter.of('republish'))).toBe(16);
+    expect(totalOf(counter.of('republish'))).toBe(15);
     const store = new LayerStore();
     expect(await store.getLatest('eu-west-1', 'lamina-data')).toMatchObject({ version: 2, settled: true });
     expect(await store.getVersion('lamina-data', 'eu-west-1', 1)).toMatchObject({ status: 'deprecated' });
@@ -115,7 +113,7 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
         ? sorted(found) // it looked after the winner had published
         : plus(found, {
             'DynamoDB.PutItem': 1, // the claim as a new item, refused
-            'DynamoDB.GetItem': rounds - 1, // the claim, each round (the first read replaces the one for a retried step)
+            'DynamoDB.GetItem': rounds, // the claim, each round
             'Lambda.ListLayerVersions': rounds,
           }),
     );

@@ -44,6 +44,7 @@ function fakes(newest?: Partial<LayerVersionRef>) {
     reads: 0,
   };
   const claims = new Map<string, ClaimItem>();
+  const publishedBy = new Map<number, string>();
   let stored: Buffer = ZIP;
   const ref = (version: number, codeSha256: string): LayerVersionRef => ({
     layerArn: 'arn:aws:lambda:eu-west-1:1:layer:lamina-bash',
@@ -68,9 +69,10 @@ function fakes(newest?: Partial<LayerVersionRef>) {
       },
     },
     store: {
+      recordNewVersion: async (version, runId) => void publishedBy.set(version.version, runId),
       recordPublished: async (version) => {
         calls.recorded.push(version.version);
-        return { record: false, deprecated: [], latest: true };
+        return { record: false, deprecated: [], latest: true, publishedBy: publishedBy.get(version.version) };
       },
       recordRefused: async (version) => void calls.refused.push(version.version),
       putOutcome: async (runId, outcome) => void calls.outcomes.push(`${runId} ${outcome.region} ${outcome.status} ${outcome.version}`),
@@ -82,7 +84,6 @@ function fakes(newest?: Partial<LayerVersionRef>) {
         claims.set(key, claim);
         return { won: true, claim, fresh: !holder };
       },
-      getClaim: async (layerName, region, sha256) => claims.get(`${layerName} ${region} ${sha256}`),
       updateClaim: async (claim, change) => {
         const key = `${claim.layerName} ${claim.region} ${claim.sha256}`;
         claims.set(key, { ...claims.get(key)!, ...change });
@@ -316,7 +317,7 @@ describe('publish (one region)', () => {
   it('releases a claim only when its content did not reach Lambda (the lease runs out by itself otherwise)', async () => {
     const published = fakes();
     await publish(event(), published.deps);
-    expect([...published.claims.values()][0]).toMatchObject({ owner: 'r', publishedVersion: 1 });
+    expect([...published.claims.values()][0]).toMatchObject({ owner: 'r' });
     expect([...published.claims.values()][0].leaseUntil).toBeGreaterThan(Date.now());
     const refused = fakes();
     refused.tamper(Buffer.from('zap'));
