@@ -16,16 +16,20 @@
  * highest), BENCH_CACHE_SECONDS (5),
  * BENCH_API_PROFILE (a folder: the API process runs with --cpu-prof and writes its profile there when it ends),
  * BENCH_API_BASELINE (another checkout of lamina, e.g. a `git worktree` of the commit before a change: its API,
- * uncached, runs too, over the same dynalite in the same run (its own table, seeded without the pointers' listing JSON),
+ * uncached, runs too, over the same dynalite in the same run (its own table, seeded as its code writes it: with the
+ * pointers' listing JSON where its code has them),
  * so before and after are side by side).
  */
 import autocannon from 'autocannon';
 import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { benchLayerName, benchRegions, seedListingTable } from './seed-listing-table';
+import { median } from './whole-process';
 
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 1000);
 const REGIONS = Number(process.env.BENCH_REGIONS ?? 30);
@@ -74,10 +78,11 @@ function start(role: string, env: Record<string, string> = {}, script = __filena
 
 // ---- the handler in process ------------------------------------------------------------------------------------
 const IN_PROCESS_REQUESTS = Number(process.env.BENCH_IN_PROCESS_REQUESTS ?? 1000);
+const IN_PROCESS_WARM_UP = Number(process.env.BENCH_IN_PROCESS_WARM_UP ?? 1000);
 
 /**
- * CPU per request of the listing handler itself (routes.ts over LayerStore and the SDK), called in this process
- * one request at a time, in blocks of 50 that alternate between the current code and the baseline checkout's: the
+ * CPU per request of the listing handler itself (routes.ts over LayerStore and the SDK), called in a process of its
+ * own (handlerMeasures) one request at a time, in blocks of 50 that alternate between the current code and the baseline checkout's: the
  * API's own cost without the HTTP server, steady even when the machine's load is not.
  */
 async function handlerInProcess(env: Record<string, string>, scenarios: Scenario[], baseline: string | undefined) {
@@ -95,16 +100,17 @@ async function handlerInProcess(env: Record<string, string>, scenarios: Scenario
   }
   const rows: string[] = [];
   const figures: Array<Record<string, unknown>> = [];
+  const requestOf = (scenario: Scenario) => (i: number) => {
+    const [pathname, query = ''] = scenario.paths[i % scenario.paths.length].split('?');
+    return { method: 'GET', path: pathname, query: new URLSearchParams(query), headers: { accept: 'application/json' } };
+  };
+  // Every route warms up before any is measured: a young process's first thousand requests cost more (its code is
+  // not optimised yet, its heap is small and collected often), which fell on the first route alone.
+  for (const scenario of scenarios) for (const code of codes) for (let i = 0; i < IN_PROCESS_WARM_UP; i++) await code.handle(requestOf(scenario)(i), code.deps);
   for (const scenario of scenarios) {
-    const request = (i: number) => {
-      const [pathname, query = ''] = scenario.paths[i % scenario.paths.length].split('?');
-      return { method: 'GET', path: pathname, query: new URLSearchParams(query), headers: { accept: 'application/json' } };
-    };
+    const request = requestOf(scenario);
     const bodies: string[] = [];
-    for (const code of codes) {
-      for (let i = 0; i < 200; i++) await code.handle(request(i), code.deps);
-      bodies.push((await code.handle(request(0), code.deps)).body);
-    }
+    for (const code of codes) bodies.push((await code.handle(request(0), code.deps)).body);
     if (bodies.some((body) => body !== bodies[0])) throw new Error(`${scenario.paths[0]}: the baseline and the current code answer differently`);
     const cpu = codes.map(() => 0);
     for (let block = 0; block < IN_PROCESS_REQUESTS / 50; block++) {
@@ -123,6 +129,83 @@ async function handlerInProcess(env: Record<string, string>, scenarios: Scenario
       rows.push(`  ${scenario.name.padEnd(64)}  ${code.label.padEnd(20)}  ${perRequest.toFixed(2)} ms`);
     });
   }
+  return { rows, figures };
+}
+
+/**
+ * Where the region listing's CPU goes, in the same process, in alternating blocks like the handler's: the whole handler;
+ * its read alone (LayerStore's one Query of 100 stored listings, through the SDK); and the same Query as one plain
+ * keep-alive HTTP POST, unsigned (dynalite does not check), its body read whole: what moving those bytes costs
+ * without the SDK. The handler less the read is the listing's own code; the read less the POST is the SDK's.
+ */
+async function listingBreakdown(env: Record<string, string>, region: string) {
+  Object.assign(process.env, env);
+  const { LayerStore } = await import('../functions/store/layer-store');
+  const { handleListingRequest } = await import('../functions/listing/routes');
+  const { latestPrefix } = await import('../schema/table');
+  const { LISTED_JSON } = await import('../functions/listing/items');
+  const store = new LayerStore(undefined, TABLE);
+  const deps = { store, readArtifact: () => Promise.reject(new Error('no artifact store in the benchmark')) };
+  const { pk, skPrefix } = latestPrefix(region);
+  const body = JSON.stringify({
+    TableName: TABLE,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ProjectionExpression: '#p0',
+    ExpressionAttributeNames: { '#p0': LISTED_JSON },
+    ExpressionAttributeValues: { ':pk': { S: pk }, ':prefix': { S: skPrefix } },
+    Limit: 100,
+  });
+  const agent = new http.Agent({ keepAlive: true });
+  const endpoint = new URL(env.AWS_ENDPOINT_URL_DYNAMODB);
+  const post = () =>
+    new Promise<number>((resolve, reject) => {
+      const request = http.request(
+        {
+          host: endpoint.hostname,
+          port: endpoint.port,
+          method: 'POST',
+          path: '/',
+          agent,
+          headers: {
+            'content-type': 'application/x-amz-json-1.0',
+            'x-amz-target': 'DynamoDB_20120810.Query',
+            'x-amz-date': '20260101T000000Z',
+            authorization: 'AWS4-HMAC-SHA256 Credential=bench/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve((JSON.parse(Buffer.concat(chunks).toString()) as { Items: unknown[] }).Items.length));
+          response.on('error', reject);
+        },
+      );
+      request.on('error', reject);
+      request.end(body);
+    });
+  const parts: [label: string, run: () => Promise<unknown>][] = [
+    ['the handler', () => handleListingRequest({ method: 'GET', path: `/v1/regions/${region}/layers`, query: new URLSearchParams(), headers: { accept: 'application/json' } }, deps)],
+    ['its read (LayerStore, the SDK)', () => store.listLatestInRegion(region, { limit: 100 }, undefined, [LISTED_JSON])],
+    ['the same Query, a plain HTTP POST', post],
+  ];
+  if ((await post()) !== 100) throw new Error('the plain Query did not read 100 items');
+  for (const [, run] of parts) for (let i = 0; i < IN_PROCESS_WARM_UP; i++) await run();
+  const perBlock = parts.map(() => [] as number[]);
+  for (let block = 0; block < IN_PROCESS_REQUESTS / 50; block++) {
+    const order = parts.map((_, i) => i);
+    if (block % 2) order.reverse();
+    for (const p of order) {
+      const start = process.cpuUsage();
+      for (let i = 0; i < 50; i++) await parts[p][1]();
+      const used = process.cpuUsage(start);
+      perBlock[p].push((used.user + used.system) / 1000 / 50);
+    }
+  }
+  agent.destroy();
+  const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
+  const figures = Object.fromEntries(parts.map(([label], p) => [label, { median: +median(perBlock[p]).toFixed(3), mean: +mean(perBlock[p]).toFixed(3) }]));
+  const rows = parts.map(([label], p) => `  ${label.padEnd(40)}  median ${median(perBlock[p]).toFixed(2)} ms, mean ${mean(perBlock[p]).toFixed(2)} ms`);
   return { rows, figures };
 }
 
@@ -171,8 +254,11 @@ async function main(): Promise<void> {
     const seedStart = Date.now();
     const baseline = process.env.BENCH_API_BASELINE;
     const items = await seedListingTable({ endpoint: dynamo.url, table: TABLE, layers: LAYERS, regions: REGIONS });
-    // The baseline reads a table as its own code wrote it: pointers without their listing JSON.
-    if (baseline) await seedListingTable({ endpoint: dynamo.url, table: BASELINE_TABLE, layers: LAYERS, regions: REGIONS, listingJson: false });
+    // The baseline reads a table as its own code wrote it: pointers carry their listing JSON only where its code has them.
+    if (baseline) {
+      const { LISTED_JSON } = (await import(path.join(path.resolve(baseline), 'functions', 'listing', 'items'))) as { LISTED_JSON?: string };
+      await seedListingTable({ endpoint: dynamo.url, table: BASELINE_TABLE, layers: LAYERS, regions: REGIONS, listingJson: LISTED_JSON !== undefined });
+    }
     console.log(`seeded ${items} items with BatchWriteItem in ${((Date.now() - seedStart) / 1000).toFixed(1)} s`);
     const apiEnv = {
       AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
@@ -215,6 +301,9 @@ async function main(): Promise<void> {
         if (response.status !== 200 || !body.items?.length) throw new Error(`${scenario.paths[0]} answered ${response.status} with ${body.items?.length ?? 0} items`);
       }
     }
+    // Every API warms up on every route (JIT, connection pools, heap) before any route is measured, so the figures
+    // are of warm processes and the first route measured does not pay for the others' warm-up.
+    for (const api of apis) for (const scenario of scenarios) await load(api.url, scenario, 10, 2, 1_000);
     for (const scenario of scenarios) {
       const totals = modes.map(() => ({ requests: 0, seconds: 0, failed: 0, cpu: [0, 0, 0], p50: [] as number[], p99: [] as number[] }));
       for (let round = 0; round < ROUNDS; round++) {
@@ -222,8 +311,6 @@ async function main(): Promise<void> {
         if (round % 2 === 1) order.reverse();
         for (const m of order) {
           const api = apis[m];
-          // Warm-up of this route's code (JIT, connection pools), so the figures are of a warm process.
-          if (round === 0) await load(api.url, scenario, 10, 2, 1_000);
           const before = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
           const result = await load(api.url, scenario, CONNECTIONS, SECONDS / ROUNDS, Math.ceil(REQUESTS / ROUNDS));
           const after = [cpuMs(api.child.pid), cpuMs(dynamo.child.pid), cpuMs(api.child.pid, true)];
@@ -275,7 +362,7 @@ async function main(): Promise<void> {
         api.child.disconnect();
       });
     }
-    const inProcess = await handlerInProcess(apiEnv, scenarios, baseline);
+    const { inProcess, breakdown } = await handlerMeasures({ env: apiEnv, scenarios, baseline, region: regions[0] });
     const header = ['scenario', 'API', 'requests', 'p50', 'p99', 'req/s', `p99 < ${TARGET_P99_MS} ms`, 'failed', 'CPU ms/request: API (of it in the kernel) / dynalite (target: API < 1 ms uncached)'];
     const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
     console.log('');
@@ -284,18 +371,47 @@ async function main(): Promise<void> {
       `\ntarget: p99 under ${TARGET_P99_MS} ms at ${CONNECTIONS} connections. The API, dynalite and autocannon share this machine's ` +
         `${os.cpus().length} cores; load average before the runs: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
     );
-    console.log(`\nThe handler alone, in this process (no HTTP server, one request at a time, ${IN_PROCESS_REQUESTS} per route, in alternating blocks): CPU ms per request`);
+    console.log(`\nThe handler alone, in a process of its own (no HTTP server, one request at a time, ${IN_PROCESS_REQUESTS} per route, in alternating blocks): CPU ms per request`);
     for (const row of inProcess.rows) console.log(row);
-    console.log(JSON.stringify({ bench: 'api', layers: LAYERS, regions: REGIONS, connections: CONNECTIONS, loadBefore, scenarios: figures, inProcess: inProcess.figures }));
+    console.log(`\nWhere the region listing's CPU goes, in that process (medians of blocks of 50, alternating): CPU ms per request`);
+    for (const row of breakdown.rows) console.log(row);
+    console.log(
+      JSON.stringify({ bench: 'api', layers: LAYERS, regions: REGIONS, connections: CONNECTIONS, loadBefore, scenarios: figures, inProcess: inProcess.figures, listingBreakdown: breakdown.figures }),
+    );
     if (failures > 0) process.exitCode = 1;
   } finally {
     for (const child of children) child.kill();
   }
 }
 
+/** The handler's measures, in a process of their own (the role 'handler'): given their inputs on its IPC channel. */
+async function runHandlerMeasures(): Promise<void> {
+  const [input] = (await once(process, 'message')) as [{ env: Record<string, string>; scenarios: Scenario[]; baseline?: string; region: string }];
+  const inProcess = await handlerInProcess(input.env, input.scenarios, input.baseline);
+  const breakdown = await listingBreakdown(input.env, input.region);
+  process.send!({ inProcess, breakdown });
+}
+
+/**
+ * Runs the handler's measures in a new process, so they are a process's that has done nothing else: in this one,
+ * the collection of what autocannon left behind fell on the first route measured (2.3-2.7 ms against 1.0-1.5 ms).
+ */
+async function handlerMeasures(input: { env: Record<string, string>; scenarios: Scenario[]; baseline?: string; region: string }) {
+  const child = fork(__filename, ['--role', 'handler'], { env: { ...process.env, ...input.env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const exited = once(child, 'exit').then(([code]) => {
+    throw new Error(`the handler measures' process exited (${code}) before it answered`);
+  });
+  child.send(input);
+  const [result] = (await Promise.race([once(child, 'message'), exited])) as [
+    { inProcess: Awaited<ReturnType<typeof handlerInProcess>>; breakdown: Awaited<ReturnType<typeof listingBreakdown>> },
+  ];
+  child.disconnect();
+  return result;
+}
+
 const role = process.argv.indexOf('--role');
 if (role >= 0) {
-  const work = process.argv[role + 1] === 'dynalite' ? runDynalite : runApi;
+  const work = { dynalite: runDynalite, handler: runHandlerMeasures }[process.argv[role + 1]] ?? runApi;
   work().catch((error) => {
     console.error(error);
     process.exit(1);
