@@ -8,10 +8,10 @@ architecture (``handler``), locally as a script run by a matching ``python3.X`` 
    ``/opt`` is read-only and no cache can be written) compiled at their path on Lambda (``/opt/python/...``), so
    the same sources give the same bytes wherever they are compiled. The sources are read from the layer zip in
    memory (it is not unpacked for this), by one worker interpreter per core; the pycs are the bytes
-   ``py_compile`` writes, into a folder of their own (what the layer gains);
+   ``py_compile`` writes, into a zip of their own (what the layer gains);
 2. imports every top-level module the installed distributions declare (``top_level.txt``, else ``RECORD``) in a
-   fresh interpreter, from a read-only tree of the layer with its bytecode (unpacked while the workers compile),
-   and reports each that fails with its traceback.
+   fresh interpreter, from a read-only tree of the layer with its bytecode (unpacked while the workers compile,
+   each worker writing its own pycs into it), and reports each that fails with its traceback.
 
 The report is one JSON object (see ``verify``). This file is the only code lamina runs on AWS that is not Node.js.
 """
@@ -114,23 +114,32 @@ def pyc_of(source, dfile):
     return importlib._bootstrap_external._code_to_hash_pyc(code, importlib.util.source_hash(source), False)
 
 
-def compile_sources(layer_path, names, out_zip, prefix="/opt"):
+def compile_sources(layer_path, names, out_zip, prefix="/opt", tree=None):
     """Compiles the named sources of the layer; the pycs are stored in out_zip (one file: a file per pyc costs more
-    to create than to compile on some disks). Returns (compiled relative pyc paths, files that do not compile)."""
+    to create than to compile on some disks) and, given the import tree (unpacked from the layer's zip meanwhile,
+    which leaves these pycs to the workers), written into it. Returns (compiled relative pyc paths, files that do
+    not compile)."""
     layer = LayerFiles(layer_path)
     compiled, failed = [], []
+    made = set()
     try:
         with zipfile.ZipFile(out_zip, "w", compression=zipfile.ZIP_STORED) as out:
             for name in names:
+                pyc = importlib.util.cache_from_source(name, optimization="")
                 try:
                     data = pyc_of(layer.read(name), prefix.rstrip("/") + "/" + name)
                 except py_compile.PyCompileError as error:
                     # A template or a file for another Python in a package: pip leaves it uncompiled too. A module
                     # that matters fails the import check.
                     failed.append({"file": name, "error": str(error.msg).strip().splitlines()[-1]})
+                    # The layer's own pyc of it, if it ships one, stays (as with pip): in the tree too.
+                    info = layer.archive.NameToInfo.get(pyc) if tree and layer.archive is not None else None
+                    if info is not None:
+                        _create(tree, pyc, layer.archive.read(info), _tree_mode(info), made)
                     continue
-                pyc = importlib.util.cache_from_source(name, optimization="")
                 out.writestr(zipfile.ZipInfo(pyc, date_time=ZIP_DATE), data)
+                if tree:
+                    _create(tree, pyc, data, 0o444, made)
                 compiled.append(pyc)
     finally:
         layer.close()
@@ -148,9 +157,11 @@ def _cpus():
 SOURCE_BYTES_PER_WORKER = 1 << 20
 
 
-def start_compile(layer_path, scratch, prefix="/opt", workers=None):
+def start_compile(layer_path, scratch, prefix="/opt", workers=None, tree=None):
     """Starts compiling every source of the layer in worker interpreters (the caller may work meanwhile), each
-    storing its pycs in a zip below scratch; finish_compile waits for them."""
+    storing its pycs in a zip below scratch and, given the import tree, writing them into it (the file creations
+    are most of the tree's cost: shared among the workers, they run beside the compilation); Bytecode waits for
+    them."""
     layer = LayerFiles(layer_path)
     try:
         sources = layer.sources()
@@ -170,7 +181,7 @@ def start_compile(layer_path, scratch, prefix="/opt", workers=None):
         # Its stderr (SyntaxWarnings of the sources, a crash) goes to a file: a full pipe nobody reads would stall it.
         errors = tempfile.TemporaryFile()
         worker = subprocess.Popen(
-            [sys.executable, "-I", "-B", os.path.abspath(__file__), "--compile-worker", layer_path, out_zip, prefix],
+            [sys.executable, "-I", "-B", os.path.abspath(__file__), "--compile-worker", layer_path, out_zip, prefix] + ([tree] if tree else []),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors,
         )
         worker.stdin.write(json.dumps(names).encode("utf-8"))
@@ -235,8 +246,8 @@ class Bytecode:
 
 def compile_worker(argv):
     """A worker interpreter: the names to compile on stdin (JSON), what it did on stdout."""
-    layer_path, out_zip, prefix = argv
-    compiled, failed = compile_sources(layer_path, json.load(sys.stdin), out_zip, prefix)
+    layer_path, out_zip, prefix = argv[:3]
+    compiled, failed = compile_sources(layer_path, json.load(sys.stdin), out_zip, prefix, argv[3] if len(argv) > 3 else None)
     json.dump({"compiled": compiled, "failed": failed}, sys.stdout)
     return 0
 
@@ -307,6 +318,7 @@ def _create(root, name, data, mode, made):
     target = _inside(root, name)
     folder = os.path.dirname(target)
     if folder not in made:
+        # exist_ok: the main process and the workers make the folders of one tree at once.
         os.makedirs(folder, exist_ok=True)
         made.add(folder)
     if os.path.lexists(target):
@@ -316,9 +328,19 @@ def _create(root, name, data, mode, made):
         out.write(data)
 
 
-def unpack_python(layer, dest):
+def _tree_mode(info):
+    return 0o555 if (info.external_attr >> 16) & 0o111 else 0o444
+
+
+def pycs_of_sources(layer):
+    """The pyc paths the compile workers own in the import tree: one per source of the layer's zip."""
+    return {importlib.util.cache_from_source(name, optimization="") for name, _ in layer.sources()}
+
+
+def unpack_python(layer, dest, leave=frozenset()):
     """The layer's python/ folder below dest, as it lands in /opt (files read-only: only the folders are left to
-    make so): unpacked from the zip, or copied from the folder."""
+    make so): unpacked from the zip but for the files named in leave (the compile workers write those), or copied
+    from the folder."""
     site = os.path.join(dest, "python")
     if layer.archive is None:
         if os.path.isdir(os.path.join(layer.path, "python")):
@@ -339,7 +361,9 @@ def unpack_python(layer, dest):
         if name.endswith("/"):
             os.makedirs(_inside(dest, name), exist_ok=True)
             continue
-        mode = 0o555 if (info.external_attr >> 16) & 0o111 else 0o444
+        if name in leave:
+            continue
+        mode = _tree_mode(info)
         if info.file_size <= (1 << 24):
             _create(dest, name, layer.archive.read(info), mode, made)
         else:
@@ -436,16 +460,17 @@ def verify(layer_path, changes=None, expected_version=None, prefix="/opt", worke
     bytecode = None
     modules, skipped = [], []
     try:
-        compiling = start_compile(layer_path, scratch, prefix, workers)
+        # From a zip, the workers write their pycs into the tree the imports need while the rest of it is unpacked.
+        workers_fill_tree = imports and layer.archive is not None
+        compiling = start_compile(layer_path, scratch, prefix, workers, tree=opt if workers_fill_tree else None)
         if imports:
-            # The tree the imports need is unpacked while the workers compile.
             unpack = time.monotonic()
-            unpack_python(layer, opt)
+            unpack_python(layer, opt, leave=pycs_of_sources(layer) if workers_fill_tree else frozenset())
             lap("unpackMs", unpack)
         bytecode = Bytecode(compiling)
         lap("compileMs", started)
         deliver = time.monotonic()
-        bytecode.deliver(tree=opt if imports else None, folder=layer_path if in_place else None, changes=changes)
+        bytecode.deliver(tree=opt if imports and not workers_fill_tree else None, folder=layer_path if in_place else None, changes=changes)
         if imports:
             make_folders_read_only(opt)
         lap("deliverMs", deliver)
