@@ -184,13 +184,10 @@ export class LayerApi {
 
   /**
    * Makes the version's policy exactly what `visibility` asks for: adds missing statements, removes any other.
-   * Returns the statement ids it changed, so a repeat run can report that nothing changed.
-   */
-  /**
-   * Makes the version's policy hold exactly the statements `visibility` asks for. `fresh` says this invocation has
-   * just published the version, so it holds no policy yet and nothing is read first; when another run added a
-   * statement meanwhile (it saw the version as newest), Lambda answers the add with a conflict and the policy is
-   * read and made right as for any other version.
+   * Returns the statement ids it changed, so a repeat run can report that nothing changed. `fresh` says this
+   * invocation has just published the version, so it holds no policy yet and nothing is read first; when another
+   * run added a statement meanwhile (it saw the version as newest), Lambda answers the add with a conflict and the
+   * policy is read and made right as for any other version.
    */
   async applyVisibility(layerName: string, version: number, visibility: Visibility, { fresh = false } = {}): Promise<{ added: string[]; removed: string[] }> {
     const wanted = statementsFor(visibility);

@@ -110,12 +110,13 @@ async function verifiedContent(step: Step): Promise<{ content: PublishRequest['c
       'nothing was published (the next run rebuilds the layer)',
   });
   if (!needsStaging(layer)) {
-    const known = (step.deps.verifiedZips ?? verifiedZips).get(runId, layer.sha256);
+    const checkedZips = step.deps.verifiedZips ?? verifiedZips;
+    const known = checkedZips.get(runId, layer.sha256);
     if (known) return { content: { zipFile: known } };
     const zipFile = await artifacts.getBuffer(layer.artifactKey).catch(() => undefined);
     const sha256 = zipFile && digestOf(zipFile).sha256;
     if (sha256 !== layer.sha256) return refuse(sha256);
-    (step.deps.verifiedZips ?? verifiedZips).put(runId, sha256, zipFile!);
+    checkedZips.put(runId, sha256, zipFile!);
     return { content: { zipFile: zipFile! } };
   }
   const digest = await artifacts.digest(layer.artifactKey);
