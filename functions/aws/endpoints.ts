@@ -29,8 +29,7 @@ export const CLIENT_RETRY = {
 export const QUIET_LOGGER = { debug: () => {}, warn: console.warn.bind(console), error: () => {} } as unknown as Logger;
 
 /**
- * What a client is made with when something adds middleware to each command it sends (the control-plane pacer on
- * Lambda's commands), or when it cannot take cacheMiddleware (the document client refuses it): the retry settings
+ * What a client is made with when it cannot take cacheMiddleware (the document client refuses it): the retry settings
  * and the quiet logger.
  */
 export const PER_COMMAND_CLIENT_SETTINGS = { ...CLIENT_RETRY, logger: QUIET_LOGGER };
@@ -40,6 +39,6 @@ export const PER_COMMAND_CLIENT_SETTINGS = { ...CLIENT_RETRY, logger: QUIET_LOGG
  * each command class's middleware stack once, at its first request, instead of sorting and composing the whole
  * stack for every request, which was about a fifth of the SDK's own CPU per request. What is sent is the same; each
  * request still runs every middleware with its own command's input. What the setting gives up is middleware added
- * to one command instance, which these clients never get.
+ * to one command instance, which these clients never get (Lambda's pacer is the client's middleware: pacedClient).
  */
 export const CLIENT_SETTINGS = { ...PER_COMMAND_CLIENT_SETTINGS, cacheMiddleware: true };

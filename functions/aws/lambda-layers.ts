@@ -16,8 +16,8 @@ import {
 import type { Visibility } from '../catalog/settings';
 import { afterWrite } from '../shared/crash-points';
 import { sharedClient } from './clients';
-import { PER_COMMAND_CLIENT_SETTINGS, QUIET_LOGGER } from './endpoints';
-import { Pacer, controlPlaneRate, paced } from '../regions/control-plane';
+import { CLIENT_SETTINGS, QUIET_LOGGER } from './endpoints';
+import { Pacer, controlPlaneRate, paced, pacedClient } from '../regions/control-plane';
 
 export interface LayerVersionRef {
   layerArn: string;
@@ -104,14 +104,15 @@ export class LayerApi {
 
   constructor(
     readonly region: string,
-    // Each instance paces its commands with middleware of their own (paced()): no cacheMiddleware on this client.
-    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...PER_COMMAND_CLIENT_SETTINGS })),
+    // The client's pacing middleware (pacedClient) waits for the pacer each command carries: this instance's.
+    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_SETTINGS })),
     /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
     requestsPerSecond = controlPlaneRate(),
     /** How many of them it may send at once after a pause. */
     burst = 1,
   ) {
     this.pacer = new Pacer(requestsPerSecond, undefined, undefined, burst);
+    pacedClient(client);
   }
 
   /** The command, sent at this instance's pace (every attempt of it). */
@@ -127,7 +128,7 @@ export class LayerApi {
     const client = sharedClient(
       'LAMBDA',
       `${region} single-attempt`,
-      () => new LambdaClient({ region, logger: QUIET_LOGGER, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } }),
+      () => new LambdaClient({ region, logger: QUIET_LOGGER, cacheMiddleware: true, maxAttempts: 1, requestHandler: { connectionTimeout: 5_000, requestTimeout: 15_000 } }),
     );
     return new LayerApi(region, client, requestsPerSecond, burst);
   }

@@ -61,25 +61,41 @@ export class Pacer {
   }
 }
 
-/** The part of an AWS SDK v3 command the pacer hooks into. */
+/** The part of an AWS SDK v3 client the pacer hooks into. */
 interface MiddlewareCarrier {
   middlewareStack: {
     add(middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>, options: Record<string, unknown>): void;
   };
 }
 
+/** Where a command carries the pacer its requests wait for (a property of its own: see pacedClient). */
+const PACER = Symbol('lamina control-plane pacer');
+
+const withPacer = new WeakSet<object>();
+
 /**
- * Paces every request the command sends, each attempt of a retry included (the middleware runs inside the SDK's
- * retry step), with `pacer`. On the command, not the client: the client is the process's (functions/aws/clients.ts)
- * and serves every invocation, while each invocation paces itself at its own share.
+ * Makes `client` pace every request of a command marked with paced(), each attempt of a retry included (the
+ * middleware runs inside the SDK's retry step), with that command's pacer; unmarked commands go unpaced. The
+ * middleware is the client's, added once, so a client with cacheMiddleware resolves each command class's stack
+ * once and still paces each invocation at its own share: the client is the process's (functions/aws/clients.ts) and
+ * serves every invocation. The pacer reaches the middleware on the command itself: the SDK hands the command to
+ * the stack as its arguments and every step passes on a copy of them (own properties, symbols included).
  */
-export function paced<C extends object>(command: C, pacer: Pacer): C {
-  (command as Partial<MiddlewareCarrier>).middlewareStack?.add(
+export function pacedClient<C extends object>(client: C): C {
+  if (withPacer.has(client)) return client;
+  withPacer.add(client);
+  (client as Partial<MiddlewareCarrier>).middlewareStack?.add(
     (next) => async (args) => {
-      await pacer.wait();
+      await (args as { [PACER]?: Pacer })[PACER]?.wait();
       return next(args);
     },
     { step: 'finalizeRequest', priority: 'low', name: 'laminaControlPlanePace' },
   );
+  return client;
+}
+
+/** Marks the command so that a pacedClient() paces each of its requests with `pacer`. */
+export function paced<C extends object>(command: C, pacer: Pacer): C {
+  (command as { [PACER]?: Pacer })[PACER] = pacer;
   return command;
 }

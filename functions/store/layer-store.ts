@@ -44,7 +44,7 @@ import {
   type RunItem,
   type VersionItem,
 } from '../../schema/table';
-import { QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, plainClientFor, tableName } from '../aws/dynamodb';
 import { afterWrite } from '../shared/crash-points';
@@ -105,6 +105,32 @@ export class LayerStore {
   /** Where plain commands go (functions/aws/dynamodb.ts plainClientFor). */
   private plain?: ReturnType<typeof plainClientFor>;
 
+  private plainClient(): ReturnType<typeof plainClientFor> {
+    return (this.plain ??= plainClientFor(this.db));
+  }
+
+  /**
+   * PutItem, with an optional condition: the service's own command, marshalled here (util-dynamodb, the document
+   * client's marshalling with its removeUndefinedValues) and sent by the plain client, which resolves its middleware
+   * once per command class, where a document command resolves two stacks per request. Publish's writes go this way:
+   * they are most of a run's requests.
+   */
+  private async putItem(item: object, condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> }): Promise<void> {
+    await this.plainClient().send(
+      new PutItemCommand({
+        TableName: this.table,
+        Item: marshall(item, { removeUndefinedValues: true }),
+        ...(condition
+          ? {
+              ConditionExpression: condition.expression,
+              ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+              ...(condition.values ? { ExpressionAttributeValues: marshall(condition.values, { removeUndefinedValues: true }) } : {}),
+            }
+          : {}),
+      }),
+    );
+  }
+
   private async get<T>(key: Key): Promise<T | undefined> {
     const result = await this.db.send(new GetCommand({ TableName: this.table, Key: key }));
     return result.Item as T | undefined;
@@ -145,7 +171,7 @@ export class LayerStore {
       names[`#p${index}`] = attribute;
       return `#p${index}`;
     });
-    const result = await (this.plain ??= plainClientFor(this.db)).send(
+    const result = await this.plainClient().send(
       new RawQueryCommand({
         TableName: this.table,
         IndexName: input.IndexName,
@@ -250,7 +276,9 @@ export class LayerStore {
   async getLatest(region: string, layerName: string, consistent = false): Promise<LatestItem | undefined> {
     const { pk, sk } = latestKey(region, layerName);
     if (!consistent) return this.get({ pk, sk });
-    return (await this.db.send(new GetCommand({ TableName: this.table, Key: { pk, sk }, ConsistentRead: true }))).Item as LatestItem | undefined;
+    // After every Publish (its SSM lookup's re-read): a plain GetItem, as putItem's writes.
+    const { Item } = await this.plainClient().send(new GetItemCommand({ TableName: this.table, Key: marshall({ pk, sk }), ConsistentRead: true }));
+    return Item && (unmarshall(Item) as LatestItem);
   }
 
   /** The latest version of every layer in a region (a person's filters go in `filter`, never into the key). */
@@ -293,7 +321,7 @@ export class LayerStore {
    */
   async recordNewVersion(version: NewVersion, publishedBy: string): Promise<void> {
     const item: VersionItem = { ...version, ...versionKey(version.layerName, version.region, version.version), type: 'version', status: 'latest', publishedBy };
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    await this.putItem(item);
     afterWrite('publish:version-item');
   }
 
@@ -331,7 +359,7 @@ export class LayerStore {
       status: existing?.status === 'deleted' ? 'latest' : (existing?.status ?? 'latest'),
     };
     if (!publishedNow) {
-      await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+      await this.putItem(item);
       afterWrite('publish:version-item');
     }
 
@@ -339,15 +367,13 @@ export class LayerStore {
     const latest: LatestItem = { ...attributes, ...pointer, type: 'latest', status: 'latest' };
     const putPointer = async ({ settled, onlyIfNone = false }: { settled: boolean; onlyIfNone?: boolean }): Promise<boolean> => {
       try {
-        await this.db.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { ...latest, [LISTED_JSON]: listedJson(latest), ...(settled ? { settled: true } : {}) },
-            // `onlyIfNone`: settled on the strength of a query made before it, so only where no pointer exists; one
-            // written since may name a version the query did not see deprecated (an older one, recorded meanwhile).
-            ConditionExpression: onlyIfNone ? 'attribute_not_exists(pk)' : 'attribute_not_exists(pk) OR #version <= :version',
-            ...(onlyIfNone ? {} : { ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version.version } }),
-          }),
+        await this.putItem(
+          { ...latest, [LISTED_JSON]: listedJson(latest), ...(settled ? { settled: true } : {}) },
+          // `onlyIfNone`: settled on the strength of a query made before it, so only where no pointer exists; one
+          // written since may name a version the query did not see deprecated (an older one, recorded meanwhile).
+          onlyIfNone
+            ? { expression: 'attribute_not_exists(pk)' }
+            : { expression: 'attribute_not_exists(pk) OR #version <= :version', names: { '#version': 'version' }, values: { ':version': version.version } },
         );
       } catch (error) {
         if (!isConditionFailure(error)) throw error;
@@ -447,7 +473,7 @@ export class LayerStore {
     const fresh: ClaimItem = { ...key, type: 'claim', layerName, region, sha256, owner, claimedAt: new Date(now).toISOString(), leaseUntil: now + leaseMs };
     if (tryNew) {
       try {
-        await this.db.send(new PutCommand({ TableName: this.table, Item: fresh, ConditionExpression: 'attribute_not_exists(pk)' }));
+        await this.putItem(fresh, { expression: 'attribute_not_exists(pk)' });
         afterWrite('publish:claim');
         return { won: true, claim: fresh, fresh: true };
       } catch (error) {
@@ -461,15 +487,11 @@ export class LayerStore {
       ...(previous?.owner === owner ? { claimedAt: previous.claimedAt } : {}),
     };
     try {
-      await this.db.send(
-        new PutCommand({
-          TableName: this.table,
-          Item: claim,
-          ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':now': now, ':owner': owner },
-        }),
-      );
+      await this.putItem(claim, {
+        expression: 'attribute_not_exists(pk) OR leaseUntil < :now OR #owner = :owner',
+        names: { '#owner': 'owner' },
+        values: { ':now': now, ':owner': owner },
+      });
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const holder = await this.get<ClaimItem>(key);
@@ -576,7 +598,7 @@ export class LayerStore {
   /** Records what happened to a layer (in a region) in a run; a retried step overwrites its own outcome. */
   async putOutcome(runId: string, outcome: RunOutcome): Promise<void> {
     const item: OutcomeItem = { ...outcomeKey(runId, outcome.layerName, outcome.region), type: 'outcome', runId, ...outcome };
-    await this.db.send(new PutCommand({ TableName: this.table, Item: item }));
+    await this.putItem(item);
   }
 
   /** Every outcome of a run, by layer then region. */

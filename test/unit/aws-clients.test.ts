@@ -1,4 +1,4 @@
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient, ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { forgetClients, sharedClient } from '../../functions/aws/clients';
@@ -103,14 +103,14 @@ describe('the process keeps one SDK client per service, variant and environment 
   describe('clients build each command class\'s middleware once (cacheMiddleware) unless a command carries its own', () => {
     const cached = (client: unknown) => (client as { config: { cacheMiddleware?: boolean } }).config.cacheMiddleware === true;
 
-    it('S3, SSM, SNS, EventBridge and the plain DynamoDB client cache; Lambda (paced per command) and the document client do not', () => {
+    it('S3, SSM, SNS, EventBridge, Lambda (paced by its client) and the plain DynamoDB client cache; the document client does not', () => {
       expect(cached(clientOf(new ArtifactStore('bucket')))).toBe(true);
       expect(cached(clientOf(new ParameterStore('eu-west-1')))).toBe(true);
       expect(cached(clientOf(new Topics()))).toBe(true);
       expect(cached(clientOf(new EventBus()))).toBe(true);
       expect(cached(dynamoClient())).toBe(true);
-      expect(cached(clientOf(new LayerApi('eu-west-1')))).toBe(false);
-      expect(cached(clientOf(LayerApi.singleAttempt('eu-west-1')))).toBe(false);
+      expect(cached(clientOf(new LayerApi('eu-west-1')))).toBe(true);
+      expect(cached(clientOf(LayerApi.singleAttempt('eu-west-1')))).toBe(true);
       expect(cached(documentClient())).toBe(false);
     });
 
@@ -172,8 +172,8 @@ describe('the process keeps one SDK client per service, variant and environment 
     });
     afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-    it('every attempt of a retried call waits for its pacer; another instance has its own pacer', async () => {
-      const client = new LambdaClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3, retryMode: 'standard' });
+    it.each([false, true])('every attempt of a retried call waits for its pacer; another instance has its own pacer (cacheMiddleware: %s)', async (cacheMiddleware) => {
+      const client = new LambdaClient({ region: 'eu-west-1', endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3, retryMode: 'standard', cacheMiddleware });
       const waits: string[] = [];
       const counting = (name: string) => {
         const pacer = new Pacer(1000);
@@ -192,6 +192,13 @@ describe('the process keeps one SDK client per service, variant and environment 
       expect(waits).toEqual(['one', 'one', 'one']);
       await two.newestVersion('lamina-x');
       expect(waits).toEqual(['one', 'one', 'one', 'two']);
+      // At once, over the one client (whose cached stack serves both): each request waits for its own pacer.
+      waits.length = 0;
+      await Promise.all([one.newestVersion('lamina-x'), two.newestVersion('lamina-x'), two.newestVersion('lamina-x')]);
+      expect(waits.sort()).toEqual(['one', 'two', 'two']);
+      // A command not marked by a LayerApi is not paced (the middleware is the client's).
+      await client.send(new ListLayerVersionsCommand({ LayerName: 'lamina-x' }));
+      expect(waits).toHaveLength(3);
       client.destroy();
     });
   });
