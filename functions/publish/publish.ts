@@ -1,4 +1,3 @@
-import { digestOf } from '../archive/digest';
 import type { ArtifactStore } from '../aws/artifacts';
 import type { LayerApi, LayerVersionRef, PublishRequest } from '../aws/lambda-layers';
 import { visibilityKey } from '../catalog/settings';
@@ -110,14 +109,8 @@ async function verifiedContent(step: Step): Promise<{ content: PublishRequest['c
       'nothing was published (the next run rebuilds the layer)',
   });
   if (!needsStaging(layer)) {
-    const checkedZips = step.deps.verifiedZips ?? verifiedZips;
-    const known = checkedZips.get(runId, layer.sha256);
-    if (known) return { content: { zipFile: known } };
-    const zipFile = await artifacts.getBuffer(layer.artifactKey).catch(() => undefined);
-    const sha256 = zipFile && digestOf(zipFile).sha256;
-    if (sha256 !== layer.sha256) return refuse(sha256);
-    checkedZips.put(runId, sha256, zipFile!);
-    return { content: { zipFile: zipFile! } };
+    const checked = await (step.deps.verifiedZips ?? verifiedZips).checked(runId, layer.sha256, () => artifacts.getBuffer(layer.artifactKey).catch(() => undefined));
+    return 'zip' in checked ? { content: { zipFile: checked.zip } } : refuse(checked.found);
   }
   const digest = await artifacts.digest(layer.artifactKey);
   if (digest?.sha256 !== layer.sha256) return refuse(digest?.sha256);

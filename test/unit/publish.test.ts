@@ -241,6 +241,24 @@ describe('publish (one region)', () => {
     expect(calls.published).toHaveLength(2);
   });
 
+  it('publishes of one run at once share one read of the zip; a refused read is shared too, and not kept', async () => {
+    const { deps, calls, tamper } = fakes();
+    deps.api.newestVersion = async () => undefined;
+    const regions = ['eu-west-1', 'us-east-1', 'ap-south-1', 'sa-east-1'];
+    const outcomes = await Promise.all(regions.map((region) => publish({ ...event(), region }, deps)));
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['published', 'published', 'published', 'published']);
+    expect(calls.reads).toBe(1);
+    tamper(Buffer.from('zap'));
+    // Other regions: the first run's claims on these are held still (their content reached Lambda).
+    const others = ['eu-central-1', 'us-west-2', 'ap-northeast-1', 'ca-central-1'];
+    const refused = await Promise.all(others.map((region) => publish({ ...event(), runId: 'r2', region }, deps)));
+    expect(refused.map((outcome) => outcome.reason)).toEqual(['artifact-mismatch', 'artifact-mismatch', 'artifact-mismatch', 'artifact-mismatch']);
+    expect(calls.reads).toBe(2);
+    // Nothing refused was kept: the next publish of that run reads the bucket again.
+    expect(await publish({ ...event(), runId: 'r2', region: 'eu-north-1' }, deps)).toMatchObject({ status: 'failed', reason: 'artifact-mismatch' });
+    expect(calls.reads).toBe(3);
+  });
+
   it('keeps verified zips up to its byte bound, dropping the least recently used', () => {
     const zips = new VerifiedZips(10);
     zips.put('r', 'a', Buffer.alloc(4));
