@@ -30,6 +30,9 @@ import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { benchLayerName, benchRegions, seedListingTable } from './seed-listing-table';
 import { median } from './whole-process';
+import { DynamoDBClient, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import { Readable } from 'node:stream';
+import { CLIENT_SETTINGS } from '../functions/aws/endpoints';
 
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 1000);
 const REGIONS = Number(process.env.BENCH_REGIONS ?? 30);
@@ -134,9 +137,12 @@ async function handlerInProcess(env: Record<string, string>, scenarios: Scenario
 
 /**
  * Where the region listing's CPU goes, in the same process, in alternating blocks like the handler's: the whole handler;
- * its read alone (LayerStore's one Query of 100 stored listings, through the SDK); and the same Query as one plain
- * keep-alive HTTP POST, unsigned (dynalite does not check), its body read whole: what moving those bytes costs
- * without the SDK. The handler less the read is the listing's own code; the read less the POST is the SDK's.
+ * the handler's own code (its store answers at once with a page read before: routing, the JSON body, ETag, cursor);
+ * its read alone (LayerStore's one Query of 100 stored listings, through the SDK); the SDK's own part of it (the same
+ * Query, its recorded answer handed back by a request handler that does no I/O: middleware, signing, serialising,
+ * parsing); JSON.parse of that answer alone; and the same Query as one plain keep-alive HTTP POST, unsigned
+ * (dynalite does not check), its body read whole and parsed: what moving those bytes costs without the SDK. The read
+ * less the SDK's own part is its HTTP exchange; the handler less the read is the listing's own code.
  */
 async function listingBreakdown(env: Record<string, string>, region: string) {
   Object.assign(process.env, env);
@@ -157,8 +163,8 @@ async function listingBreakdown(env: Record<string, string>, region: string) {
   });
   const agent = new http.Agent({ keepAlive: true });
   const endpoint = new URL(env.AWS_ENDPOINT_URL_DYNAMODB);
-  const post = () =>
-    new Promise<number>((resolve, reject) => {
+  const postRaw = () =>
+    new Promise<Buffer>((resolve, reject) => {
       const request = http.request(
         {
           host: endpoint.hostname,
@@ -177,19 +183,36 @@ async function listingBreakdown(env: Record<string, string>, region: string) {
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve((JSON.parse(Buffer.concat(chunks).toString()) as { Items: unknown[] }).Items.length));
+          response.on('end', () => resolve(Buffer.concat(chunks)));
           response.on('error', reject);
         },
       );
       request.on('error', reject);
       request.end(body);
     });
+  const post = async () => (JSON.parse((await postRaw()).toString()) as { Items: unknown[] }).Items.length;
+  const answer = await postRaw();
+  if ((JSON.parse(answer.toString()) as { Items: unknown[] }).Items.length !== 100) throw new Error('the plain Query did not read 100 items');
+  // The SDK with the recorded answer and no I/O: what it costs besides its HTTP exchange.
+  const canned = new DynamoDBClient({
+    ...CLIENT_SETTINGS,
+    requestHandler: {
+      handle: async () => ({ response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'bench' }, body: Readable.from([answer]) } }),
+    } as unknown as NonNullable<DynamoDBClientConfig['requestHandler']>,
+  });
+  const cannedQuery = new QueryCommand(JSON.parse(body) as QueryCommandInput);
+  const page = await store.listLatestInRegion(region, { limit: 100 }, undefined, [LISTED_JSON]);
+  const ownDeps = { store: { ...store, listLatestInRegion: async () => page } as unknown as typeof store, readArtifact: deps.readArtifact };
+  const request = () => ({ method: 'GET', path: `/v1/regions/${region}/layers`, query: new URLSearchParams(), headers: { accept: 'application/json' } });
+  const kb = (answer.length / 1000).toFixed(0);
   const parts: [label: string, run: () => Promise<unknown>][] = [
-    ['the handler', () => handleListingRequest({ method: 'GET', path: `/v1/regions/${region}/layers`, query: new URLSearchParams(), headers: { accept: 'application/json' } }, deps)],
-    ['its read (LayerStore, the SDK)', () => store.listLatestInRegion(region, { limit: 100 }, undefined, [LISTED_JSON])],
-    ['the same Query, a plain HTTP POST', post],
+    ['the handler', () => handleListingRequest(request(), deps)],
+    ['  its own code (body, ETag, cursor)', () => handleListingRequest(request(), ownDeps)],
+    ['  its read (LayerStore, the SDK)', () => store.listLatestInRegion(region, { limit: 100 }, undefined, [LISTED_JSON])],
+    ['    the SDK without I/O (answer canned)', () => canned.send(cannedQuery)],
+    [`    JSON.parse of the answer (${kb} KB)`, async () => JSON.parse(answer.toString())],
+    ['  the same Query, a plain HTTP POST', post],
   ];
-  if ((await post()) !== 100) throw new Error('the plain Query did not read 100 items');
   for (const [, run] of parts) for (let i = 0; i < IN_PROCESS_WARM_UP; i++) await run();
   const perBlock = parts.map(() => [] as number[]);
   for (let block = 0; block < IN_PROCESS_REQUESTS / 50; block++) {
@@ -204,8 +227,8 @@ async function listingBreakdown(env: Record<string, string>, region: string) {
   }
   agent.destroy();
   const mean = (values: number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
-  const figures = Object.fromEntries(parts.map(([label], p) => [label, { median: +median(perBlock[p]).toFixed(3), mean: +mean(perBlock[p]).toFixed(3) }]));
-  const rows = parts.map(([label], p) => `  ${label.padEnd(40)}  median ${median(perBlock[p]).toFixed(2)} ms, mean ${mean(perBlock[p]).toFixed(2)} ms`);
+  const figures = Object.fromEntries(parts.map(([label], p) => [label.trim(), { median: +median(perBlock[p]).toFixed(3), mean: +mean(perBlock[p]).toFixed(3) }]));
+  const rows = parts.map(([label], p) => `  ${label.padEnd(44)}  median ${median(perBlock[p]).toFixed(2)} ms, mean ${mean(perBlock[p]).toFixed(2)} ms`);
   return { rows, figures };
 }
 
