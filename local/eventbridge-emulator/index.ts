@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { AwsServiceError, startJsonService, type JsonService } from '../aws-protocol/json-service';
+import { AppendLog } from '../state-folder/append-log';
 
 /**
  * A stand-in for EventBridge's PutEvents on the default bus (AWS JSON 1.1, `AWSEvents.PutEvents`), with its limits
@@ -54,7 +55,7 @@ export async function startEventBridgeEmulator(options: { dataDir: string; accou
   const account = options.accountId ?? '000000000000';
   const logFile = path.join(options.dataDir, 'events.jsonl');
   await fs.mkdir(options.dataDir, { recursive: true });
-  let appends = Promise.resolve();
+  const log = new AppendLog(logFile);
   const service = await startJsonService({
     targetPrefix: 'AWSEvents',
     version: '1.1',
@@ -104,8 +105,7 @@ export async function startEventBridgeEmulator(options: { dataDir: string; accou
           return { EventId: id };
         });
         if (lines.length > 0) {
-          const text = lines.map((line) => `${line}\n`).join('');
-          await (appends = appends.then(() => fs.appendFile(logFile, text)));
+          await log.append(lines.map((line) => `${line}\n`).join(''));
         }
         return { FailedEntryCount: results.filter((result: Record<string, unknown>) => 'ErrorCode' in result).length, Entries: results };
       },
@@ -117,7 +117,7 @@ export async function startEventBridgeEmulator(options: { dataDir: string; accou
     events: () => readEventLog(logFile),
     close: async () => {
       await service.close();
-      await appends;
+      await log.idle();
     },
   };
 }

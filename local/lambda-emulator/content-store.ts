@@ -7,6 +7,9 @@ import { randomUUID } from 'node:crypto';
  * metadata is held in memory.
  */
 export class ContentStore {
+  /** Digests this store has written or found on disk: a publish of a zip stored already asks the disk nothing. */
+  private readonly stored = new Set<string>();
+
   constructor(private readonly dir: string) {}
 
   /** Creates the folder the zips live in. */
@@ -27,18 +30,23 @@ export class ContentStore {
     const temporary = `${target}.${randomUUID()}.tmp`;
     await fs.writeFile(temporary, data);
     await fs.rename(temporary, target);
+    this.stored.add(sha256Hex);
   }
 
   /** Whether a zip with this digest is stored. */
   async has(sha256Hex: string): Promise<boolean> {
-    return fs.access(this.pathOf(sha256Hex)).then(
+    if (this.stored.has(sha256Hex)) return true;
+    const found = await fs.access(this.pathOf(sha256Hex)).then(
       () => true,
       () => false,
     );
+    if (found) this.stored.add(sha256Hex);
+    return found;
   }
 
   /** Deletes the zip with this digest (no error when it is already gone). */
   async remove(sha256Hex: string): Promise<void> {
+    this.stored.delete(sha256Hex);
     await fs.rm(this.pathOf(sha256Hex), { force: true });
   }
 

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { readState, signedRegion, writeState } from '../aws-protocol/json-service';
+import { AppendLog } from '../state-folder/append-log';
 
 /**
  * A stand-in for the SNS operations lamina uses (CreateTopic, Subscribe, ListSubscriptionsByTopic, Publish) on SNS's
@@ -84,6 +85,7 @@ export async function startSnsEmulator(options: { dataDir: string; accountId?: s
   const messagesFile = path.join(options.dataDir, 'messages.jsonl');
   const state = await readState<{ topics: string[]; subscriptions: Subscription[] }>(stateFile, { topics: [], subscriptions: [] });
   let writes = Promise.resolve();
+  const messageLog = new AppendLog(messagesFile);
   const persist = () => (writes = writes.then(() => writeState(stateFile, state)));
   const topicOf = (form: URLSearchParams) => {
     const arn = form.get('TopicArn') ?? form.get('TargetArn');
@@ -139,7 +141,7 @@ export async function startSnsEmulator(options: { dataDir: string; accountId?: s
         throw new SnsError('InvalidParameter', 'Invalid parameter: Subject');
       }
       const published: PublishedMessage = { MessageId: randomUUID(), TopicArn: topic, Subject: subject, Message: message, Timestamp: new Date().toISOString() };
-      await (writes = writes.then(() => fs.appendFile(messagesFile, `${JSON.stringify(published)}\n`)));
+      await messageLog.append(`${JSON.stringify(published)}\n`);
       return answer('Publish', { MessageId: published.MessageId });
     },
   };
@@ -183,7 +185,7 @@ export async function startSnsEmulator(options: { dataDir: string; accountId?: s
         server.closeAllConnections();
         server.close(() => resolve());
       });
-      await writes;
+      await Promise.all([writes, messageLog.idle()]);
     },
   };
 }
