@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BufferedHttpHandler } from './buffered-http-handler';
 import { forgetClients, sharedClient } from './clients';
 import { CLIENT_SETTINGS, PER_COMMAND_CLIENT_SETTINGS } from './endpoints';
 
@@ -28,6 +29,20 @@ export function dynamoClient(): DynamoDBClient {
 export function plainClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
   // A document client sends plain commands as they are (its middleware marshals only its own commands).
   return db === documentClient() ? dynamoClient() : (db as unknown as DynamoDBClient);
+}
+
+/**
+ * The process's DynamoDB client for the listing API's reads (its projected Queries): the plain client's settings, its
+ * answers read whole by BufferedHttpHandler rather than streamed through the SDK's NodeHttpHandler. Its own client, so
+ * Publish's writes keep the SDK's handler.
+ */
+export function listingReadClient(): DynamoDBClient {
+  return sharedClient('DYNAMODB', 'listing-read', () => new DynamoDBClient({ ...CLIENT_SETTINGS, requestHandler: new BufferedHttpHandler() }));
+}
+
+/** Where a store holding `db` sends the listing's reads: listingReadClient() for the process's document client, else `db` (as plainClientFor). */
+export function listingReadClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
+  return db === documentClient() ? listingReadClient() : (db as unknown as DynamoDBClient);
 }
 
 /** The table name, from the environment CDK (or the local runner) sets. */

@@ -46,7 +46,7 @@ import {
 } from '../../schema/table';
 import { GetItemCommand, PutItemCommand, QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { documentClient, plainClientFor, tableName } from '../aws/dynamodb';
+import { documentClient, listingReadClientFor, plainClientFor, tableName } from '../aws/dynamodb';
 import { afterWrite } from '../shared/crash-points';
 import { LISTED_JSON, listedJson } from '../listing/items';
 
@@ -104,6 +104,9 @@ export class LayerStore {
 
   /** Where plain commands go (functions/aws/dynamodb.ts plainClientFor). */
   private plain?: ReturnType<typeof plainClientFor>;
+
+  /** Where the listing's projected Queries go (functions/aws/dynamodb.ts listingReadClientFor). */
+  private listingReads?: ReturnType<typeof listingReadClientFor>;
 
   private plainClient(): ReturnType<typeof plainClientFor> {
     return (this.plain ??= plainClientFor(this.db));
@@ -163,7 +166,8 @@ export class LayerStore {
   /**
    * A Query that reads only `attributes` of each item: the listing API's hot path. DynamoDB sends (and the SDK
    * parses) only those, and the items are unmarshalled once, by util-dynamodb, rather than walked again by the
-   * document client's middleware. The command is the client's own, sent by the process's plain client.
+   * document client's middleware. The command is the client's own, sent by the process's listing read client
+   * (functions/aws/dynamodb.ts listingReadClient: its answers read whole).
    */
   private async projectedQuery<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, attributes: readonly string[]): Promise<Page<T>> {
     const names: Record<string, string> = { ...input.ExpressionAttributeNames };
@@ -171,7 +175,7 @@ export class LayerStore {
       names[`#p${index}`] = attribute;
       return `#p${index}`;
     });
-    const result = await this.plainClient().send(
+    const result = await (this.listingReads ??= listingReadClientFor(this.db)).send(
       new RawQueryCommand({
         TableName: this.table,
         IndexName: input.IndexName,

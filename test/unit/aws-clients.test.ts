@@ -7,7 +7,8 @@ import { LayerApi } from '../../functions/aws/lambda-layers';
 import { ParameterStore } from '../../functions/aws/ssm-parameters';
 import { Topics } from '../../functions/aws/sns';
 import { EventBus } from '../../functions/aws/eventbridge';
-import { documentClient, dynamoClient, plainClientFor } from '../../functions/aws/dynamodb';
+import { documentClient, dynamoClient, listingReadClient, listingReadClientFor, plainClientFor } from '../../functions/aws/dynamodb';
+import { BufferedHttpHandler } from '../../functions/aws/buffered-http-handler';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Pacer } from '../../functions/regions/control-plane';
@@ -118,6 +119,16 @@ describe('the process keeps one SDK client per service, variant and environment 
       expect(plainClientFor(documentClient())).toBe(dynamoClient());
       const own = DynamoDBDocumentClient.from(new DynamoDBClient({}));
       expect(plainClientFor(own)).toBe(own);
+    });
+
+    it("the listing's reads go through a client of their own that reads answers whole (BufferedHttpHandler); a store on its own client uses that", () => {
+      expect(listingReadClientFor(documentClient())).toBe(listingReadClient());
+      expect(listingReadClient()).not.toBe(dynamoClient());
+      expect(cached(listingReadClient())).toBe(true);
+      expect((listingReadClient() as unknown as { config: { requestHandler: unknown } }).config.requestHandler).toBeInstanceOf(BufferedHttpHandler);
+      expect((dynamoClient() as unknown as { config: { requestHandler: unknown } }).config.requestHandler).not.toBeInstanceOf(BufferedHttpHandler);
+      const own = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+      expect(listingReadClientFor(own)).toBe(own);
     });
 
     it('a cached client still sends each command with its own input', async () => {
