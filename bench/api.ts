@@ -201,7 +201,8 @@ async function listingBreakdown(env: Record<string, string>, region: string) {
       requestHandler: {
         handle: async () => {
           await wait?.();
-          return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'bench' }, body: answer } };
+          // A copy each time: the SDK takes over the Buffer it is given (it changes its prototype).
+          return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': 'bench' }, body: Buffer.from(answer) } };
         },
       } as unknown as NonNullable<DynamoDBClientConfig['requestHandler']>,
     });
