@@ -9,6 +9,14 @@ const SOCKET_TIMEOUT_MS = 30_000;
 const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 
 /**
+ * A query-string component as SigV4 signs it (RFC 3986: encodeURIComponent leaves !'()* as they are, the signer
+ * does not), so a signed query sent by this handler matches its signature.
+ */
+function escapeUri(component: string): string {
+  return encodeURIComponent(component).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
  * An SDK request handler (the client's `requestHandler`) for requests with small bodies whose answers are read
  * whole: it sends each request on keep-alive sockets (50 per origin, as the SDK's own handler) and hands the SDK
  * the answer as one Buffer. The SDK's NodeHttpHandler streams every answer through a collector and arms a handful of
@@ -28,7 +36,7 @@ export class BufferedHttpHandler implements RequestHandler<HttpRequest, HttpResp
       if (abortSignal?.aborted) return reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' }));
       const secure = request.protocol === 'https:';
       const query = Object.entries(request.query ?? {})
-        .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => (v === null ? encodeURIComponent(name) : `${encodeURIComponent(name)}=${encodeURIComponent(v)}`)))
+        .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => (v === null ? escapeUri(name) : `${escapeUri(name)}=${escapeUri(v)}`)))
         .join('&');
       const hostname = request.hostname.startsWith('[') && request.hostname.endsWith(']') ? request.hostname.slice(1, -1) : request.hostname;
       const outgoing = (secure ? https : http).request(

@@ -1,18 +1,19 @@
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { HttpRequest } from '@smithy/types';
 import { BufferedHttpHandler } from '../../functions/aws/buffered-http-handler';
 import { CLIENT_SETTINGS } from '../../functions/aws/endpoints';
 
 /** A DynamoDB stand-in on 127.0.0.1 answering each request with `answer`; it records each request it gets. */
 async function standIn(answer: (request: IncomingMessage, body: string, response: ServerResponse, index: number) => void) {
-  const requests: { headers: IncomingMessage['headers']; body: string }[] = [];
+  const requests: { url?: string; headers: IncomingMessage['headers']; body: string }[] = [];
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const body = Buffer.concat(chunks).toString();
-      requests.push({ headers: request.headers, body });
+      requests.push({ url: request.url, headers: request.headers, body });
       answer(request, body, response, requests.length - 1);
     });
   });
@@ -158,6 +159,19 @@ describe("BufferedHttpHandler (the listing read client's request handler)", () =
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 50);
       await expect(client(server.url, handler(), 1).send(new QueryCommand(QUERY), { abortSignal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends a query string escaped as SigV4 signs it (RFC 3986)', async () => {
+    const server = await standIn((_request, _body, response) => response.end('{}'));
+    try {
+      const { response } = await handler().handle({
+        protocol: 'http:', hostname: '127.0.0.1', port: Number(new URL(server.url).port), method: 'GET', path: '/', query: { "a b": "x y!'()*", list: ['1', '2'], flag: null }, headers: { host: new URL(server.url).host },
+      } as HttpRequest);
+      expect(response.statusCode).toBe(200);
+      expect(server.requests[0].url).toBe(`/?a%20b=${"x%20y%21%27%28%29%2A"}&list=1&list=2&flag`);
     } finally {
       await server.close();
     }
