@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { GroupCommit } from './group-commit';
 
 /**
  * State kept on disk as a snapshot plus an append-only journal of keyed changes, so that what a mutation costs on
@@ -49,12 +50,6 @@ export interface JournalStats {
   appends: number;
 }
 
-interface Pending {
-  line: string;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
 /** Where the journal of snapshot `file` lives: `regions/eu-west-1.json` → `regions/eu-west-1.journal.jsonl`. */
 export const journalFileOf = (file: string) => `${file.replace(/\.json$/, '')}.journal.jsonl`;
 
@@ -80,9 +75,8 @@ const NEWLINE = 0x0a;
 export class Journal<V> {
   readonly journalFile: string;
   private handle: fs.FileHandle | undefined;
-  private pending: Pending[] = [];
-  private draining = false;
-  private idleWaiters: (() => void)[] = [];
+  // Changes recorded in the same turn of the event loop go out in one write; the journal compacts between writes.
+  private readonly commits = new GroupCommit((text) => this.append(Buffer.from(text)), { afterBatch: () => this.compactIfLarge(), startAtOnce: false });
   private closed = false;
   private readonly minCompactBytes: number;
   private readonly counts: JournalStats;
@@ -151,20 +145,12 @@ export class Journal<V> {
     if (this.closed) return Promise.reject(new Error(`${this.options.label} ${this.file} is closed.`));
     // Serialized now: the caller may go on changing the object it passed.
     const line = `${JSON.stringify(value === undefined ? { k: key } : { k: key, v: value })}\n`;
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line, resolve, reject });
-      if (!this.draining) {
-        this.draining = true;
-        // Changes recorded in the same turn of the event loop go out in one write.
-        queueMicrotask(() => void this.drain());
-      }
-    });
+    return this.commits.add(line);
   }
 
   /** Resolves once every change recorded so far is on disk. */
   flush(): Promise<void> {
-    if (!this.draining) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.commits.idle();
   }
 
   /** Writes what is pending and closes the journal; later `record` calls fail. */
@@ -175,30 +161,12 @@ export class Journal<V> {
     this.handle = undefined;
   }
 
-  private async drain(): Promise<void> {
-    while (this.pending.length > 0) {
-      await this.writeBatch();
-      if (this.counts.journalBytes > Math.max(this.counts.snapshotBytes, this.minCompactBytes)) {
-        try {
-          await this.compact();
-        } catch {
-          // The journal still holds every change: the state is whole, only bigger; the next batch tries again.
-        }
-      }
-    }
-    this.draining = false;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  private async writeBatch(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
+  private async compactIfLarge(): Promise<void> {
+    if (this.counts.journalBytes <= Math.max(this.counts.snapshotBytes, this.minCompactBytes)) return;
     try {
-      await this.append(Buffer.from(batch.map((change) => change.line).join('')));
-      for (const change of batch) change.resolve();
-    } catch (error) {
-      for (const change of batch) change.reject(error);
+      await this.compact();
+    } catch {
+      // The journal still holds every change: the state is whole, only bigger; the next batch tries again.
     }
   }
 
@@ -217,7 +185,7 @@ export class Journal<V> {
     // The snapshot is the state as of now, which includes changes recorded but not yet written: write those to
     // the old journal first, so that journal and snapshot agree if the process dies before the journal is emptied.
     const text = JSON.stringify(this.codec.snapshot());
-    await this.writeBatch();
+    await this.commits.writePending();
     await writeFileAtomically(this.file, text);
     const size = Buffer.byteLength(text);
     this.counts.bytesWritten += size;
