@@ -22,13 +22,13 @@ export function dynamoClient(): DynamoDBClient {
 }
 
 /**
- * Where a store holding `db` sends plain DynamoDB commands: the process's plain client when `db` is the process's
+ * Where a store holding `db` sends plain DynamoDB commands: the process's plain client (or `processClient`) when `db` is the process's
  * document client (the same endpoint, region and credentials), otherwise `db` itself, so a client a test or tool
  * made (its own table, its own middleware) gets every request.
  */
-export function plainClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
+export function plainClientFor(db: DynamoDBDocumentClient, processClient: () => DynamoDBClient = dynamoClient): Pick<DynamoDBClient, 'send'> {
   // A document client sends plain commands as they are (its middleware marshals only its own commands).
-  return db === documentClient() ? dynamoClient() : (db as unknown as DynamoDBClient);
+  return db === documentClient() ? processClient() : (db as unknown as DynamoDBClient);
 }
 
 /**
@@ -42,7 +42,7 @@ export function listingReadClient(): DynamoDBClient {
 
 /** Where a store holding `db` sends the listing's reads: listingReadClient() for the process's document client, else `db` (as plainClientFor). */
 export function listingReadClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
-  return db === documentClient() ? listingReadClient() : (db as unknown as DynamoDBClient);
+  return plainClientFor(db, listingReadClient);
 }
 
 /** The table name, from the environment CDK (or the local runner) sets. */
