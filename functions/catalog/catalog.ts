@@ -4,6 +4,8 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { LAYER_KINDS } from '../layers/kinds';
 import { LaminaError, type KindSettings, type LayerTarget } from '../layers/kind';
+import { LAYER_NAME } from '../layers/limits';
+import { entryNameField } from '../layers/entry-fields';
 import { settingsSchema, type Settings } from './settings';
 
 /** One catalog entry: its name and kind, plus the fields its kind defines. */
@@ -46,10 +48,8 @@ export class CatalogError extends LaminaError {
  */
 export const MAX_CATALOG_TARGETS = 10_000;
 
-const ENTRY_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,63}$/;
-
 const baseEntrySchema = z.looseObject({
-  name: z.string().regex(ENTRY_NAME, 'an entry name is 1-64 letters, digits, - or _'),
+  name: entryNameField('Entry name'),
   kind: z.enum(LAYER_KINDS.map((kind) => kind.kind) as [string, ...string[]]),
 });
 
@@ -156,8 +156,6 @@ export function kindSettings(settings: Settings, catalogDir?: string): KindSetti
     npmRegistryUrl: settings.npmRegistryUrl,
   };
 }
-
-const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
 
 /** Expands every entry into its targets; two targets with one layer name, or an invalid name, fail the catalog. */
 export function expandCatalog(catalog: Catalog, only?: string[]): LayerTarget[] {

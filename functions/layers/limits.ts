@@ -1,4 +1,7 @@
-/** Lambda's limits on layer content (Lambda developer guide, "Lambda quotas"). */
+/** Lambda's limits on layers (Lambda developer guide, "Lambda quotas"; the API reference's LayerName pattern). */
+
+/** A layer's name: 1-140 letters, digits, - and _ (the API's LayerName, as lamina names layers: not an ARN). */
+export const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
 
 /** A function and all its layers, unzipped. */
 export const MAX_UNZIPPED_BYTES = 262_144_000;

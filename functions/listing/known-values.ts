@@ -44,8 +44,7 @@ export const LISTING_KINDS: readonly string[] = ['bash-runtime', 'files', 'node-
 export const LISTING_FORMATS = ['json', 'csv', 'html'] as const;
 export type ListingFormat = (typeof LISTING_FORMATS)[number];
 
-/** AWS layer names: 1-140 of [a-zA-Z0-9-_]. */
-export const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
+export { LAYER_NAME } from '../layers/limits';
 
 /** A name filter is a fragment of a layer name, so it takes the same characters. */
 export const NAME_FILTER = /^[a-zA-Z0-9_-]{1,140}$/;

@@ -1,5 +1,6 @@
 import { CatalogError, MAX_CATALOG_TARGETS, catalogJsonSchema, expandCatalog, parseCatalog } from '../../functions/catalog/catalog';
 import { nextRuns, scheduleProblem } from '../../functions/catalog/schedule';
+import { LAYER_NAME } from '../../functions/layers/limits';
 
 const good = `
 settings:
@@ -113,6 +114,31 @@ describe('catalog', () => {
     const targets = expandCatalog(catalog);
     expect(targets.map((target) => target.layerName)).toEqual(['acme-bash']);
     expect(targets[0].runtimes).toEqual(expect.arrayContaining(['provided.al2023', 'provided.al2']));
+  });
+
+  const longestEntries = {
+    'bash-runtime': '',
+    'node-runtime': ', version: "22"',
+    files: ', sources: [{ folder: bin, to: bin }]',
+    python: ', requirements: [requests], runtimes: [python3.12], architectures: [x86_64, arm64]',
+    npm: ', packages: [express], runtimes: [nodejs22.x], architectures: [x86_64, arm64]',
+  };
+
+  it('takes entry names of 1-64 letters, digits, - and _ for every kind, and says why', () => {
+    for (const [kind, fields] of Object.entries(longestEntries)) {
+      const entry = (name: string) => `layers: [{ name: "${name}", kind: ${kind}${fields} }]`;
+      expect(parseCatalog(entry('n'.repeat(64)), 'catalog.yaml').layers).toHaveLength(1);
+      for (const bad of ['n'.repeat(65), '-leading-dash', 'a b', 'a/b']) {
+        expect(problems(entry(bad))).toMatch(/\.name: an entry name is 1-64 letters, digits, - or _, the first a letter or digit: it becomes part of the AWS layer name/);
+      }
+    }
+  });
+
+  it('fits the longest prefix and entry name of every kind into an AWS layer name', () => {
+    for (const [kind, fields] of Object.entries(longestEntries)) {
+      const catalog = parseCatalog(`settings: { prefix: ${'p'.repeat(40)} }\nlayers: [{ name: ${'n'.repeat(64)}, kind: ${kind}${fields} }]`, 'catalog.yaml');
+      for (const target of expandCatalog(catalog)) expect(target.layerName).toMatch(LAYER_NAME);
+    }
   });
 
   it('emits a JSON Schema that knows every kind', () => {

@@ -16,13 +16,14 @@ import {
   type VerifyReport,
 } from '../kind';
 import { BASH_BOOTSTRAP } from './bootstrap';
+import { entryNameField } from '../entry-fields';
 
 /** Custom runtimes a bootstrap layer is compatible with. */
 export const PROVIDED_RUNTIMES = ['provided.al2023', 'provided.al2'];
 
 export const bashRuntimeEntrySchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, - and _ only'),
+    name: entryNameField('Entry name; the layer is <prefix>-<name>'),
     kind: z.literal('bash-runtime'),
     description: z.string().max(256).optional(),
   })

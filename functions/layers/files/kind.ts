@@ -18,6 +18,7 @@ import {
   type VerifyReport,
 } from '../kind';
 import { PROVIDED_RUNTIMES } from '../bash-runtime/kind';
+import { entryNameField } from '../entry-fields';
 import { glibcText } from '../elf/elf';
 import { assertNativeFilesFit, findNativeFiles, type NativeTarget } from '../elf/native-check';
 import { downloadVerified, sha256Integrity } from '../node-runtime/download';
@@ -64,7 +65,7 @@ const archiveSource = z
 /** A `files` catalog entry: one layer of plain files from repository folders and verified archives. */
 export const filesEntrySchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name').describe('Entry name; the layer is <prefix>-<name>'),
+    name: entryNameField('Entry name; the layer is <prefix>-<name>'),
     kind: z.literal('files'),
     sources: z.array(z.union([folderSource, archiveSource])).min(1, 'list at least one source: { folder: path, to: bin } or { url, sha256, to }'),
     architectures: z

@@ -18,6 +18,7 @@ import {
   VerificationError,
 } from '../kind';
 import { PROVIDED_RUNTIMES } from '../bash-runtime/kind';
+import { entryNameField } from '../entry-fields';
 import { NODE_BOOTSTRAP, NODE_RUNTIME_DIR } from './bootstrap';
 import { downloadVerified } from './download';
 import { extractTar } from '../../archive/extract-tar';
@@ -26,7 +27,7 @@ import { NODE_RUNTIME_CLIENT } from './runtime-client';
 
 export const nodeRuntimeEntrySchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9_-]+$/, 'letters, digits, - and _ only'),
+    name: entryNameField('Entry name; layers are named <prefix>-<name>-arm64'),
     kind: z.literal('node-runtime'),
     version: z.string().regex(/^\d+(\.\d+\.\d+)?$/, 'an exact version like 12.16.1 or a major line like 22'),
     architectures: z.array(z.enum(ARCHITECTURES)).min(1).default(['x86_64', 'arm64']),

@@ -20,6 +20,7 @@ import { assertNativeFit, findNativeFiles, type NativeFile } from '../elf/native
 import { glibcText } from '../elf/elf';
 import { DEFAULT_NPM_REGISTRY_URL, NODE_ARCH, resolveNodeRelease, type NodeRelease } from '../node-runtime/releases';
 import { MAX_UNZIPPED_BYTES } from '../limits';
+import { architecturesField, entryNameField, runtimesField, unique } from '../entry-fields';
 import { directorySize, formatBytes, largestItems } from '../python/installer';
 import { fetchTree } from './fetch';
 import { installedBelow, installScriptsOf, type InstalledPackages } from './install-scripts';
@@ -29,8 +30,6 @@ import { npmSbom } from './sbom';
 import { STRIP_ALL, STRIP_NONE, stripPackages, type NpmStrip } from './strip';
 import { streamTree } from './tarball-layout';
 import { resolveTree, type NpmTarget, type TreePackage } from './tree';
-
-const unique = <T>(list: T[]) => new Set(list).size === list.length;
 
 const stripSchema = z
   .union([
@@ -50,10 +49,7 @@ const stripSchema = z
 /** An `npm` catalog entry: one layer per Node.js runtime x architecture with these packages in nodejs/node_modules. */
 export const npmEntrySchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name')
-      .describe('Entry name; layers are named <prefix>-node22-arm64-<name>'),
+    name: entryNameField('Entry name; layers are named <prefix>-node22-arm64-<name>'),
     kind: z.literal('npm'),
     packages: z
       .array(z.string().min(1, 'a package spec is a name, name@version or name@range'))
@@ -66,16 +62,8 @@ export const npmEntrySchema = z
       .regex(/^[^/].*\.json$/, 'lockfile is a package-lock.json path relative to the catalog file')
       .optional()
       .describe('A package-lock.json (relative to the catalog file) whose tree is installed exactly'),
-    runtimes: z
-      .array(z.enum(NODE_RUNTIME_IDS, { error: `runtime must be one of ${NODE_RUNTIME_IDS.join(', ')}` }))
-      .min(1, `list at least one runtime (${NODE_RUNTIME_IDS.join(', ')})`)
-      .refine(unique, 'runtimes are listed twice')
-      .describe('Lambda Node.js runtimes; one layer each'),
-    architectures: z
-      .array(z.enum(ARCHITECTURES, { error: 'architecture must be x86_64 or arm64' }))
-      .min(1, 'list at least one architecture (x86_64, arm64)')
-      .refine(unique, 'architectures are listed twice')
-      .describe('Architectures; one layer each'),
+    runtimes: runtimesField(NODE_RUNTIME_IDS, 'Lambda Node.js runtimes; one layer each'),
+    architectures: architecturesField(),
     registry: z.url().optional().describe('npm registry for this entry; settings.npmRegistryUrl or registry.npmjs.org when unset'),
     strip: stripSchema.optional(),
     description: z.string().max(200, 'description must be at most 200 characters (AWS allows 256 with the version lamina adds)').optional(),

@@ -27,11 +27,10 @@ import { mapLimit } from '../../shared/handler-runtime';
 import { assertNativeFilesFit, assertNativeFit } from '../elf/native-check';
 import type { RawZipEntry } from '../../archive/raw-entry';
 import { pythonVerifier } from './verify';
+import { architecturesField, entryNameField, runtimesField } from '../entry-fields';
+import { MAX_UNZIPPED_BYTES } from '../limits';
 import { ArchiveSources, type ArchivedEntry } from '../../archive/archived-entry';
 
-/** Lambda's limit on a function and its layers, unzipped. */
-export const MAX_UNZIPPED_BYTES = 262_144_000;
-const LAYER_NAME = /^[a-zA-Z0-9_-]{1,140}$/;
 
 function isIndexUrl(value: string): boolean {
   try {
@@ -52,30 +51,17 @@ const requirementText = z
     }
   });
 
-const unique = <T>(list: T[]) => new Set(list).size === list.length;
-
 /** A `python` catalog entry: one layer per runtime x architecture with these requirements installed. */
 export const pythonEntrySchema = z
   .object({
-    name: z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]{1,100}$/, 'name must be 1-100 of [a-zA-Z0-9-_]: it becomes part of the AWS layer name')
-      .describe('Entry name; layers are named <prefix>-py312-arm64-<name>'),
+    name: entryNameField('Entry name; layers are named <prefix>-py312-arm64-<name>'),
     kind: z.literal('python'),
     requirements: z
       .array(requirementText)
       .min(1, 'list at least one requirement, e.g. ["requests"]')
       .describe('PEP 508 requirements, pinned (numpy==2.1.3) or open (requests: the newest that fits each target)'),
-    runtimes: z
-      .array(z.enum(PYTHON_RUNTIME_IDS, { error: `runtime must be one of ${PYTHON_RUNTIME_IDS.join(', ')}` }))
-      .min(1, `list at least one runtime (${PYTHON_RUNTIME_IDS.join(', ')})`)
-      .refine(unique, 'runtimes are listed twice')
-      .describe('Lambda Python runtimes; one layer each'),
-    architectures: z
-      .array(z.enum(ARCHITECTURES, { error: 'architecture must be x86_64 or arm64' }))
-      .min(1, 'list at least one architecture (x86_64, arm64)')
-      .refine(unique, 'architectures are listed twice')
-      .describe('Architectures; one layer each'),
+    runtimes: runtimesField(PYTHON_RUNTIME_IDS, 'Lambda Python runtimes; one layer each'),
+    architectures: architecturesField(),
     index: z
       .string()
       .refine(isIndexUrl, 'index must be an http(s):// or file:// URL of a Simple API (PEP 503/691) index')
@@ -256,9 +242,6 @@ export function createPythonKind(options: PythonKindOptions = {}): LayerKind<Pyt
         const facts = pythonRuntime(runtime);
         for (const architecture of entry.architectures) {
           const layerName = `${settings.prefix}-${pythonTag(runtime)}-${architecture}-${entry.name}`;
-          if (!LAYER_NAME.test(layerName)) {
-            throw new LaminaError(`layer name ${JSON.stringify(layerName)} of entry ${entry.name} is not 1-140 of [a-zA-Z0-9-_]; shorten the entry name or the prefix`);
-          }
           const spec: PythonSpec = {
             requirements: entry.requirements,
             runtime,
