@@ -3,7 +3,7 @@ import type { LayerStore } from '../store/layer-store';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
 import { RUN_FAILURES_KEPT } from '../../schema/table';
 import { afterWrite } from '../shared/crash-points';
-import { failedChildOutcomes, readRunManifest, withStepFailures } from './run-records';
+import { failedChildOutcomes, failedPublishOutcomes, readRunManifest, withStepFailures } from './run-records';
 import { describeHealth, recordRegionHealth } from '../regions/health';
 import { countOutcomes, describeCounts, outcomesPerRegion } from './summary';
 
@@ -11,7 +11,7 @@ export interface ReportDeps {
   store: Pick<LayerStore, 'listOutcomes' | 'putRun' | 'putRegions' | 'getRegions' | 'putOutcome'>;
   /** Where region health is kept (functions/regions/health.ts); without it, health is not tracked. */
   health?: Pick<LayerStore, 'listRegionHealth' | 'putRegionHealth'>;
-  /** Plan's run manifest and the Builds map's results. */
+  /** Plan's run manifest, and the results of the Builds and Publishes maps (and of each region's map). */
   artifacts: Pick<ArtifactStore, 'getText'>;
   /** Writes the static listing export after the records are in; optional. */
   exportListing?: (regions: string[]) => Promise<void>;
@@ -27,8 +27,12 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
   // The run's regions are in Plan's manifest (none when Plan failed), so that no state carries them.
   const manifest = await readRunManifest(event.manifestKey, deps.artifacts);
   const regions = manifest?.regions ?? [];
+  // Child executions that failed as a whole recorded nothing: their outcomes come from the Map Runs' results.
   for (const outcome of await failedChildOutcomes(event.builds, deps.artifacts)) await deps.store.putOutcome(event.runId, outcome);
-  const recordedOutcomes = await deps.store.listOutcomes(event.runId);
+  const recordedByTheSteps = await deps.store.listOutcomes(event.runId);
+  const notRecorded = await failedPublishOutcomes(event.publishes, recordedByTheSteps, deps.artifacts);
+  for (const outcome of notRecorded) await deps.store.putOutcome(event.runId, outcome);
+  const recordedOutcomes = notRecorded.length > 0 ? await deps.store.listOutcomes(event.runId) : recordedByTheSteps;
   const outcomes = withStepFailures(outcomesPerRegion(recordedOutcomes, regions), recordedOutcomes);
   const regionHealth = deps.health ? await recordRegionHealth(event.runId, regions, recordedOutcomes, { store: deps.health, now: deps.now }) : [];
   const counts = countOutcomes(outcomes);

@@ -1,17 +1,20 @@
 import type { ArtifactStore } from '../aws/artifacts';
-import type { MapRunResult, PlannedBuild, RunManifest } from '../shared/pipeline-events';
+import type { MapRunResult, PlannedBuild, PublishEvent, RunManifest } from '../shared/pipeline-events';
 import type { RunOutcome } from '../../schema/table';
 
-/** One entry of a ResultWriter's FAILED_n.json, as Step Functions writes it. */
-interface FailedChild {
+/** One entry of a ResultWriter's SUCCEEDED_n.json or FAILED_n.json, as Step Functions writes it. */
+export interface MapRunChild {
+  /** The child execution's input, as JSON text. */
   Input?: string;
+  /** A succeeded child's output, as JSON text. */
+  Output?: string;
   Error?: string;
   Cause?: string;
 }
 
 /** A Map Run's manifest.json. */
 interface MapRunManifest {
-  ResultFiles?: { FAILED?: { Key: string }[] };
+  ResultFiles?: Partial<Record<'SUCCEEDED' | 'FAILED' | 'PENDING', { Key: string }[]>>;
 }
 
 /** Plan's manifest of the run (its regions, those left out), or undefined when Plan did not get that far. */
@@ -21,23 +24,69 @@ export async function readRunManifest(manifestKey: string | null, artifacts: Pic
 }
 
 /**
+ * The child executions of a Map Run that ended as `status` says, read file by file from what its ResultWriter
+ * wrote (the manifest names the files): the one reader of Map Run results, for PlanPublishes (the Builds map's
+ * succeeded children) and Report (every map's failed ones).
+ */
+export async function* mapRunChildren(
+  result: MapRunResult | null | undefined,
+  status: 'SUCCEEDED' | 'FAILED',
+  artifacts: Pick<ArtifactStore, 'getText'>,
+): AsyncGenerator<MapRunChild> {
+  if (!result?.ResultWriterDetails) return;
+  const manifest = JSON.parse(await artifacts.getText(result.ResultWriterDetails.Key)) as MapRunManifest;
+  for (const file of manifest.ResultFiles?.[status] ?? []) {
+    for (const child of JSON.parse(await artifacts.getText(file.Key)) as MapRunChild[]) yield child;
+  }
+}
+
+const parsed = <T>(json: string | undefined): Partial<T> => (json ? (JSON.parse(json) as Partial<T>) : {});
+const detailOf = (child: MapRunChild) => [child.Error, child.Cause].filter(Boolean).join(': ');
+
+/**
  * The builds whose child execution failed as a whole (a step failed and its failure could not be recorded, or
  * Step Functions stopped the child), read from the Map Run's results: one failed outcome per such build, so that
  * the summary names it even though no step could write it.
  */
 export async function failedChildOutcomes(builds: MapRunResult | null, artifacts: Pick<ArtifactStore, 'getText'>): Promise<RunOutcome[]> {
-  if (!builds?.ResultWriterDetails) return [];
-  const manifest = JSON.parse(await artifacts.getText(builds.ResultWriterDetails.Key)) as MapRunManifest;
   const outcomes: RunOutcome[] = [];
-  for (const file of manifest.ResultFiles?.FAILED ?? []) {
-    for (const child of JSON.parse(await artifacts.getText(file.Key)) as FailedChild[]) {
-      const item = (JSON.parse(child.Input ?? '{}') as { item?: Pick<PlannedBuild, 'layerName'> }).item;
-      outcomes.push({
-        layerName: item?.layerName ?? 'Builds',
-        status: 'failed',
-        reason: 'child-execution',
-        detail: [child.Error, child.Cause].filter(Boolean).join(': '),
-      });
+  for await (const child of mapRunChildren(builds, 'FAILED', artifacts)) {
+    const item = parsed<{ item: Pick<PlannedBuild, 'layerName'> }>(child.Input).item;
+    outcomes.push({ layerName: item?.layerName ?? 'Builds', status: 'failed', reason: 'child-execution', detail: detailOf(child) });
+  }
+  return outcomes;
+}
+
+/** What a child of the Publishes map is handed: its region, and where that region's layers wait. */
+interface RegionChildInput {
+  region: string;
+  itemsKey: string;
+}
+
+/**
+ * The publishes whose child execution failed as a whole, from the Publishes map's results: a failed child of a
+ * region's map (Publish failed and RecordFailure could not record it) is that layer in that region; a region's
+ * own child that failed (its map could not read its items, or was stopped) fails each of the region's layers that
+ * no step recorded an outcome for. `recorded` is what the steps wrote, so that nothing they wrote is overwritten.
+ */
+export async function failedPublishOutcomes(
+  publishes: MapRunResult | null | undefined,
+  recorded: readonly RunOutcome[],
+  artifacts: Pick<ArtifactStore, 'getText'>,
+): Promise<RunOutcome[]> {
+  const outcomes: RunOutcome[] = [];
+  for await (const region of mapRunChildren(publishes, 'SUCCEEDED', artifacts)) {
+    for await (const child of mapRunChildren(parsed<MapRunResult>(region.Output) as MapRunResult, 'FAILED', artifacts)) {
+      const input = parsed<PublishEvent>(child.Input);
+      outcomes.push({ layerName: input.layer?.layerName ?? 'Publishes', region: input.region, status: 'failed', reason: 'child-execution', detail: detailOf(child) });
+    }
+  }
+  for await (const child of mapRunChildren(publishes, 'FAILED', artifacts)) {
+    const { region, itemsKey } = parsed<RegionChildInput>(child.Input);
+    if (!region || !itemsKey) continue;
+    const finished = new Set(recorded.filter((outcome) => outcome.region === region).map((outcome) => outcome.layerName));
+    for (const layer of JSON.parse(await artifacts.getText(itemsKey)) as { layerName: string }[]) {
+      if (!finished.has(layer.layerName)) outcomes.push({ layerName: layer.layerName, region, status: 'failed', reason: 'child-execution', detail: detailOf(child) });
     }
   }
   return outcomes;

@@ -153,6 +153,27 @@ export interface SealResult {
   layer: BuiltArtifact;
 }
 
+/** What the state machine hands PlanPublishes: the run, and where the Builds map's results are. */
+export interface PlanPublishesEvent {
+  runId: string;
+  builds: MapRunResult;
+}
+
+/** One region's publishes: the layers to publish there wait in S3 (`itemsKey`, a JSON array of BuiltArtifact). */
+export interface RegionPublishes {
+  region: string;
+  itemsKey: string;
+  layers: number;
+}
+
+/**
+ * PlanPublishes' output: one entry per region with anything to publish (the Publishes map's items: a few dozen
+ * regions at most, whatever the number of layers).
+ */
+export interface PublishPlan {
+  regions: RegionPublishes[];
+}
+
 export interface PublishEvent {
   runId: string;
   region: string;
@@ -184,6 +205,11 @@ export interface ReportEvent {
   manifestKey: string | null;
   /** The Builds map's results; null when the run stopped before it (Plan failed) or the map itself failed. */
   builds: MapRunResult | null;
+  /**
+   * The Publishes map's results (one child execution per region, each the result of its own map over the region's
+   * layers); null when the run stopped before it or the map itself failed.
+   */
+  publishes?: MapRunResult | null;
 }
 
 export interface RunSummary {

@@ -1,0 +1,116 @@
+import { planPublishes, publishItemsKeyOf } from '../../functions/plan-publishes/plan-publishes';
+import { failedPublishOutcomes } from '../../functions/report/run-records';
+import type { BuiltArtifact, MapRunResult, PublishEvent, SealResult } from '../../functions/shared/pipeline-events';
+
+/** An artifact store in memory: what the Map Runs' ResultWriters and PlanPublishes write, what they read. */
+function memoryArtifacts(objects = new Map<string, string>()) {
+  return {
+    objects,
+    getText: async (key: string) => {
+      const text = objects.get(key);
+      if (text === undefined) throw Object.assign(new Error(`NoSuchKey: ${key}`), { name: 'NoSuchKey' });
+      return text;
+    },
+    putText: async (key: string, body: string) => void objects.set(key, body),
+  };
+}
+
+/** A Map Run's results as a ResultWriter writes them: manifest.json naming SUCCEEDED_0.json and FAILED_0.json. */
+function writeMapRun(
+  artifacts: ReturnType<typeof memoryArtifacts>,
+  id: string,
+  children: { input: unknown; output?: unknown; error?: string; cause?: string }[],
+): MapRunResult {
+  const base = `runs/map-runs/${id}`;
+  const files: Record<string, { Key: string; Size: number }[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
+  for (const status of ['SUCCEEDED', 'FAILED'] as const) {
+    const entries = children
+      .filter((child) => (status === 'SUCCEEDED') === (child.error === undefined))
+      .map((child) => ({
+        Input: JSON.stringify(child.input),
+        Status: status,
+        ...(status === 'SUCCEEDED' ? { Output: JSON.stringify(child.output) } : { Error: child.error, Cause: child.cause }),
+      }));
+    if (entries.length === 0) continue;
+    const Key = `${base}/${status}_0.json`;
+    artifacts.objects.set(Key, JSON.stringify(entries));
+    files[status].push({ Key, Size: 0 });
+  }
+  artifacts.objects.set(`${base}/manifest.json`, JSON.stringify({ ResultFiles: files }));
+  return { MapRunArn: `arn:aws:states:us-east-1:000000000000:mapRun:m/${id}:x`, ResultWriterDetails: { Bucket: 'b', Key: `${base}/manifest.json` } };
+}
+
+const layer = (layerName: string): BuiltArtifact =>
+  ({ layerName, entry: layerName, kind: 'bash-runtime', runtimes: ['provided.al2023'], architectures: ['x86_64'], sha256: `sha-${layerName}` }) as BuiltArtifact;
+const sealed = (layerName: string, regions: string[]): Pick<SealResult, 'layer' | 'regions'> => ({ layer: layer(layerName), regions });
+
+describe('PlanPublishes: each region gets the sealed layers to publish there', () => {
+  it("writes one array per region from the Builds map's succeeded children, and returns one small entry per region", async () => {
+    const artifacts = memoryArtifacts();
+    const builds = writeMapRun(artifacts, 'builds', [
+      { input: { item: { layerName: 'zeta' } }, output: sealed('zeta', ['us-east-1', 'eu-west-1']) },
+      { input: { item: { layerName: 'alpha' } }, output: sealed('alpha', ['eu-west-1']) },
+      // A build that failed and was recorded ends its child with the layer's name; a refused one has no regions.
+      { input: { item: { layerName: 'broken' } }, output: 'broken' },
+      { input: { item: { layerName: 'refused' } }, output: sealed('refused', []) },
+      // A child that failed as a whole is Report's to name; it publishes nowhere.
+      { input: { item: { layerName: 'lost' } }, error: 'lamina.FailureNotRecorded', cause: 'no record' },
+    ]);
+    const plan = await planPublishes({ runId: 'r1', builds }, { artifacts });
+    expect(plan).toEqual({
+      regions: [
+        { region: 'eu-west-1', itemsKey: publishItemsKeyOf('r1', 'eu-west-1'), layers: 2 },
+        { region: 'us-east-1', itemsKey: publishItemsKeyOf('r1', 'us-east-1'), layers: 1 },
+      ],
+    });
+    expect(publishItemsKeyOf('r1', 'eu-west-1')).toBe('runs/r1/publishes/eu-west-1.json');
+    // Each array holds exactly what Publish needs of each layer (the sealed descriptor), in name order.
+    expect(JSON.parse(artifacts.objects.get('runs/r1/publishes/eu-west-1.json')!)).toEqual([layer('alpha'), layer('zeta')]);
+    expect(JSON.parse(artifacts.objects.get('runs/r1/publishes/us-east-1.json')!)).toEqual([layer('zeta')]);
+  });
+
+  it('plans nothing when nothing was sealed, and writes nothing', async () => {
+    const artifacts = memoryArtifacts();
+    const builds = writeMapRun(artifacts, 'empty', []);
+    const before = artifacts.objects.size;
+    expect(await planPublishes({ runId: 'r2', builds }, { artifacts })).toEqual({ regions: [] });
+    expect(artifacts.objects.size).toBe(before);
+  });
+
+  it('fails with the missing object named when the Map Run results cannot be read', async () => {
+    const artifacts = memoryArtifacts();
+    const builds: MapRunResult = { MapRunArn: 'arn', ResultWriterDetails: { Bucket: 'b', Key: 'runs/map-runs/gone/manifest.json' } };
+    await expect(planPublishes({ runId: 'r3', builds }, { artifacts })).rejects.toThrow('runs/map-runs/gone/manifest.json');
+  });
+});
+
+describe("Report's reading of the Publishes map's results", () => {
+  const publishInput = (layerName: string, region: string): PublishEvent =>
+    ({ runId: 'r1', region, settings: { prefix: 'lamina', visibility: 'public', expiryDays: 30 }, layer: layer(layerName) }) as PublishEvent;
+
+  it("names a publish whose failure could not be recorded, and every unrecorded layer of a region whose child failed as a whole", async () => {
+    const artifacts = memoryArtifacts();
+    await artifacts.putText(publishItemsKeyOf('r1', 'ap-south-1'), JSON.stringify([layer('a'), layer('b')]));
+    const euWest = writeMapRun(artifacts, 'eu-west-1', [
+      { input: publishInput('a', 'eu-west-1'), output: 'a' },
+      { input: publishInput('b', 'eu-west-1'), error: 'lamina.FailureNotRecorded', cause: 'Publish failed and RecordFailure could not record it' },
+    ]);
+    const publishes = writeMapRun(artifacts, 'publishes', [
+      { input: { region: 'eu-west-1', itemsKey: publishItemsKeyOf('r1', 'eu-west-1') }, output: euWest },
+      { input: { region: 'ap-south-1', itemsKey: publishItemsKeyOf('r1', 'ap-south-1') }, error: 'States.ItemReaderFailed', cause: 'could not read' },
+    ]);
+    // ap-south-1's map published `a` before it failed: what the steps recorded stands.
+    const recorded = [{ layerName: 'a', region: 'ap-south-1', status: 'published' as const }];
+    const outcomes = await failedPublishOutcomes(publishes, recorded, artifacts);
+    expect(outcomes).toEqual([
+      { layerName: 'b', region: 'eu-west-1', status: 'failed', reason: 'child-execution', detail: 'lamina.FailureNotRecorded: Publish failed and RecordFailure could not record it' },
+      { layerName: 'b', region: 'ap-south-1', status: 'failed', reason: 'child-execution', detail: 'States.ItemReaderFailed: could not read' },
+    ]);
+  });
+
+  it('reads nothing when the run never got to publishing', async () => {
+    const artifacts = memoryArtifacts();
+    expect(await failedPublishOutcomes(null, [], artifacts)).toEqual([]);
+    expect(await failedPublishOutcomes(undefined, [], artifacts)).toEqual([]);
+  });
+});
