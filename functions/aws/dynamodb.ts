@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BufferedHttpHandler } from './buffered-http-handler';
 import { forgetClients, sharedClient } from './clients';
+import { DynamoDBQueryRequest, sdkQuery, type QueryAnswer } from './dynamodb-query-request';
+import type { QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { CLIENT_SETTINGS, PER_COMMAND_CLIENT_SETTINGS } from './endpoints';
 
 /**
@@ -22,27 +24,41 @@ export function dynamoClient(): DynamoDBClient {
 }
 
 /**
- * Where a store holding `db` sends plain DynamoDB commands: the process's plain client (or `processClient`) when `db` is the process's
- * document client (the same endpoint, region and credentials), otherwise `db` itself, so a client a test or tool
- * made (its own table, its own middleware) gets every request.
+ * Whether `db` is the process's document client, whose commands may go to the process's other DynamoDB clients (the
+ * same endpoint, region and credentials); a client a test or tool made (its own table, its own middleware) gets
+ * every request of a store holding it.
  */
-export function plainClientFor(db: DynamoDBDocumentClient, processClient: () => DynamoDBClient = dynamoClient): Pick<DynamoDBClient, 'send'> {
+function isProcessClient(db: DynamoDBDocumentClient): boolean {
+  return db === documentClient();
+}
+
+/** Where a store holding `db` sends plain DynamoDB commands: the process's plain client, or `db` itself (isProcessClient). */
+export function plainClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
   // A document client sends plain commands as they are (its middleware marshals only its own commands).
-  return db === documentClient() ? processClient() : (db as unknown as DynamoDBClient);
+  return isProcessClient(db) ? dynamoClient() : (db as unknown as DynamoDBClient);
+}
+
+/** What the listing's projected Queries go through. */
+export interface ListingReads {
+  query(input: QueryCommandInput): Promise<QueryAnswer>;
 }
 
 /**
- * The process's DynamoDB client for the listing API's reads (its projected Queries): the plain client's settings, its
- * answers read whole by BufferedHttpHandler rather than streamed through the SDK's NodeHttpHandler. Its own client, so
- * Publish's writes keep the SDK's handler.
+ * The process's reader of the listing API's Queries: each one a lean signed request (functions/aws/dynamodb-query-request.ts),
+ * handed to an SDK client of its own whenever it does not answer cleanly. Both send through one BufferedHttpHandler
+ * (its keep-alive sockets), which reads each answer whole into one Buffer; Publish's writes keep the SDK's handler.
  */
-export function listingReadClient(): DynamoDBClient {
-  return sharedClient('DYNAMODB', 'listing-read', () => new DynamoDBClient({ ...CLIENT_SETTINGS, requestHandler: new BufferedHttpHandler() }));
+export function listingReadClient(): DynamoDBQueryRequest {
+  return sharedClient('DYNAMODB', 'listing-read', () => {
+    const handler = new BufferedHttpHandler();
+    return new DynamoDBQueryRequest(new DynamoDBClient({ ...CLIENT_SETTINGS, requestHandler: handler }), handler);
+  });
 }
 
-/** Where a store holding `db` sends the listing's reads: listingReadClient() for the process's document client, else `db` (as plainClientFor). */
-export function listingReadClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
-  return plainClientFor(db, listingReadClient);
+/** Where a store holding `db` sends the listing's Queries: listingReadClient(), or `db` itself as plain commands (isProcessClient). */
+export function listingReadClientFor(db: DynamoDBDocumentClient): ListingReads {
+  if (isProcessClient(db)) return listingReadClient();
+  return { query: (input) => sdkQuery(db as unknown as DynamoDBClient, input) };
 }
 
 /** The table name, from the environment CDK (or the local runner) sets. */

@@ -44,7 +44,7 @@ import {
   type RunItem,
   type VersionItem,
 } from '../../schema/table';
-import { GetItemCommand, PutItemCommand, QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { documentClient, listingReadClientFor, plainClientFor, tableName } from '../aws/dynamodb';
 import { afterWrite } from '../shared/crash-points';
@@ -166,8 +166,8 @@ export class LayerStore {
   /**
    * A Query that reads only `attributes` of each item: the listing API's hot path. DynamoDB sends (and the SDK
    * parses) only those, and the items are unmarshalled once, by util-dynamodb, rather than walked again by the
-   * document client's middleware. The command is the client's own, sent by the process's listing read client
-   * (functions/aws/dynamodb.ts listingReadClient: its answers read whole).
+   * document client's middleware. It is sent by the process's listing reader (functions/aws/dynamodb.ts
+   * listingReadClient: a lean signed request, the SDK client where that does not answer cleanly).
    */
   private async projectedQuery<T>(input: Omit<QueryCommandInput, 'TableName'>, page: PageRequest, attributes: readonly string[]): Promise<Page<T>> {
     const names: Record<string, string> = { ...input.ExpressionAttributeNames };
@@ -175,20 +175,19 @@ export class LayerStore {
       names[`#p${index}`] = attribute;
       return `#p${index}`;
     });
-    const result = await (this.listingReads ??= listingReadClientFor(this.db)).send(
-      new RawQueryCommand({
-        TableName: this.table,
-        IndexName: input.IndexName,
-        KeyConditionExpression: input.KeyConditionExpression,
-        FilterExpression: input.FilterExpression,
-        ScanIndexForward: input.ScanIndexForward,
-        ProjectionExpression: projection.join(','),
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: input.ExpressionAttributeValues && marshall(input.ExpressionAttributeValues, { removeUndefinedValues: true }),
-        Limit: page.limit,
-        ExclusiveStartKey: page.startKey && marshall(page.startKey),
-      }),
-    );
+    // In QueryInput's member order, as the SDK's serializer writes it (functions/aws/dynamodb-query-request.ts queryBody).
+    const result = await (this.listingReads ??= listingReadClientFor(this.db)).query({
+      TableName: this.table,
+      IndexName: input.IndexName,
+      Limit: page.limit,
+      ScanIndexForward: input.ScanIndexForward,
+      ExclusiveStartKey: page.startKey && marshall(page.startKey),
+      ProjectionExpression: projection.join(','),
+      FilterExpression: input.FilterExpression,
+      KeyConditionExpression: input.KeyConditionExpression,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: input.ExpressionAttributeValues && marshall(input.ExpressionAttributeValues, { removeUndefinedValues: true }),
+    });
     return { items: (result.Items ?? []).map((item) => unmarshall(item) as T), lastKey: result.LastEvaluatedKey && unmarshall(result.LastEvaluatedKey) };
   }
 

@@ -9,7 +9,8 @@ import { Topics } from '../../functions/aws/sns';
 import { EventBus } from '../../functions/aws/eventbridge';
 import { documentClient, dynamoClient, listingReadClient, listingReadClientFor, plainClientFor } from '../../functions/aws/dynamodb';
 import { BufferedHttpHandler } from '../../functions/aws/buffered-http-handler';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBQueryRequest } from '../../functions/aws/dynamodb-query-request';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Pacer } from '../../functions/regions/control-plane';
 
@@ -121,14 +122,23 @@ describe('the process keeps one SDK client per service, variant and environment 
       expect(plainClientFor(own)).toBe(own);
     });
 
-    it("the listing's reads go through a client of their own that reads answers whole (BufferedHttpHandler); a store on its own client uses that", () => {
+    it("the listing's Queries go through the process's lean signed Query, whose SDK client reads answers whole (BufferedHttpHandler); a store on its own client sends them through that", async () => {
       expect(listingReadClientFor(documentClient())).toBe(listingReadClient());
-      expect(listingReadClient()).not.toBe(dynamoClient());
-      expect(cached(listingReadClient())).toBe(true);
-      expect((listingReadClient() as unknown as { config: { requestHandler: unknown } }).config.requestHandler).toBeInstanceOf(BufferedHttpHandler);
+      expect(listingReadClient()).toBeInstanceOf(DynamoDBQueryRequest);
+      expect(listingReadClient().client).not.toBe(dynamoClient());
+      expect(cached(listingReadClient().client)).toBe(true);
+      expect((listingReadClient().client as unknown as { config: { requestHandler: unknown } }).config.requestHandler).toBeInstanceOf(BufferedHttpHandler);
       expect((dynamoClient() as unknown as { config: { requestHandler: unknown } }).config.requestHandler).not.toBeInstanceOf(BufferedHttpHandler);
       const own = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-      expect(listingReadClientFor(own)).toBe(own);
+      const sent: unknown[] = [];
+      own.send = (async (command: unknown) => {
+        sent.push(command);
+        return { Items: [{ pk: { S: 'a' } }], Count: 1, ScannedCount: 1, $metadata: {} };
+      }) as typeof own.send;
+      await expect(listingReadClientFor(own).query({ TableName: 'own-table' })).resolves.toEqual({ Items: [{ pk: { S: 'a' } }], Count: 1, ScannedCount: 1 });
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toBeInstanceOf(QueryCommand);
+      expect((sent[0] as QueryCommand).input).toEqual({ TableName: 'own-table' });
     });
 
     it('a cached client still sends each command with its own input', async () => {
