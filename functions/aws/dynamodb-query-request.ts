@@ -1,4 +1,4 @@
-import { QueryCommand, type DynamoDBClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import type { AwsCredentialIdentity, EndpointV2, HttpRequest, HttpResponse, RequestHandler, RequestSigner } from '@smithy/types';
 
@@ -6,8 +6,9 @@ import type { AwsCredentialIdentity, EndpointV2, HttpRequest, HttpResponse, Requ
 export type QueryAnswer = Pick<QueryCommandOutput, 'Items' | 'Count' | 'ScannedCount' | 'LastEvaluatedKey'>;
 
 /**
- * QueryInput's members in the order the SDK's serializer writes them (its schema's), so that for the same input the
- * lean request's body, its hash and so its signature are byte for byte the SDK's. A member not listed is sent by the SDK.
+ * QueryInput's members the lean request sends, in the order the SDK's serializer writes them (its schema's), so that
+ * for the same input the lean request's body, its hash and so its signature are byte for byte the SDK's. A member not
+ * listed is left to the SDK: the legacy KeyConditions and QueryFilter (their value lists could hold binary values).
  */
 const QUERY_MEMBERS = [
   'TableName',
@@ -16,8 +17,6 @@ const QUERY_MEMBERS = [
   'AttributesToGet',
   'Limit',
   'ConsistentRead',
-  'KeyConditions',
-  'QueryFilter',
   'ConditionalOperator',
   'ScanIndexForward',
   'ExclusiveStartKey',
@@ -31,23 +30,30 @@ const QUERY_MEMBERS = [
 
 const KNOWN_MEMBERS = new Set<string>(QUERY_MEMBERS);
 
-/** A binary value (B, BS) is base64 in DynamoDB's JSON, which the SDK's serializer writes: such a Query is the SDK's. */
-function refuseBinary(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  // The holder's own value: a Buffer reaches the replacer already turned into JSON by its toJSON.
-  if (ArrayBuffer.isView(this[key])) throw new Error('a binary attribute value: sent by the SDK');
-  return value;
+/**
+ * Whether a value holds a binary one (B, BS): DynamoDB's JSON carries them as base64, which the SDK's serializer
+ * writes and its deserializer decodes, so a Query or an answer holding one is the SDK's. A walk of the parsed values,
+ * not a search of the answer's text: that search cost as much as parsing it.
+ */
+function holdsBinary(value: AttributeValue | undefined): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if ('B' in value || 'BS' in value) return true;
+  if (Array.isArray(value.L)) return value.L.some(holdsBinary);
+  return typeof value.M === 'object' && value.M !== null && holdsBinaryIn(value.M);
+}
+
+function holdsBinaryIn(values: Record<string, AttributeValue> | undefined): boolean {
+  for (const name in values) if (holdsBinary(values[name])) return true;
+  return false;
 }
 
 /** The Query's JSON body as the SDK's serializer writes it, or undefined for an input the SDK must send. */
 export function queryBody(input: QueryCommandInput): string | undefined {
-  const ordered: Record<string, unknown> = {};
   for (const name in input) if (!KNOWN_MEMBERS.has(name) && input[name as keyof QueryCommandInput] !== undefined) return undefined;
+  if (holdsBinaryIn(input.ExclusiveStartKey) || holdsBinaryIn(input.ExpressionAttributeValues)) return undefined;
+  const ordered: Record<string, unknown> = {};
   for (const name of QUERY_MEMBERS) if (input[name] !== undefined) ordered[name] = input[name];
-  try {
-    return JSON.stringify(ordered, refuseBinary);
-  } catch {
-    return undefined;
-  }
+  return JSON.stringify(ordered);
 }
 
 /** A Query sent by an SDK client, its answer without $metadata. */
@@ -137,10 +143,10 @@ export class DynamoDBQueryRequest {
     const { response } = await this.handler.handle(signed);
     if (response.statusCode !== 200) return undefined;
     const text = Buffer.isBuffer(response.body) ? response.body.toString('utf8') : String(response.body);
-    // A binary attribute (`{"B": "<base64>"}`) is decoded by the SDK's deserializer; lamina's listing items hold none.
-    if (text.includes('"B":') || text.includes('"BS":')) return undefined;
     const answer = JSON.parse(text) as QueryAnswer | null;
     if (typeof answer !== 'object' || answer === null || (answer.Items !== undefined && !Array.isArray(answer.Items))) return undefined;
+    // lamina's listing items hold no binary values; an answer with one is read again by the SDK, which decodes them.
+    if (answer.Items?.some(holdsBinaryIn) || holdsBinaryIn(answer.LastEvaluatedKey)) return undefined;
     return { Items: answer.Items, Count: answer.Count, ScannedCount: answer.ScannedCount, LastEvaluatedKey: answer.LastEvaluatedKey };
   }
 

@@ -199,18 +199,25 @@ describe('the listing\'s lean signed Query (functions/aws/dynamodb-query-request
     expect(server.requests.map(bySdk)).toEqual([false, true]);
   });
 
-  it('leaves binary attribute values (base64 in the JSON, which the SDK decodes) to the SDK, in the Query and in its answer', async () => {
-    const binary = { Items: [{ data: { B: Buffer.from('bytes').toString('base64') } }], Count: 1, ScannedCount: 1 };
-    const answering = await setUp((response) => json(response, 200, binary));
-    const answer = await answering.lean.query(QUERY);
-    expect(answering.server.requests.map(bySdk)).toEqual([false, true]);
-    expect(Buffer.from(answer.Items![0].data.B!).toString()).toBe('bytes');
+  it('leaves binary attribute values (base64 in the JSON, which the SDK decodes) to the SDK, in the Query and in its answer, and legacy members too', async () => {
+    const bytes = Buffer.from('bytes').toString('base64');
+    for (const item of [{ data: { B: bytes } }, { data: { L: [{ S: 'x' }, { M: { deep: { BS: [bytes] } } }] } }]) {
+      const answering = await setUp((response) => json(response, 200, { Items: [item], Count: 1, ScannedCount: 1 }));
+      const answer = await answering.lean.query(QUERY);
+      expect(answering.server.requests.map(bySdk)).toEqual([false, true]);
+      const data = answer.Items![0].data;
+      expect(Buffer.from(data.B ?? data.L![1].M!.deep.BS![0]).toString()).toBe('bytes');
+    }
 
     const asking = await setUp((response) => json(response, 200, ANSWER));
     await asking.lean.query({ ...QUERY, ExclusiveStartKey: { pk: { B: Buffer.from('key') } } });
-    await asking.lean.query({ ...QUERY, ExpressionAttributeValues: { ':pk': { BS: [new Uint8Array([1, 2])] } } });
-    expect(asking.server.requests.map(bySdk)).toEqual([true, true]);
+    await asking.lean.query({ ...QUERY, ExpressionAttributeValues: { ':pk': { M: { inner: { BS: [new Uint8Array([1, 2])] } } } } });
+    await asking.lean.query({ TableName: 'lamina', KeyConditions: { pk: { ComparisonOperator: 'EQ', AttributeValueList: [{ S: 'REGION#us-east-1' }] } } });
+    expect(asking.server.requests.map(bySdk)).toEqual([true, true, true]);
     expect(asking.server.requests[0].body).toContain(`"B":"${Buffer.from('key').toString('base64')}"`);
+    // None of those was a failure: the next Query is the lean request's.
+    await asking.lean.query(QUERY);
+    expect(asking.server.requests.map(bySdk)).toEqual([true, true, true, false]);
   });
 
   it('signs each request with what the credentials provider gives: keys that change are used on the next request', async () => {
