@@ -183,6 +183,7 @@ async function loadHandlers(): Promise<void> {
     import('../functions/plan/handler'),
     import('../functions/build/handler'),
     import('../functions/seal/handler'),
+    import('../functions/plan-publishes/handler'),
     import('../local/verify-functions'),
     import('../functions/publish/handler'),
     import('../functions/report/handler'),

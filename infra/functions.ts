@@ -8,7 +8,7 @@ import type { HandlerName } from '../statemachine/definition';
 
 /** Every Lambda function lamina deploys: the state machine's tasks and the listing API. */
 export type FunctionName = HandlerName | 'api';
-export const FUNCTION_NAMES: readonly FunctionName[] = ['plan', 'build', 'seal', 'publish', 'failure', 'report', 'expire', 'api'];
+export const FUNCTION_NAMES: readonly FunctionName[] = ['plan', 'build', 'seal', 'plan-publishes', 'publish', 'failure', 'report', 'expire', 'api'];
 
 /** The repository root: NodejsFunction resolves entries, package-lock.json and esbuild from here. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -44,6 +44,8 @@ export const FUNCTION_SIZING: Record<FunctionName, FunctionSizing> = {
     timeout: Duration.minutes(15),
     ephemeralStorageSize: Size.gibibytes(10),
   },
+  // Reads every sealed layer's descriptor (about 1 KB each: up to 10,000) and writes one array per region.
+  'plan-publishes': { description: "lamina: after the builds, write each region's layers to publish", memorySize: 1024, timeout: Duration.minutes(5) },
   publish: { description: 'lamina: publish one layer to one region and set its permissions', memorySize: 1024, timeout: Duration.minutes(5) },
   failure: { description: 'lamina: record a build or publish that failed after its retries', memorySize: 256, timeout: Duration.minutes(1) },
   report: { description: 'lamina: record the run summary', memorySize: 512, timeout: Duration.minutes(5) },

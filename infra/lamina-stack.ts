@@ -44,6 +44,7 @@ const CONSTRUCT_IDS: Record<FunctionName, string> = {
   plan: 'PlanFunction',
   build: 'BuildFunction',
   seal: 'SealFunction',
+  'plan-publishes': 'PlanPublishesFunction',
   publish: 'PublishFunction',
   failure: 'RecordFailureFunction',
   report: 'ReportFunction',
@@ -103,6 +104,7 @@ export class LaminaStack extends Stack {
       plan: { ...table, ...bucket },
       build: { ...table, ...bucket, LAMINA_VERIFY_FUNCTIONS: this.toJsonString(verifyFunctions) },
       seal: { ...table, ...bucket },
+      'plan-publishes': { ...table, ...bucket },
       publish: {
         ...table,
         ...bucket,

@@ -5,6 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { GSI1, GSI2 } from '../schema/table';
 import { ARTIFACT_PREFIXES } from './artifact-bucket';
+import { PUBLISH_ITEMS } from './state-machine-permissions';
 import type { FunctionName } from './functions';
 
 /** The public SSM path listing the regions where Lambda runs (functions/aws/ssm-regions.ts reads it). */
@@ -97,6 +98,11 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       // The layer and build records; a refused unverified layer's outcomes.
       allow(['dynamodb:PutItem'], [tableArn]),
     ],
+    'plan-publishes': [
+      // The Builds map's results (the ResultWriter writes them under runs/); each region's layers to publish.
+      allow(['s3:GetObject'], [runs]),
+      allow(['s3:PutObject'], [`${bucket.bucketArn}/${PUBLISH_ITEMS}`]),
+    ],
     publish: [
       allow(['lambda:PublishLayerVersion', 'lambda:ListLayerVersions'], [layer]),
       allow(
@@ -120,7 +126,7 @@ export function functionPolicies(context: PermissionContext): Record<FunctionNam
       allow(['dynamodb:PutItem', 'dynamodb:GetItem'], [tableArn]),
       putEvents,
       publishNotices,
-      // Plan's run manifest and the Builds map's results (the ResultWriter writes them under runs/).
+      // Plan's run manifest, the Map Runs' results (the ResultWriters write them under runs/) and each region's layers.
       allow(['s3:GetObject'], [runs]),
       // The run's outcomes, and for the static listing export the latest pointers per region and the expiry index.
       allow(['dynamodb:Query'], [tableArn, `${table.tableArn}/index/${GSI1.name}`, `${table.tableArn}/index/${GSI2.name}`]),

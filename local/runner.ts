@@ -24,6 +24,7 @@ const HANDLERS: Record<HandlerName | 'verify', () => HandlerModule> = {
   plan: () => require('../functions/plan/handler'),
   build: () => require('../functions/build/handler'),
   seal: () => require('../functions/seal/handler'),
+  'plan-publishes': () => require('../functions/plan-publishes/handler'),
   // The verify functions Build names are invoked through arn:aws:states:::lambda:invoke.
   verify: () => require('./verify-functions'),
   publish: () => require('../functions/publish/handler'),
@@ -80,13 +81,13 @@ export interface LocalRunOptions {
    * Lambda function's error (tests of what a failing step leaves behind; the layer-API emulator has its own).
    */
   taskFaults?: Record<string, (input: unknown) => Error | undefined>;
-  /** Told about each execution the run starts (the pipeline's, then one per build), as it starts. */
+  /** Told about each execution the run starts (the pipeline's, one per build, one per region, one per publish), as it starts. */
   onExecution?: (execution: ExecutionRecord) => void;
 }
 
 /** What the runner measured: the figures `bench:scale` prints. */
 export interface LocalRunStats {
-  /** Executions started: the pipeline's own and every child of its Distributed Map. */
+  /** Executions started: the pipeline's own and every child of its Distributed Maps (builds, regions, publishes). */
   executions: number;
   /** The largest history of any one execution, as the runner counted it. */
   maxExecutionEvents: number;
@@ -101,7 +102,7 @@ export interface LocalRunResult {
   outcomes: RunOutcome[];
   /** The pipeline's execution (its history included). */
   execution: ExecutionRecord;
-  /** Every execution of the run: the pipeline's first, then the Builds map's children. */
+  /** Every execution of the run: the pipeline's first, then the children of its Distributed Maps, as they started. */
   executions: ExecutionRecord[];
   stats: LocalRunStats;
 }

@@ -239,8 +239,9 @@ export const OUTCOME_REASONS = {
   verify: 'the layer failed on its runtime and architecture (Verify): nothing was published',
   'artifact-mismatch': "the stored zip is not the one the build recorded (its sha256 differs)",
   'no-outcome': 'the step for this layer and region never recorded an outcome (it did not finish)',
-  'child-execution': "the build's child execution failed as a whole (a step failed and the failure could not be recorded)",
+  'child-execution': "the child execution of the build, or of this publish, failed as a whole (a step failed and the failure could not be recorded)",
   builds: 'the Builds map itself failed (its items could not be read, or Step Functions stopped it)',
+  publishes: "publishing as a whole failed (the builds' results could not be turned into each region's publishes, or the Publishes map itself failed)",
   report: 'summing up the run failed',
   expire: 'deleting expired versions failed',
   // skipped

@@ -9,6 +9,7 @@ export const TASK_FUNCTIONS = {
   PlanFunctionArn: 'plan',
   BuildFunctionArn: 'build',
   SealFunctionArn: 'seal',
+  PlanPublishesFunctionArn: 'plan-publishes',
   PublishFunctionArn: 'publish',
   ReportFunctionArn: 'report',
   ExpireFunctionArn: 'expire',

@@ -1,5 +1,6 @@
 import type { ArtifactStore } from '../aws/artifacts';
 import { mapRunChildren } from '../report/run-records';
+import { afterWrite } from '../shared/crash-points';
 import type { BuiltArtifact, PlanPublishesEvent, PublishPlan, SealResult } from '../shared/pipeline-events';
 
 export interface PlanPublishesDeps {
@@ -42,6 +43,7 @@ export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublish
     const layers = byRegion.get(region)!.sort((a, b) => a.layerName.localeCompare(b.layerName));
     const itemsKey = publishItemsKeyOf(event.runId, region);
     await deps.artifacts.putText(itemsKey, JSON.stringify(layers), 'application/json');
+    afterWrite('plan-publishes:items');
     plan.regions.push({ region, itemsKey, layers: layers.length });
   }
   const publishes = plan.regions.reduce((sum, entry) => sum + entry.layers, 0);

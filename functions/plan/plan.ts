@@ -210,7 +210,7 @@ export async function plan(request: RunRequest, deps: PlanDeps): Promise<PlanRes
   const itemsKey = itemsKeyOf(runId);
   const manifestKey = manifestKeyOf(runId);
   await deps.artifacts.putText(itemsKey, JSON.stringify(builds), 'application/json');
-  const manifest: RunManifest = { runId, regions, skippedRegions, buildCount: builds.length };
+  const manifest: RunManifest = { runId, regions, itemsKey, skippedRegions, buildCount: builds.length };
   await deps.artifacts.putText(manifestKey, JSON.stringify(manifest), 'application/json');
   return {
     runId,

@@ -1,14 +1,15 @@
 /**
  * Lambda's control-plane quota: about 15 requests per second per account and region, shared by every
  * control-plane call (ListLayerVersions, PublishLayerVersion, GetLayerVersionPolicy, AddLayerVersionPermission,
- * DeleteLayerVersion …). lamina stays under it by design, not by retrying after 429s: at most
- * PUBLISHES_PER_REGION Publish invocations work on one region at once (the Builds map's MaxConcurrency: each of
- * its child executions publishes once per region), and each paces its own calls at the quota's share (its rate
- * and its burst).
+ * DeleteLayerVersion …). lamina stays under it by design, not by retrying after 429s: each region publishes in a
+ * child execution of its own (the Publishes map runs one per region, all at once), whose Distributed Map
+ * (RegionPublishes) runs at most PUBLISHES_PER_REGION Publish invocations at once over that region's layers, and
+ * each paces its own calls at the quota's share (its rate and its burst). So every region works at its own quota
+ * from the first publish to its last, whatever the other regions do: a slow region holds back only itself.
  */
 export const CONTROL_PLANE_REQUESTS_PER_SECOND = 15;
 
-/** The Builds map's MaxConcurrency in statemachine/pipeline.asl.json (a test holds the two equal). */
+/** The RegionPublishes map's MaxConcurrency in statemachine/pipeline.asl.json (a test holds the two equal). */
 export const PUBLISHES_PER_REGION = 4;
 
 /** The quota per region, or LAMINA_CONTROL_PLANE_RATE (requests per second; tests of thousands of publishes raise it). */

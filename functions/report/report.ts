@@ -3,7 +3,7 @@ import type { LayerStore } from '../store/layer-store';
 import type { ReportEvent, RunSummary } from '../shared/pipeline-events';
 import { RUN_FAILURES_KEPT } from '../../schema/table';
 import { afterWrite } from '../shared/crash-points';
-import { failedChildOutcomes, failedPublishOutcomes, readRunManifest, withStepFailures } from './run-records';
+import { failedChildOutcomes, failedPublishOutcomes, readRunManifest, unfinishedBuildOutcomes, withStepFailures } from './run-records';
 import { describeHealth, recordRegionHealth } from '../regions/health';
 import { countOutcomes, describeCounts, outcomesPerRegion } from './summary';
 
@@ -30,7 +30,10 @@ export async function report(event: ReportEvent, deps: ReportDeps): Promise<RunS
   // Child executions that failed as a whole recorded nothing: their outcomes come from the Map Runs' results.
   for (const outcome of await failedChildOutcomes(event.builds, deps.artifacts)) await deps.store.putOutcome(event.runId, outcome);
   const recordedByTheSteps = await deps.store.listOutcomes(event.runId);
-  const notRecorded = await failedPublishOutcomes(event.publishes, recordedByTheSteps, deps.artifacts);
+  const notRecorded = [
+    ...(await failedPublishOutcomes(event.publishes, recordedByTheSteps, deps.artifacts)),
+    ...(await unfinishedBuildOutcomes(manifest, recordedByTheSteps, deps.artifacts)),
+  ];
   for (const outcome of notRecorded) await deps.store.putOutcome(event.runId, outcome);
   const recordedOutcomes = notRecorded.length > 0 ? await deps.store.listOutcomes(event.runId) : recordedByTheSteps;
   const outcomes = withStepFailures(outcomesPerRegion(recordedOutcomes, regions), recordedOutcomes);

@@ -1,6 +1,6 @@
 import type { ArtifactStore } from '../aws/artifacts';
 import type { MapRunResult, PlannedBuild, PublishEvent, RunManifest } from '../shared/pipeline-events';
-import type { RunOutcome } from '../../schema/table';
+import { OUTCOME_REASONS, type RunOutcome } from '../../schema/table';
 
 /** One entry of a ResultWriter's SUCCEEDED_n.json or FAILED_n.json, as Step Functions writes it. */
 export interface MapRunChild {
@@ -88,6 +88,26 @@ export async function failedPublishOutcomes(
     for (const layer of JSON.parse(await artifacts.getText(itemsKey)) as { layerName: string }[]) {
       if (!finished.has(layer.layerName)) outcomes.push({ layerName: layer.layerName, region, status: 'failed', reason: 'child-execution', detail: detailOf(child) });
     }
+  }
+  return outcomes;
+}
+
+/**
+ * The planned builds no step recorded anything for (the run stopped between building and publishing, e.g.
+ * PlanPublishes or the Publishes map failed as a whole): one failed outcome per planned region each, so that the
+ * summary counts and names them. A layer with any outcome is left to outcomesPerRegion, which fills its regions.
+ */
+export async function unfinishedBuildOutcomes(
+  manifest: RunManifest | undefined,
+  recorded: readonly RunOutcome[],
+  artifacts: Pick<ArtifactStore, 'getText'>,
+): Promise<RunOutcome[]> {
+  if (!manifest?.itemsKey || manifest.buildCount === 0) return [];
+  const layers = new Set(recorded.map((outcome) => outcome.layerName));
+  const outcomes: RunOutcome[] = [];
+  for (const build of JSON.parse(await artifacts.getText(manifest.itemsKey)) as PlannedBuild[]) {
+    if (layers.has(build.layerName)) continue;
+    for (const region of build.regions) outcomes.push({ layerName: build.layerName, region, status: 'failed', reason: 'no-outcome', detail: OUTCOME_REASONS['no-outcome'] });
   }
   return outcomes;
 }

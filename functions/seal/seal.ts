@@ -28,7 +28,7 @@ export interface SealDeps {
 export async function seal(event: SealEvent, deps: SealDeps): Promise<SealResult> {
   const { layer } = event;
   const log = (message: string) => deps.log?.(`${layer.layerName}: ${message}`);
-  const passOn = (regions: string[], sealed = layer): SealResult => ({ runId: event.runId, settings: event.settings, regions, layer: sealed });
+  const passOn = (regions: string[], sealed = layer): SealResult => ({ regions, layer: sealed });
   if (event.reused || !event.pendingKey) return passOn(event.regions);
 
   const verifications: Verification[] = event.verifications.map(({ changesKey: _changesKey, ...verification }) => verification);

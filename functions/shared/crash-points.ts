@@ -13,6 +13,7 @@ export const WRITE_POINTS = [
   'build:layer',
   'build:build-item',
   'build:input-item',
+  'plan-publishes:items',
   'publish:claim',
   'publish:layer-version',
   'publish:permission',

@@ -77,6 +77,8 @@ export interface SkippedRegion {
 export interface RunManifest {
   runId: string;
   regions: string[];
+  /** The planned builds (PlannedBuild[]), as the Builds map reads them: Report finds in them the layers that never finished. */
+  itemsKey?: string;
   skippedRegions: SkippedRegion[];
   buildCount: number;
 }
@@ -145,10 +147,12 @@ export interface SealEvent extends BuildResult {
   verifications: VerifyTargetResult[];
 }
 
-/** What the Regions map publishes: the sealed (verified) artifact. */
+/**
+ * A build's result, as its child execution of the Builds map ends (the Map Run's results carry it): the sealed
+ * (verified) artifact, as Publish needs it, and the regions to publish it to (none when Seal refused it).
+ * PlanPublishes reads these to plan each region's publishes.
+ */
 export interface SealResult {
-  runId: string;
-  settings: RunSettings;
   regions: string[];
   layer: BuiltArtifact;
 }
@@ -184,15 +188,15 @@ export interface PublishEvent {
 /** A step that failed for good (after its retries), as its Catch hands it to RecordFailure. */
 export interface FailureEvent {
   runId: string;
-  stage: 'plan' | 'builds' | 'build' | 'verify' | 'publish' | 'report' | 'expire';
-  /** The layer, or for a step of the whole run (plan, builds, report, expire) the step's state name. */
+  stage: 'plan' | 'builds' | 'build' | 'verify' | 'publishes' | 'publish' | 'report' | 'expire';
+  /** The layer, or for a step of the whole run (plan, builds, publishes, report, expire) the step's state name. */
   layerName: string;
   region?: string;
   /** Step Functions' error object: { Error, Cause }. */
   error: { Error: string; Cause: string };
 }
 
-/** Where a Distributed Map's ResultWriter put the Map Run's results (the Builds map's output). */
+/** Where a Distributed Map's ResultWriter put the Map Run's results (the output of the Builds and Publishes maps, and of each region's map). */
 export interface MapRunResult {
   MapRunArn: string;
   ResultWriterDetails: { Bucket: string; Key: string };

@@ -245,11 +245,15 @@ describe('state machine', () => {
     expect(allowed.get('states:DescribeExecution')).toEqual(children);
     expect(allowed.get('states:StopExecution')).toEqual(children);
     const bucketArn = `\${${logicalIdOf(stack.bucket)}.Arn}`;
-    expect(allowed.get('s3:GetObject')).toEqual([`${bucketArn}/runs/*/builds.json`]);
-    const [builds] = distributedMaps();
-    expect(builds.resultsPrefix).toMatch(/^runs\//);
+    // The Builds map's items, and each region's layers (the RegionPublishes map inside each Publishes child).
+    expect(allowed.get('s3:GetObject')).toEqual([`${bucketArn}/runs/*/builds.json`, `${bucketArn}/runs/*/publishes/*.json`]);
+    const maps = distributedMaps();
+    expect(maps.map((map) => map.name)).toEqual(['Builds', 'Publishes', 'RegionPublishes']);
+    const [prefix] = new Set(maps.map((map) => map.resultsPrefix));
+    expect(new Set(maps.map((map) => map.resultsPrefix))).toEqual(new Set([prefix]));
+    expect(prefix).toMatch(/^runs\//);
     for (const action of ['s3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts']) {
-      expect({ action, resources: allowed.get(action) }).toEqual({ action, resources: [`${bucketArn}/${builds.resultsPrefix}/*`] });
+      expect({ action, resources: allowed.get(action) }).toEqual({ action, resources: [`${bucketArn}/${prefix}/*`] });
     }
     expect([...allowed.keys()].filter((action) => action.startsWith('s3:')).sort()).toEqual([
       's3:AbortMultipartUpload',
@@ -433,7 +437,7 @@ describe('IAM', () => {
   });
 
   test('only publish and expire may change layers; plan may only list them; the API function only reads the table and SBOMs', () => {
-    for (const name of ['build', 'failure', 'report', 'api'] as FunctionName[]) {
+    for (const name of ['build', 'plan-publishes', 'failure', 'report', 'api'] as FunctionName[]) {
       const lambdaActions = [...allowedActions(roleId(name)).keys()].filter((action) => action.startsWith('lambda:'));
       expect({ name, lambdaActions }).toEqual({ name, lambdaActions: [] });
     }
@@ -446,6 +450,10 @@ describe('IAM', () => {
     expect([...allowedActions(roleId('report')).keys()].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'events:PutEvents', 's3:GetObject', 's3:PutObject', 'sns:Publish']);
     expect(allowedActions(roleId('report')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('report')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/listing/*`]);
+    // PlanPublishes reads the Builds map's results and writes only each region's layers.
+    expect([...allowedActions(roleId('plan-publishes')).keys()].sort()).toEqual(['s3:GetObject', 's3:PutObject']);
+    expect(allowedActions(roleId('plan-publishes')).get('s3:GetObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
+    expect(allowedActions(roleId('plan-publishes')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/runs/*/publishes/*.json`]);
     // Build stores the built zip, and leaves the pending build record under runs/ for Seal.
     expect(allowedActions(roleId('build')).get('s3:PutObject')).toEqual([`\${${logicalIdOf(stack.bucket)}.Arn}/layers/*`, `\${${logicalIdOf(stack.bucket)}.Arn}/runs/*`]);
     expect(allowedActions(roleId('plan')).get('account:ListRegions')).toEqual(['arn:${AWS::Partition}:account::${AWS::AccountId}:account']);

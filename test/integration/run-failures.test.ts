@@ -39,7 +39,7 @@ describe('every run ends with a summary saying what failed, and Expire runs (a C
     expect(expire).toMatchObject({ done: true });
   });
 
-  it("a failing RecordFailure inside a build fails that build's child execution, and the summary names the layer", async () => {
+  it("a failing RecordFailure inside a publish fails that publish's child execution, and the summary names the layer and region", async () => {
     await pipeline.writeCatalog(catalog(['bash', 'tools']));
     pipeline.services.emulator!.injectFault({ region: 'eu-west-1', operation: 'PublishLayerVersion', errorType: 'ServiceException', statusCode: 500 });
     try {
@@ -48,11 +48,37 @@ describe('every run ends with a summary saying what failed, and Expire runs (a C
       const tools = Object.fromEntries(outcomes.filter((outcome) => outcome.layerName === 'lamina-tools').map((outcome) => [outcome.region, outcome]));
       expect(tools['us-east-1']).toMatchObject({ status: 'published' });
       expect(tools['eu-west-1']).toMatchObject({ status: 'failed', reason: 'child-execution', detail: expect.stringMatching(/FailureNotRecorded/) });
-      const child = executions.find((execution) => (execution.input as { item?: { layerName: string } }).item?.layerName === 'lamina-tools');
-      expect(child).toMatchObject({ status: 'FAILED', error: 'lamina.FailureNotRecorded' });
+      // The publish is a child execution of eu-west-1's map, itself a child of the Publishes map: only it failed.
+      const publishOf = (execution: { input: unknown }) => execution.input as { layer?: { layerName: string }; region?: string };
+      const failed = executions.filter((execution) => execution.status !== 'SUCCEEDED');
+      expect(failed.map((execution) => [publishOf(execution).layer?.layerName, publishOf(execution).region, execution.status, execution.error])).toEqual([
+        ['lamina-tools', 'eu-west-1', 'FAILED', 'lamina.FailureNotRecorded'],
+      ]);
+      const region = executions.find((execution) => execution.executionArn === failed[0].parentExecutionArn);
+      expect(region).toMatchObject({ status: 'SUCCEEDED', input: expect.objectContaining({ region: 'eu-west-1' }) });
+      expect(executions.find((execution) => execution.executionArn === region?.parentExecutionArn)).toBe(executions[0]);
     } finally {
       pipeline.services.emulator!.clearFaults();
     }
+  });
+
+  it('a failing PlanPublishes: recorded and named, nothing published, the layers counted failed, Expire runs', async () => {
+    await pipeline.writeCatalog(catalog(['bash', 'fresh']));
+    const before = (await pipeline.services.emulator!.snapshot()).length;
+    const { summary, outcomes, expire, execution } = await pipeline.run({}, { taskFaults: { PlanPublishes: boom('planning publishes broke') } });
+    expect(summary.failed).toBe(true);
+    expect(outcomes).toContainEqual(expect.objectContaining({ layerName: 'PlanPublishes', status: 'failed', reason: 'publishes', detail: expect.stringMatching(/planning publishes broke/) }));
+    // Built and sealed, never published: each of its layer × region is one failure, and Lambda got nothing.
+    const fresh = outcomes.filter((outcome) => outcome.layerName === 'lamina-fresh');
+    expect(fresh.map((outcome) => [outcome.region, outcome.status, outcome.reason])).toEqual(REGIONS.map((region) => [region, 'failed', 'no-outcome']).sort());
+    expect((await pipeline.services.emulator!.snapshot()).length).toBe(before);
+    expect(expire).toMatchObject({ done: true });
+    const states = execution.history.events.map((event) => `${event.type} ${event.details?.name ?? ''}`.trim());
+    expect(states).toContain('TaskStateEntered RecordPlanPublishesFailure');
+    expect(states).not.toContain('MapStateEntered Publishes');
+    // The next run publishes what this one could not.
+    const rerun = await pipeline.run();
+    expect(rerun.outcomes.filter((outcome) => outcome.layerName === 'lamina-fresh').map((outcome) => outcome.status)).toEqual(REGIONS.map(() => 'published'));
   });
 
   it('a failing Plan: recorded, named in the summary, nothing built, Expire runs', async () => {

@@ -26,14 +26,19 @@ scaleDescribe('a catalog of 120 layers × 34 regions through the real state mach
     expect(summary.failed).toBe(false);
     expect(summary.counts.published).toBe(LAYERS * LAMBDA_REGIONS.length);
     expect(LAMBDA_REGIONS).toHaveLength(34);
-    expect(stats.executions).toBe(1 + LAYERS);
+    // The pipeline's own, one per build, one per region (the Publishes map), one per publish (each region's map).
+    expect(stats.executions).toBe(1 + LAYERS + LAMBDA_REGIONS.length + LAYERS * LAMBDA_REGIONS.length);
     expect(executions.filter((execution) => execution.status !== 'SUCCEEDED')).toEqual([]);
     expect(stats.maxExecutionEvents).toBeLessThan(MAX_HISTORY_EVENTS / 20);
     // In one history, as inline Maps kept them, these events would have been over the quota.
     const children = executions.slice(1).reduce((sum, execution) => sum + execution.history.count, 0);
     expect(children).toBeGreaterThan(MAX_HISTORY_EVENTS);
-    // The parent's history does not grow with the catalog: Plan, the Builds map, Report, Expire.
+    // The parent's history does not grow with the catalog: Plan, the Builds map, PlanPublishes, the Publishes map,
+    // Report, Expire. Nor does a region's: its map over the region's layers is one Map Run, whatever their number.
     expect(executions[0].history.count).toBeLessThan(60);
+    const regions = executions.filter((execution) => execution.parentExecutionArn === executions[0].executionArn && execution.mapRunArn?.includes('/Publishes:'));
+    expect(regions).toHaveLength(LAMBDA_REGIONS.length);
+    for (const region of regions) expect(region.history.count).toBeLessThan(12);
     expect(stats.maxStatePayloadBytes).toBeLessThan(MAX_STATE_PAYLOAD_BYTES / 20);
   }, 1_500_000);
 

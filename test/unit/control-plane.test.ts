@@ -11,6 +11,7 @@ import {
   publishRate,
 } from '../../functions/regions/control-plane';
 import { distributedMaps } from '../../statemachine/definition';
+import { BUILDS_AT_ONCE } from '../../functions/plan/run-limits';
 import { ControlPlanePacing } from '../../local/lambda-emulator/control-plane-pacing';
 
 describe('the per-region control-plane limiter', () => {
@@ -74,11 +75,14 @@ describe('the per-region control-plane limiter', () => {
   });
 
   it('no region is asked more than the quota by design: concurrent publishes per region × each one\'s rate', () => {
-    const [builds] = distributedMaps();
-    // Each child execution of the Builds map publishes once per region, so a region sees at most MaxConcurrency
-    // publishes at once; each paces itself at publishRate().
-    expect(builds.name).toBe('Builds');
-    expect(builds.maxConcurrency).toBe(PUBLISHES_PER_REGION);
+    const maps = new Map(distributedMaps().map((map) => [map.name, map]));
+    // Each region's publishes are one Distributed Map of their own (a child execution of the Publishes map per
+    // region), so a region sees at most its MaxConcurrency publishes at once; each paces itself at publishRate().
+    expect(maps.get('RegionPublishes')?.maxConcurrency).toBe(PUBLISHES_PER_REGION);
+    // No other map publishes, and none bounds the regions: each publishes at its own quota, all at once.
+    expect([...maps.keys()].sort()).toEqual(['Builds', 'Publishes', 'RegionPublishes']);
+    expect(maps.get('Publishes')?.maxConcurrency).toBe(0);
+    expect(maps.get('Builds')?.maxConcurrency).toBe(BUILDS_AT_ONCE);
     delete process.env.LAMINA_CONTROL_PLANE_RATE;
     expect(controlPlaneRate()).toBe(CONTROL_PLANE_REQUESTS_PER_SECOND);
     expect(publishRate() * PUBLISHES_PER_REGION).toBeLessThanOrEqual(CONTROL_PLANE_REQUESTS_PER_SECOND);

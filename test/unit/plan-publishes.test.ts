@@ -1,5 +1,5 @@
 import { planPublishes, publishItemsKeyOf } from '../../functions/plan-publishes/plan-publishes';
-import { failedPublishOutcomes } from '../../functions/report/run-records';
+import { failedPublishOutcomes, unfinishedBuildOutcomes } from '../../functions/report/run-records';
 import type { BuiltArtifact, MapRunResult, PublishEvent, SealResult } from '../../functions/shared/pipeline-events';
 
 /** An artifact store in memory: what the Map Runs' ResultWriters and PlanPublishes write, what they read. */
@@ -42,7 +42,7 @@ function writeMapRun(
 
 const layer = (layerName: string): BuiltArtifact =>
   ({ layerName, entry: layerName, kind: 'bash-runtime', runtimes: ['provided.al2023'], architectures: ['x86_64'], sha256: `sha-${layerName}` }) as BuiltArtifact;
-const sealed = (layerName: string, regions: string[]): Pick<SealResult, 'layer' | 'regions'> => ({ layer: layer(layerName), regions });
+const sealed = (layerName: string, regions: string[]): SealResult => ({ layer: layer(layerName), regions });
 
 describe('PlanPublishes: each region gets the sealed layers to publish there', () => {
   it("writes one array per region from the Builds map's succeeded children, and returns one small entry per region", async () => {
@@ -106,6 +106,23 @@ describe("Report's reading of the Publishes map's results", () => {
       { layerName: 'b', region: 'eu-west-1', status: 'failed', reason: 'child-execution', detail: 'lamina.FailureNotRecorded: Publish failed and RecordFailure could not record it' },
       { layerName: 'b', region: 'ap-south-1', status: 'failed', reason: 'child-execution', detail: 'States.ItemReaderFailed: could not read' },
     ]);
+  });
+
+  it('fails every planned region of a layer no step recorded anything for (the run stopped between building and publishing)', async () => {
+    const artifacts = memoryArtifacts();
+    await artifacts.putText('runs/r1/builds.json', JSON.stringify([
+      { layerName: 'done', targetKey: 't', inputHash: 'h', regions: ['eu-west-1', 'us-east-1'] },
+      { layerName: 'sealed', targetKey: 't', inputHash: 'h', regions: ['eu-west-1', 'us-east-1'] },
+    ]));
+    const manifest = { runId: 'r1', regions: ['eu-west-1', 'us-east-1'], itemsKey: 'runs/r1/builds.json', skippedRegions: [], buildCount: 2 };
+    const outcomes = await unfinishedBuildOutcomes(manifest, [{ layerName: 'done', region: 'eu-west-1', status: 'published' }], artifacts);
+    expect(outcomes.map((outcome) => [outcome.layerName, outcome.region, outcome.status, outcome.reason])).toEqual([
+      ['sealed', 'eu-west-1', 'failed', 'no-outcome'],
+      ['sealed', 'us-east-1', 'failed', 'no-outcome'],
+    ]);
+    // Plan failed, or planned nothing: nothing to read.
+    expect(await unfinishedBuildOutcomes(undefined, [], artifacts)).toEqual([]);
+    expect(await unfinishedBuildOutcomes({ ...manifest, itemsKey: 'runs/none.json', buildCount: 0 }, [], artifacts)).toEqual([]);
   });
 
   it('reads nothing when the run never got to publishing', async () => {

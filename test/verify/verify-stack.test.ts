@@ -152,7 +152,8 @@ describe('verify functions (CDK)', () => {
       OutputPath: '$.Payload',
     });
     expect(builds.Verify.Next).toBe('Seal');
-    expect(builds.Seal.Next).toBe('Regions');
+    // Seal ends the build's child execution: publishing is the Publishes map's, after every build.
+    expect(builds.Seal.End).toBe(true);
   });
 
   test('the ASL validates (asl-validator) with the Verify states in it', () => {
