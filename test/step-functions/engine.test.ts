@@ -200,4 +200,73 @@ describe('the local Step Functions engine models AWS limits', () => {
     const missing = await run(engine, machine, { key: 'nothing.json', tag: 't' });
     expect({ status: missing.status, error: missing.error }).toEqual({ status: 'FAILED', error: 'States.ItemReaderFailed' });
   });
+  it('runs a Distributed Map inside a Distributed Map\'s child: each child its own Map Run, whose children have their own histories', async () => {
+    // One group's items would be over the quota as an inline Map in its child's history: 4,000 x (2 + 5) events.
+    const groups = { a: 4_000, b: 3 };
+    const objects = new Map<string, string>(Object.entries(groups).map(([group, count]) => [`bucket/${group}.json`, JSON.stringify(Array.from({ length: count }, (_, n) => ({ n })))]));
+    const engine = engineWith(async (_resource, input) => {
+      const { group, item } = input as { group: string; item: { n: number } };
+      if (group === 'b' && item.n === 1) throw Object.assign(new Error('b1 broke'), { name: 'Broken' });
+      return `${group}${item.n}`;
+    }, objects);
+    const writer = { Resource: 'arn:aws:states:::s3:putObject', Parameters: { Bucket: 'bucket', Prefix: 'results' } };
+    const machine: AslMachine = {
+      StartAt: 'Groups',
+      States: {
+        Groups: {
+          Type: 'Map',
+          Label: 'Groups',
+          ItemsPath: '$.groups',
+          ItemSelector: { 'group.$': '$$.Map.Item.Value' },
+          ToleratedFailurePercentage: 100,
+          ResultWriter: writer,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+            StartAt: 'Items',
+            States: {
+              Items: {
+                Type: 'Map',
+                Label: 'Items',
+                MaxConcurrency: 4,
+                ToleratedFailurePercentage: 100,
+                ItemReader: { Resource: 'arn:aws:states:::s3:getObject', ReaderConfig: { InputType: 'JSON' }, Parameters: { Bucket: 'bucket', 'Key.$': "States.Format('{}.json', $.group)" } },
+                ItemSelector: { 'group.$': '$.group', 'item.$': '$$.Map.Item.Value' },
+                ResultWriter: writer,
+                ItemProcessor: {
+                  ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+                  StartAt: 'Work',
+                  States: { Work: { Type: 'Task', Resource: FN, End: true } },
+                },
+                End: true,
+              },
+            },
+          },
+          ResultPath: '$.groups',
+          End: true,
+        },
+      },
+    };
+    const parent = await run(engine, machine, { groups: Object.keys(groups) });
+    expect(parent.status).toBe('SUCCEEDED');
+    const childrenOf = (execution: { executionArn: string }) => [...engine.executions.values()].filter((child) => child.parentExecutionArn === execution.executionArn);
+    const groupChildren = childrenOf(parent);
+    expect(groupChildren.map((child) => child.input)).toEqual([{ group: 'a' }, { group: 'b' }]);
+    for (const child of groupChildren) {
+      expect(child.executionArn).toMatch(/^arn:aws:states:us-east-1:000000000000:execution:test\/Groups:[0-9a-f-]{36}$/);
+      // A group's history is its own Map Run's 6 events and the execution's 2, whatever the number of its items.
+      expect(child.history.count).toBe(8);
+      expect(child.status).toBe('SUCCEEDED');
+    }
+    const [a, b] = groupChildren;
+    expect(childrenOf(a)).toHaveLength(groups.a);
+    expect(childrenOf(a).reduce((sum, child) => sum + child.history.count, 0)).toBeGreaterThan(MAX_HISTORY_EVENTS);
+    for (const item of childrenOf(b)) expect(item.executionArn).toMatch(/^arn:aws:states:us-east-1:000000000000:execution:test\/Items:[0-9a-f-]{36}$/);
+    // A failed item fails only its own execution; its group's Map Run results name it.
+    const { ResultWriterDetails } = b.output as { ResultWriterDetails: { Key: string } };
+    const manifest = JSON.parse(objects.get(`bucket/${ResultWriterDetails.Key}`)!);
+    const failed = JSON.parse(objects.get(`bucket/${manifest.ResultFiles.FAILED[0].Key}`)!);
+    expect(failed).toEqual([expect.objectContaining({ Status: 'FAILED', Error: 'Broken', Input: JSON.stringify({ group: 'b', item: { n: 1 } }) })]);
+    const succeeded = JSON.parse(objects.get(`bucket/${manifest.ResultFiles.SUCCEEDED[0].Key}`)!) as { Output: string }[];
+    expect(succeeded.map((entry) => JSON.parse(entry.Output)).sort()).toEqual(['b0', 'b2']);
+  }, 120_000);
 });
