@@ -12,6 +12,8 @@
  *
  * The services run in a process of their own (bench/services-process.ts), as `lamina serve` beside `lamina run`:
  * deployed, they are AWS's, and their CPU is not the pipeline's. BENCH_SERVICES=inline runs them in this process.
+ * Every handler runs on the pipeline process's one thread, so its CPU during the publishing phase, as a share of one
+ * core, says when that thread (or a machine without a spare core) is what bounds the phase rather than the quota.
  *
  * Environment: BENCH_LATENCY_MS (default 100-300), BENCH_RATE (default 15 requests per second per region),
  * BENCH_REGIONS (default 34), BENCH_LAYERS (default 1,20: the scenarios), BENCH_SERVICES (process or inline),
@@ -48,6 +50,9 @@ interface Figures {
   publishWallMs: number;
   /** CPU time (user + system) of the pipeline's process during the run. */
   cpuMs: number;
+  /** The pipeline process's CPU time during the publishing phase, and its share of one core (all handlers share one thread). */
+  publishCpuMs: number;
+  publishCpuShare: number;
   /** CPU time of the services' process during the run (0 when they run inline: then it is in cpuMs). */
   servicesCpuMs: number;
   published: number;
@@ -113,6 +118,8 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
     let afterPlan: Promise<ServicesFigures> | undefined;
     let firstPublish = Infinity;
     let lastPublish = 0;
+    let cpuAtFirstPublish: NodeJS.CpuUsage | undefined;
+    let cpuAtLastPublish: NodeJS.CpuUsage | undefined;
     const cpuBefore = process.cpuUsage();
     const servicesBefore = await services.figures();
     const start = performance.now();
@@ -122,11 +129,17 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
         stateDir,
         catalogFile,
         onTaskStart: (state) => {
-          if (state === 'Publish') firstPublish = Math.min(firstPublish, performance.now());
+          if (state === 'Publish' && firstPublish === Infinity) {
+            firstPublish = performance.now();
+            cpuAtFirstPublish = process.cpuUsage();
+          }
         },
         onTask: (state) => {
           if (state === 'Plan') afterPlan = services.figures();
-          if (state === 'Publish') lastPublish = performance.now();
+          if (state === 'Publish') {
+            lastPublish = performance.now();
+            cpuAtLastPublish = process.cpuUsage();
+          }
         },
       },
     );
@@ -147,6 +160,8 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
     const slowestChainMs = expectedSlowestChain(Math.round(callsPerPublish), REGIONS.length);
     const physicalFloorMs = Math.max(rateFloorMs, slowestChainMs);
     const publishWallMs = lastPublish - firstPublish;
+    const publishCpuMs =
+      cpuAtFirstPublish && cpuAtLastPublish ? (cpuAtLastPublish.user + cpuAtLastPublish.system - cpuAtFirstPublish.user - cpuAtFirstPublish.system) / 1000 : 0;
     const counts = summary.counts as Record<string, number>;
     return {
       layers,
@@ -154,6 +169,8 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
       wallMs,
       publishWallMs,
       cpuMs,
+      publishCpuMs,
+      publishCpuShare: publishWallMs > 0 ? publishCpuMs / publishWallMs : 0,
       servicesCpuMs: after.cpuMs - servicesBefore.cpuMs,
       published: counts.published ?? 0,
       failed: counts.failed ?? 0,
@@ -210,13 +227,14 @@ async function main(): Promise<void> {
   });
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
   const perPublish = (ms: number, r: Figures) => `${(ms / Math.max(1, r.published + r.failed)).toFixed(1)} ms`;
-  const header = ['scenario', 'publishing (median)', 'rounds', 'whole run', 'CPU per publish: pipeline / services', 'published / failed', 'calls per region (429s)', 'rate floor', 'critical path', 'floor', 'publishing / floor', 'slowest chain (expected)', 'publishing / max(rate floor, slowest chain)'];
+  const header = ['scenario', 'publishing (median)', 'rounds', 'whole run', 'CPU per publish: pipeline / services', 'pipeline CPU while publishing (share of a core)', 'published / failed', 'calls per region (429s)', 'rate floor', 'critical path', 'floor', 'publishing / floor', 'slowest chain (expected)', 'publishing / max(rate floor, slowest chain)'];
   const rows = results.map((r) => [
     `${r.layers} layer${r.layers === 1 ? '' : 's'} x ${r.regions} regions`,
     s(r.publishWallMs),
     r.roundsPublishWallMs.map((ms) => (ms / 1000).toFixed(2)).join(' / '),
     s(r.wallMs),
     `${perPublish(r.cpuMs, r)} / ${SERVICES === 'process' ? perPublish(r.servicesCpuMs, r) : 'inline'}`,
+    `${s(r.publishCpuMs)} (${Math.round(r.publishCpuShare * 100)}%)`,
     `${r.published} / ${r.failed}`,
     `${r.maxCallsPerRegion} (${r.throttled} refused in all)`,
     s(r.rateFloorMs),
@@ -246,6 +264,8 @@ async function main(): Promise<void> {
         wallMs: ms(r.wallMs),
         publishWallMs: ms(r.publishWallMs),
         cpuMs: ms(r.cpuMs),
+        publishCpuMs: ms(r.publishCpuMs),
+        publishCpuShare: +r.publishCpuShare.toFixed(2),
         servicesCpuMs: ms(r.servicesCpuMs),
         rateFloorMs: ms(r.rateFloorMs),
         pathFloorMs: ms(r.pathFloorMs),

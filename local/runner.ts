@@ -1,9 +1,9 @@
 import './polyfills';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
+import { ArtifactStore } from '../functions/aws/artifacts';
 import { LaminaError } from '../functions/layers/kind';
 import type { HandlerRuntime } from '../functions/shared/handler-runtime';
 import type { RunRequest, RunSummary } from '../functions/shared/pipeline-events';
@@ -114,14 +114,15 @@ export interface LocalRun {
   result: Promise<LocalRunResult>;
 }
 
-/** The S3 stand-in through the SDK, for the Distributed Map's ItemReader and ResultWriter. */
+/**
+ * S3 for the Distributed Maps' ItemReaders and ResultWriters, through the artifact store's client: the process's
+ * shared S3 client (functions/aws/clients.ts), whose settings spare each request the SDK's per-request middleware
+ * assembly. On AWS this is Step Functions' own work; here it runs on the handlers' thread, beside every Publish.
+ */
 function engineS3(): ConstructorParameters<typeof LocalStepFunctions>[0]['s3'] {
-  const client = new S3Client({ forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   return {
-    getObject: async (Bucket, Key) => (await (await client.send(new GetObjectCommand({ Bucket, Key }))).Body!.transformToString('utf8')),
-    putObject: async (Bucket, Key, Body) => {
-      await client.send(new PutObjectCommand({ Bucket, Key, Body, ContentType: 'application/json' }));
-    },
+    getObject: (bucket, key) => new ArtifactStore(bucket).getText(key),
+    putObject: (bucket, key, body) => new ArtifactStore(bucket).putText(key, body, 'application/json'),
   };
 }
 
