@@ -14,6 +14,7 @@
  * scenario and API), BENCH_REQUESTS (30000, likewise: whichever bound comes first ends it), BENCH_ROUNDS (2: each
  * route is measured on each API in that many rounds of alternating order; p50 is the rounds' median, p99 their
  * highest), BENCH_CACHE_SECONDS (5),
+ * BENCH_API_FLAGS (Node flags of one more uncached API, '--max-semi-space-size=64' unless set; '' for none),
  * BENCH_API_PROFILE (a folder: the API process runs with --cpu-prof and writes its profile there when it ends),
  * BENCH_API_BASELINE (another checkout of lamina, e.g. a `git worktree` of the commit before a change: its API,
  * uncached, runs too, over the same dynalite in the same run (its own table, seeded as its code writes it: with the
@@ -40,6 +41,14 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CACHE_SECONDS = Number(process.env.BENCH_CACHE_SECONDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/**
+ * Node flags of one more uncached API process (BENCH_API_FLAGS, '' for none). By default a young generation sized for
+ * the requests in flight: with 100 connections each request's objects live across its Query's wait (about one
+ * scavenge interval at the default 16 MB semi-space), so scavenges copy and promote most of them, and the collector
+ * is about a quarter of the API's CPU (`--cpu-prof`, `--trace-gc`); one request at a time, as a Lambda container
+ * serves them, has no such cost.
+ */
+const API_FLAGS = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
 const TARGET_P99_MS = 50;
 const TABLE = 'lamina-bench';
 const BASELINE_TABLE = 'lamina-bench-baseline';
@@ -65,12 +74,12 @@ async function runApi(): Promise<void> {
   process.send!({ url: server.url });
 }
 
-function start(role: string, env: Record<string, string> = {}, script = __filename): Promise<{ child: ChildProcess; url: string }> {
+function start(role: string, env: Record<string, string> = {}, script = __filename, flags: string[] = []): Promise<{ child: ChildProcess; url: string }> {
   const profile = role === 'api' && process.env.BENCH_API_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_PROFILE] : [];
   const child = fork(script, ['--role', role], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    execArgv: [...process.execArgv, ...profile],
+    execArgv: [...process.execArgv, ...flags, ...profile],
   });
   return new Promise((resolve, reject) => {
     child.once('message', (message: { url: string }) => resolve({ child, url: message.url }));
@@ -332,9 +341,10 @@ async function main(): Promise<void> {
       },
     ];
     // Uncached, every request is one DynamoDB Query; cached, the API keeps answers CACHE_SECONDS (off by default).
-    const modes: { label: string; env: Record<string, string>; script?: string }[] = [
+    const modes: { label: string; env: Record<string, string>; script?: string; flags?: string[] }[] = [
       ...(baseline ? [{ label: 'uncached, baseline', env: { LAMINA_TABLE: BASELINE_TABLE }, script: path.join(path.resolve(baseline), 'bench', 'api.ts') }] : []),
       { label: 'uncached', env: {} },
+      ...(API_FLAGS.length > 0 ? [{ label: `uncached, ${API_FLAGS.join(' ')}`, env: {}, flags: API_FLAGS }] : []),
       { label: `cache ${CACHE_SECONDS}s`, env: { LAMINA_LISTING_CACHE_SECONDS: String(CACHE_SECONDS) } },
     ];
 
@@ -346,7 +356,7 @@ async function main(): Promise<void> {
     // change in the machine's load during the run falls on all of them alike.
     const apis: { child: ChildProcess; url: string }[] = [];
     for (const mode of modes) {
-      const api = await start('api', { ...apiEnv, ...mode.env }, mode.script);
+      const api = await start('api', { ...apiEnv, ...mode.env }, mode.script, mode.flags);
       children.push(api.child);
       apis.push(api);
       // Sanity: every path answers 200 with items before any load.
