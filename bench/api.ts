@@ -14,7 +14,6 @@
  * scenario and API), BENCH_REQUESTS (30000, likewise: whichever bound comes first ends it), BENCH_ROUNDS (2: each
  * route is measured on each API in that many rounds of alternating order; p50 is the rounds' median, p99 their
  * highest), BENCH_CACHE_SECONDS (5),
- * BENCH_API_FLAGS (Node flags of one more uncached API, '--max-semi-space-size=64' unless set; '' for none),
  * BENCH_API_PROFILE (a folder: the API process runs with --cpu-prof and writes its profile there when it ends),
  * BENCH_API_BASELINE (another checkout of lamina, e.g. a `git worktree` of the commit before a change: its API,
  * uncached, runs too, over the same dynalite in the same run (its own table, seeded as its code writes it: with the
@@ -33,6 +32,7 @@ import { benchLayerName, benchRegions, seedListingTable } from './seed-listing-t
 import { median } from './whole-process';
 import { DynamoDBClient, QueryCommand, type DynamoDBClientConfig, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { CLIENT_SETTINGS } from '../functions/aws/endpoints';
+import { SERVE_NODE_FLAGS } from '../local/commands';
 
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 1000);
 const REGIONS = Number(process.env.BENCH_REGIONS ?? 30);
@@ -42,13 +42,10 @@ const CACHE_SECONDS = Number(process.env.BENCH_CACHE_SECONDS ?? 5);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 /**
- * Node flags of one more uncached API process (BENCH_API_FLAGS, '' for none). By default a young generation sized for
- * the requests in flight: with 100 connections each request's objects live across its Query's wait (about one
- * scavenge interval at the default 16 MB semi-space), so scavenges copy and promote most of them, and the collector
- * is about a quarter of the API's CPU (`--cpu-prof`, `--trace-gc`); one request at a time, as a Lambda container
- * serves them, has no such cost.
+ * The API processes run with `lamina serve`'s node flags (SERVE_NODE_FLAGS, local/commands: a young generation sized
+ * for the requests in flight), as `lamina serve` runs; one more uncached API runs without them, to show what they do.
  */
-const API_FLAGS = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=64').split(' ').filter(Boolean);
+const API_FLAGS = [...SERVE_NODE_FLAGS];
 const TARGET_P99_MS = 50;
 const TABLE = 'lamina-bench';
 const BASELINE_TABLE = 'lamina-bench-baseline';
@@ -342,10 +339,10 @@ async function main(): Promise<void> {
     ];
     // Uncached, every request is one DynamoDB Query; cached, the API keeps answers CACHE_SECONDS (off by default).
     const modes: { label: string; env: Record<string, string>; script?: string; flags?: string[] }[] = [
-      ...(baseline ? [{ label: 'uncached, baseline', env: { LAMINA_TABLE: BASELINE_TABLE }, script: path.join(path.resolve(baseline), 'bench', 'api.ts') }] : []),
-      { label: 'uncached', env: {} },
-      ...(API_FLAGS.length > 0 ? [{ label: `uncached, ${API_FLAGS.join(' ')}`, env: {}, flags: API_FLAGS }] : []),
-      { label: `cache ${CACHE_SECONDS}s`, env: { LAMINA_LISTING_CACHE_SECONDS: String(CACHE_SECONDS) } },
+      ...(baseline ? [{ label: 'uncached, baseline', env: { LAMINA_TABLE: BASELINE_TABLE }, script: path.join(path.resolve(baseline), 'bench', 'api.ts'), flags: API_FLAGS }] : []),
+      { label: 'uncached', env: {}, flags: API_FLAGS },
+      { label: 'uncached, no node flags', env: {}, flags: [] },
+      { label: `cache ${CACHE_SECONDS}s`, env: { LAMINA_LISTING_CACHE_SECONDS: String(CACHE_SECONDS) }, flags: API_FLAGS },
     ];
 
     const loadBefore = os.loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -434,7 +431,8 @@ async function main(): Promise<void> {
     for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
     console.log(
       `\ntarget: p99 under ${TARGET_P99_MS} ms at ${CONNECTIONS} connections. The API, dynalite and autocannon share this machine's ` +
-        `${os.cpus().length} cores; load average before the runs: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.`,
+        `${os.cpus().length} cores; load average before the runs: ${loadBefore}, after: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}.\n` +
+        `Every API runs with lamina serve's node flags (${API_FLAGS.join(' ')}), but the one marked "no node flags".`,
     );
     console.log(`\nThe handler alone, in a process of its own (no HTTP server, one request at a time, ${IN_PROCESS_REQUESTS} per route, in alternating blocks): CPU ms per request`);
     for (const row of inProcess.rows) console.log(row);

@@ -123,7 +123,7 @@ function lamina() {
       // The polyfills first (aws-local-stepfunctions needs them on Node 20), then the CLI, which says where it runs from.
       build.onResolve({ filter: /^lamina-entry$/ }, () => ({ path: ENTRY, namespace: 'lamina-entry' }));
       build.onLoad({ filter: /.*/, namespace: 'lamina-entry' }, () => ({
-        contents: `import './local/polyfills.ts';\nexport { main } from './local/cli.ts';\nexport const compiledFrom = __filename;\n`,
+        contents: `import './local/polyfills.ts';\nexport { main, missingNodeFlags } from './local/cli.ts';\nexport const compiledFrom = __filename;\n`,
         resolveDir: ROOT,
         loader: 'js',
       }));

@@ -39,9 +39,33 @@ async function load() {
   return runSources();
 }
 
+/**
+ * Runs this command again in a new node with the Node flags it needs (a command's `nodeFlags`, local/commands),
+ * which only take effect when a process starts. The new process is the command: its exit code is this one's, and a
+ * signal sent to this process (a test's kill, a supervisor's SIGTERM) is passed on; a Ctrl-C reaches both
+ * processes from the terminal, and the command takes a second one as the first.
+ */
+function relaunch(flags) {
+  const { spawn } = require('node:child_process');
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  const forward = (signal) => child.kill(signal);
+  for (const signal of signals) process.on(signal, forward);
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      for (const name of signals) process.off(name, forward);
+      if (signal) process.kill(process.pid, signal);
+      resolve(code ?? 1);
+    });
+  });
+}
+
 load()
   .then((cli) => {
     if (process.env.LAMINA_CLI_TRACE === '1' && process.env.LAMINA_CLI_SOURCES !== '1') console.error(`lamina: running ${cli.compiledFrom ?? 'the TypeScript sources (tsx)'}`);
+    const flags = cli.missingNodeFlags ? cli.missingNodeFlags(process.argv.slice(2)) : [];
+    if (flags.length > 0) return relaunch(flags);
     return cli.main(process.argv.slice(2));
   })
   .then((code) => {

@@ -17,6 +17,24 @@ function help(): string {
   ].join('\n');
 }
 
+/** The name a Node flag sets, as node reads it (`--max_semi_space_size` and `--max-semi-space-size` are one). */
+function flagName(flag: string): string {
+  return flag.split('=')[0].replace(/_/g, '-');
+}
+
+/**
+ * The Node flags the command `argv` names must start with and this process lacks (in its command line or in
+ * NODE_OPTIONS, where a user may set the same flag to another value: theirs is kept). bin/lamina.cjs starts node
+ * anew with them; none for `--help`, which runs no command.
+ */
+export function missingNodeFlags(argv: string[], execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
+  const [name, ...args] = argv;
+  const flags = commands.find((candidate) => candidate.name === name)?.nodeFlags ?? [];
+  if (flags.length === 0 || args.includes('--help') || args.includes('-h')) return [];
+  const present = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter(Boolean).map(flagName));
+  return flags.filter((flag) => !present.has(flagName(flag)));
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {

@@ -3,6 +3,11 @@ export interface CommandInfo {
   name: string;
   summary: string;
   usage: string;
+  /**
+   * Node flags the command's process must start with (V8 fixes its heap's sizes when the process starts:
+   * `v8.setFlagsFromString` later changes nothing), so bin/lamina.cjs starts node anew with the ones missing.
+   */
+  nodeFlags?: readonly string[];
 }
 
 /** What runs one `lamina` sub-command. `run` returns the process exit code; it never calls process.exit itself. */

@@ -149,9 +149,11 @@ export const serveCommand: Command = {
     console.error(`Schedule: ${catalog.settings.schedule} (UTC), next run ${pipeline.schedule.state().nextRun ?? 'never'}`);
     console.error(`Listing API and page at ${server.url}/ (JSON under ${server.url}/v1/regions); Ctrl-C stops it.`);
     console.error(`Start a run: lamina start --wait (or AWS_ENDPOINT_URL_SFN=${pipeline.api.url} aws stepfunctions start-execution --state-machine-arn ${pipeline.api.stateMachineArn})`);
+    // Every signal, not once: when bin/lamina.cjs started serve anew with its node flags, a Ctrl-C reaches serve
+    // twice (from the terminal and passed on by the launcher), and the second must not cut the shutdown short.
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
+      process.on('SIGINT', () => resolve());
+      process.on('SIGTERM', () => resolve());
     });
     await pipeline.close();
     await server.close();

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { ArtifactStore } from '../../functions/aws/artifacts';
 import { startLocalServices } from '../../local/services';
 import { HOLDER_FILE } from '../../local/state-folder/holder';
-import { ROOT } from '../support/cli';
+import { childProcessesOf, ROOT } from '../support/cli';
 import { startTestTable } from '../support/dynamo';
 
 const CATALOG = `
@@ -68,7 +68,9 @@ describe('the local state folder', () => {
       expect(JSON.parse(list.stdout).map((item: { arn: string }) => item.arn)).toEqual(['arn:aws:lambda:us-east-1:000000000000:layer:lamina-bash:1']);
       const rerun = await spawnLamina(['run', '--state', stateDir], dir);
       expect(rerun.code).toBe(0);
-      expect(rerun.stderr).toContain(`the services of lamina serve (PID ${serve.pid})`);
+      // The PID is the serving process: bin/lamina.cjs started node anew with serve's node flags.
+      const holder = Number(/the services of lamina serve \(PID (\d+)\)/.exec(rerun.stderr)?.[1]);
+      expect(childProcessesOf(serve.pid!).map((child) => child.pid)).toContain(holder);
     } finally {
       serve.kill('SIGTERM');
       await new Promise((resolve) => serve.once('exit', resolve));
