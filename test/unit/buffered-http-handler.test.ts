@@ -92,7 +92,7 @@ describe("BufferedHttpHandler (the listing read client's request handler)", () =
     }
   });
 
-  it('keeps its connection open between requests', async () => {
+  it('keeps its connections open between requests (undici keeps one spare: requests one after another alternate between two)', async () => {
     const ports = new Set<number>();
     const server = await standIn((request, body, response, index) => {
       ports.add(request.socket.remotePort!);
@@ -101,8 +101,8 @@ describe("BufferedHttpHandler (the listing read client's request handler)", () =
     });
     try {
       const buffered = client(server.url, handler());
-      for (let i = 0; i < 5; i++) await buffered.send(new QueryCommand(QUERY));
-      expect(ports.size).toBe(1);
+      for (let i = 0; i < 10; i++) await buffered.send(new QueryCommand(QUERY));
+      expect(ports.size).toBeLessThanOrEqual(2);
     } finally {
       await server.close();
     }
