@@ -275,20 +275,26 @@ export interface RunOutcome {
 }
 
 // ---- Run: one pipeline execution and its summary. -------------------------------------------------------------
-export interface RunItem extends ItemBase {
-  type: 'run';
+/**
+ * What a run's summary says, in the table (RunItem) and as Report returns it (RunSummary,
+ * functions/shared/pipeline-events.ts): one set of fields for both.
+ */
+export interface RunRecord {
   runId: string;
   startedAt: string;
   finishedAt: string;
-  /** Per layer × region: they add up to `targets` (layers × regions of the run). */
+  /** One outcome per layer × region: the counts add up to `targets` (layers × regions of the run). */
   counts: RunCounts;
   targets: number;
   /** Every region the run covered. */
   regions?: string[];
-  /** The failures, up to RUN_FAILURES_KEPT of them (every outcome is an item of its own). */
+  /** The failures, up to RUN_FAILURES_KEPT of them (every outcome is an item of its own: LayerStore.listOutcomes). */
   failures: RunOutcome[];
-  /** Regions not healthy after the run (unhealthy or denied). */
+  /** The regions that are not healthy after the run (unhealthy or denied: functions/regions/health.ts). */
   regionHealth?: Omit<RegionHealthItem, 'pk' | 'sk' | 'type'>[];
+}
+export interface RunItem extends ItemBase, RunRecord {
+  type: 'run';
   gsi1pk: string;
   gsi1sk: string;
 }

@@ -1,6 +1,5 @@
 import type { Visibility } from '../catalog/settings';
-import type { BuildItem, OutcomeReason, RunCounts, RunOutcome, Verification } from '../../schema/table';
-import type { RegionHealth } from '../regions/health';
+import type { BuildItem, OutcomeReason, RunRecord, Verification } from '../../schema/table';
 
 /** Input of a pipeline execution (the state machine's input): all optional. */
 export interface RunRequest {
@@ -216,18 +215,7 @@ export interface ReportEvent {
   publishes?: MapRunResult | null;
 }
 
-export interface RunSummary {
-  runId: string;
-  startedAt: string;
-  finishedAt: string;
-  /** One outcome per layer × region: the counts add up to `targets`. */
-  counts: RunCounts;
-  targets: number;
-  regions?: string[];
-  /** The failures, up to RUN_FAILURES_KEPT (all outcomes are in the table: LayerStore.listOutcomes). */
-  failures: RunOutcome[];
-  /** The regions that are not healthy after this run (unhealthy or denied: functions/regions/health.ts). */
-  regionHealth?: RegionHealth[];
+export interface RunSummary extends RunRecord {
   /** True when any target or region failed, or a step of the run itself. */
   failed: boolean;
   /** Regions the run left out, and why (e.g. opt-in regions the account has not enabled). */
