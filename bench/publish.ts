@@ -26,7 +26,11 @@ import * as path from 'node:path';
 import { LAMBDA_REGIONS } from '../functions/regions/lambda-regions';
 import { runLocalPipeline } from '../local/runner';
 import { startLocalServices } from '../local/services';
+import { taskStates } from '../statemachine/definition';
 import { servicesInChildProcess, type ServicesFigures } from './services-process';
+
+/** Task state → handler: Publish runs as the Publish state on the distributed path, InlinePublish on the inline one. */
+const HANDLERS = taskStates();
 
 const LATENCY = process.env.BENCH_LATENCY_MS ?? '100-300';
 const RATE = Number(process.env.BENCH_RATE ?? 15);
@@ -129,14 +133,14 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
         stateDir,
         catalogFile,
         onTaskStart: (state) => {
-          if (state === 'Publish' && firstPublish === Infinity) {
+          if (HANDLERS[state] === 'publish' && firstPublish === Infinity) {
             firstPublish = performance.now();
             cpuAtFirstPublish = process.cpuUsage();
           }
         },
         onTask: (state) => {
           if (state === 'Plan') afterPlan = services.figures();
-          if (state === 'Publish') {
+          if (HANDLERS[state] === 'publish') {
             lastPublish = performance.now();
             cpuAtLastPublish = process.cpuUsage();
           }

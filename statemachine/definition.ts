@@ -54,19 +54,30 @@ interface MapStateShape {
   ItemProcessor?: { ProcessorConfig?: { Mode?: string }; States: Record<string, MapStateShape> };
 }
 
-/** The definition's Distributed Map states: what IAM must allow them (their results prefix) and their concurrency. */
-export function distributedMaps(): { name: string; maxConcurrency: number; resultsPrefix?: string }[] {
+export interface MapStateSummary {
+  name: string;
+  mode: 'INLINE' | 'DISTRIBUTED';
+  maxConcurrency: number;
+  resultsPrefix?: string;
+}
+
+/** Every Map state of the definition, nested ones too: its mode, its concurrency, its results prefix if any. */
+export function mapStates(): MapStateSummary[] {
   const definition = JSON.parse(readFileSync(DEFINITION_FILE, 'utf8')) as { States: Record<string, MapStateShape> };
-  const found: { name: string; maxConcurrency: number; resultsPrefix?: string }[] = [];
+  const found: MapStateSummary[] = [];
   const visit = (states: Record<string, MapStateShape>) => {
     for (const [name, state] of Object.entries(states)) {
       if (state.Type !== 'Map' || !state.ItemProcessor) continue;
-      if (state.ItemProcessor.ProcessorConfig?.Mode === 'DISTRIBUTED') {
-        found.push({ name, maxConcurrency: state.MaxConcurrency ?? 0, resultsPrefix: state.ResultWriter?.Parameters?.Prefix });
-      }
+      const mode = state.ItemProcessor.ProcessorConfig?.Mode === 'DISTRIBUTED' ? 'DISTRIBUTED' : 'INLINE';
+      found.push({ name, mode, maxConcurrency: state.MaxConcurrency ?? 0, resultsPrefix: state.ResultWriter?.Parameters?.Prefix });
       visit(state.ItemProcessor.States);
     }
   };
   visit(definition.States);
   return found;
+}
+
+/** The definition's Distributed Map states: what IAM must allow them (their results prefix) and their concurrency. */
+export function distributedMaps(): MapStateSummary[] {
+  return mapStates().filter((map) => map.mode === 'DISTRIBUTED');
 }

@@ -1,12 +1,56 @@
 import type { ArtifactStore } from '../aws/artifacts';
 import { mapRunChildren } from '../report/run-records';
 import { afterWrite } from '../shared/crash-points';
-import type { BuiltArtifact, PlanPublishesEvent, PublishPlan, SealResult } from '../shared/pipeline-events';
+import { INLINE_PAYLOAD_BYTES, MAX_INLINE_PUBLISHES } from '../plan/run-limits';
+import {
+  FAILURE_NOT_RECORDED,
+  type BuiltArtifact,
+  type InlinePublishPlan,
+  type InlineRegionPublishes,
+  type PlanPublishesEvent,
+  type PublishPlan,
+  type SealResult,
+  type UnrecordedPublish,
+} from '../shared/pipeline-events';
 
 export interface PlanPublishesDeps {
   /** Where the Builds map's results are, and where each region's items go. */
   artifacts: Pick<ArtifactStore, 'getText' | 'putText'>;
   log?: (message: string) => void;
+  /** How large a plan may be to publish inline (functions/plan/run-limits.ts's budgets unless a test says). */
+  inlineBudget?: InlineBudget;
+}
+
+export interface InlineBudget {
+  /** The most publishes (layer × region) the run's own history takes at their worst. */
+  publishes: number;
+  /** The most bytes of state the plan and the worst of its results take together. */
+  bytes: number;
+}
+
+export const INLINE_BUDGET: InlineBudget = { publishes: MAX_INLINE_PUBLISHES, bytes: INLINE_PAYLOAD_BYTES };
+
+/**
+ * The Cause of the marker an inline publish ends with when its failure could not be recorded, as the
+ * InlinePublishFailureNotRecorded Pass state writes it (a test holds the two, and the Fail state's Cause, equal).
+ */
+export const FAILURE_NOT_RECORDED_CAUSE = "Publish failed and RecordFailure could not record it; Report names this publish in the run's summary";
+
+/**
+ * Whether the plan fits the inline budget: its publishes, and the bytes of the plan in the run's state plus its
+ * results at their worst (every publish an unrecorded failure's marker), which stay in the state until the end.
+ */
+export function fitsInline(plan: InlineRegionPublishes[], budget: InlineBudget = INLINE_BUDGET): boolean {
+  const publishes = plan.reduce((sum, entry) => sum + entry.layers.length, 0);
+  if (publishes > budget.publishes) return false;
+  let bytes = Buffer.byteLength(JSON.stringify({ inline: plan } satisfies InlinePublishPlan));
+  for (const { region, layers } of plan) {
+    for (const { layerName } of layers) {
+      const marker: UnrecordedPublish = { Error: FAILURE_NOT_RECORDED, Cause: FAILURE_NOT_RECORDED_CAUSE, layerName, region };
+      bytes += Buffer.byteLength(JSON.stringify(marker)) + 1;
+    }
+  }
+  return bytes <= budget.bytes;
 }
 
 /** Artifact-store key of the layers a run publishes in one region: the JSON array that region's map reads. */
@@ -22,12 +66,13 @@ function isSealed(output: unknown): output is SealResult {
 
 /**
  * Turns the builds' results into each region's publishes: reads the sealed layers from the Builds map's results
- * (its succeeded children; a failed build recorded its own outcome and publishes nowhere) and writes, per region,
- * the layers to publish there (each region's map reads its array with an ItemReader, so no state carries them).
- * What it returns is one small entry per region with anything to publish, in region order; each region's layers
- * are in name order.
+ * (its succeeded children; a failed build recorded its own outcome and publishes nowhere), one entry per region
+ * with anything to publish, in region order, each region's layers in name order. A plan within the inline budget
+ * is returned whole (the layers themselves: the state machine publishes it with inline Maps); a larger one is
+ * written per region to S3 (each region's Distributed Map reads its array with an ItemReader, so no state carries
+ * them) and what is returned is one small entry per region.
  */
-export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublishesDeps): Promise<PublishPlan> {
+export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublishesDeps): Promise<PublishPlan | InlinePublishPlan> {
   const byRegion = new Map<string, BuiltArtifact[]>();
   for await (const child of mapRunChildren(event.builds, 'SUCCEEDED', deps.artifacts)) {
     const output: unknown = child.Output ? JSON.parse(child.Output) : undefined;
@@ -38,15 +83,22 @@ export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublish
       byRegion.set(region, layers);
     }
   }
+  const planned: InlineRegionPublishes[] = [...byRegion.keys()].sort().map((region) => ({
+    region,
+    layers: byRegion.get(region)!.sort((a, b) => a.layerName.localeCompare(b.layerName)),
+  }));
+  const publishes = planned.reduce((sum, entry) => sum + entry.layers.length, 0);
+  if (fitsInline(planned, deps.inlineBudget)) {
+    deps.log?.(`planned ${publishes} publish(es) in ${planned.length} region(s), inline`);
+    return { inline: planned };
+  }
   const plan: PublishPlan = { regions: [] };
-  for (const region of [...byRegion.keys()].sort()) {
-    const layers = byRegion.get(region)!.sort((a, b) => a.layerName.localeCompare(b.layerName));
+  for (const { region, layers } of planned) {
     const itemsKey = publishItemsKeyOf(event.runId, region);
     await deps.artifacts.putText(itemsKey, JSON.stringify(layers), 'application/json');
     afterWrite('plan-publishes:items');
     plan.regions.push({ region, itemsKey, layers: layers.length });
   }
-  const publishes = plan.regions.reduce((sum, entry) => sum + entry.layers, 0);
-  deps.log?.(`planned ${publishes} publish(es) in ${plan.regions.length} region(s)`);
+  deps.log?.(`planned ${publishes} publish(es) in ${plan.regions.length} region(s), one Distributed Map each`);
   return plan;
 }

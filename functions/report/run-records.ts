@@ -1,5 +1,5 @@
 import type { ArtifactStore } from '../aws/artifacts';
-import type { MapRunResult, PlannedBuild, PublishEvent, RunManifest } from '../shared/pipeline-events';
+import { FAILURE_NOT_RECORDED, type InlinePublishResults, type MapRunResult, type PlannedBuild, type PublishEvent, type RunManifest, type UnrecordedPublish } from '../shared/pipeline-events';
 import { OUTCOME_REASONS, type RunOutcome } from '../../schema/table';
 
 /** One entry of a ResultWriter's SUCCEEDED_n.json or FAILED_n.json, as Step Functions writes it. */
@@ -41,7 +41,7 @@ export async function* mapRunChildren(
 }
 
 const parsed = <T>(json: string | undefined): Partial<T> => (json ? (JSON.parse(json) as Partial<T>) : {});
-const detailOf = (child: MapRunChild) => [child.Error, child.Cause].filter(Boolean).join(': ');
+const detailOf = (child: Pick<MapRunChild, 'Error' | 'Cause'>) => [child.Error, child.Cause].filter(Boolean).join(': ');
 
 /**
  * The builds whose child execution failed as a whole (a step failed and its failure could not be recorded, or
@@ -63,18 +63,29 @@ interface RegionChildInput {
   itemsKey: string;
 }
 
+const isUnrecorded = (result: unknown): result is UnrecordedPublish =>
+  typeof result === 'object' && result !== null && (result as Partial<UnrecordedPublish>).Error === FAILURE_NOT_RECORDED;
+
 /**
- * The publishes whose child execution failed as a whole, from the Publishes map's results: a failed child of a
+ * The publishes whose failure no step could record. On the inline path (the InlinePublishes map's output) each
+ * is a marker among its region's results, and gives the outcome its failed child execution gives on the
+ * distributed path. On the distributed path they come from the Publishes map's results: a failed child of a
  * region's map (Publish failed and RecordFailure could not record it) is that layer in that region; a region's
  * own child that failed (its map could not read its items, or was stopped) fails each of the region's layers that
  * no step recorded an outcome for. `recorded` is what the steps wrote, so that nothing they wrote is overwritten.
  */
 export async function failedPublishOutcomes(
-  publishes: MapRunResult | null | undefined,
+  publishes: MapRunResult | InlinePublishResults | null | undefined,
   recorded: readonly RunOutcome[],
   artifacts: Pick<ArtifactStore, 'getText'>,
 ): Promise<RunOutcome[]> {
   const outcomes: RunOutcome[] = [];
+  if (Array.isArray(publishes)) {
+    for (const marker of publishes.flat().filter(isUnrecorded)) {
+      outcomes.push({ layerName: marker.layerName, region: marker.region, status: 'failed', reason: 'child-execution', detail: detailOf(marker) });
+    }
+    return outcomes;
+  }
   for await (const region of mapRunChildren(publishes, 'SUCCEEDED', artifacts)) {
     for await (const child of mapRunChildren(parsed<MapRunResult>(region.Output) as MapRunResult, 'FAILED', artifacts)) {
       const input = parsed<PublishEvent>(child.Input);

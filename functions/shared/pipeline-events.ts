@@ -177,6 +177,39 @@ export interface PublishPlan {
   regions: RegionPublishes[];
 }
 
+/** One region's publishes on the inline path: the layers themselves, in the run's state. */
+export interface InlineRegionPublishes {
+  region: string;
+  layers: BuiltArtifact[];
+}
+
+/**
+ * PlanPublishes' output on the inline path (a plan within functions/plan/run-limits.ts's inline budgets): the
+ * PublishPath Choice sends it to the InlinePublishes map instead of the Publishes Distributed Map.
+ */
+export interface InlinePublishPlan {
+  inline: InlineRegionPublishes[];
+}
+
+/** The Error of a publish whose failure could not be recorded, on either path (the Fail state's, the marker's). */
+export const FAILURE_NOT_RECORDED = 'lamina.FailureNotRecorded';
+
+/**
+ * What an inline publish ends with when Publish failed and RecordFailure could not record it (the
+ * InlinePublishFailureNotRecorded Pass state): an inline Map's failed iteration would stop every other, so it
+ * succeeds with this marker, and Report turns it into the outcome a failed child execution gives on the
+ * distributed path (Error and Cause as that path's Fail state has them).
+ */
+export interface UnrecordedPublish {
+  Error: typeof FAILURE_NOT_RECORDED;
+  Cause: string;
+  layerName: string;
+  region: string;
+}
+
+/** The InlinePublishes map's result: per region, per layer, the layer's name (published or recorded) or a marker. */
+export type InlinePublishResults = (string | UnrecordedPublish)[][];
+
 export interface PublishEvent {
   runId: string;
   region: string;
@@ -210,9 +243,10 @@ export interface ReportEvent {
   builds: MapRunResult | null;
   /**
    * The Publishes map's results (one child execution per region, each the result of its own map over the region's
-   * layers); null when the run stopped before it or the map itself failed.
+   * layers), or on the inline path the InlinePublishes map's output; null when the run stopped before it or the
+   * map itself failed.
    */
-  publishes?: MapRunResult | null;
+  publishes?: MapRunResult | InlinePublishResults | null;
 }
 
 export interface RunSummary extends RunRecord {

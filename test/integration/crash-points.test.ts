@@ -26,12 +26,24 @@ layers:
 const LAYERS = ['lamina-data', 'lamina-tools'];
 const LEASE_MS = '1500';
 
+type PublishPath = 'inline' | 'distributed';
+
+/**
+ * Every write point, on the path this small run takes (inline), and each publish's on the distributed path too:
+ * PlanPublishes writes its items only on that path, and there each publish is a child execution of a region's.
+ * The distributed runs lower the inline budget below the run's publishes.
+ */
+const CASES: [WritePoint, PublishPath][] = [
+  ...WRITE_POINTS.map((point): [WritePoint, PublishPath] => [point, point === 'plan-publishes:items' ? 'distributed' : 'inline']),
+  ...WRITE_POINTS.filter((point) => point.startsWith('publish:')).map((point): [WritePoint, PublishPath] => [point, 'distributed']),
+];
+
 /** A real `lamina run` in its own process, told to die (SIGKILL) right after one write point. */
-function crashingRun(dir: string, services: LocalServices, point: WritePoint): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function crashingRun(dir: string, services: LocalServices, point: WritePoint, publishPath: PublishPath): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'lamina.cjs'), 'run', '--state', path.join(dir, 'crash-scratch')], {
       cwd: dir,
-      env: { ...process.env, ...services.env, LAMINA_CRASH_AFTER: point, LAMINA_CLAIM_LEASE_MS: LEASE_MS, LAMINA_LOG_FORMAT: 'text' },
+      env: { ...process.env, ...services.env, ...(publishPath === 'distributed' ? { LAMINA_INLINE_PUBLISHES: '0' } : {}), LAMINA_CRASH_AFTER: point, LAMINA_CLAIM_LEASE_MS: LEASE_MS, LAMINA_LOG_FORMAT: 'text' },
     });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -52,8 +64,8 @@ describe('a crash after any write point, then an ordinary run: converged', () =>
     await rm(dir, { recursive: true, force: true });
   });
 
-  it.each(WRITE_POINTS.map((point) => [point]))('after %s', async (point) => {
-    const stateDir = path.join(dir, point.replace(':', '-'));
+  it.each(CASES)('after %s (%s)', async (point, publishPath) => {
+    const stateDir = path.join(dir, `${point.replace(':', '-')}-${publishPath}`);
     const catalogFile = path.join(dir, 'catalog.yaml');
     const services = await startLocalServices({ stateDir, inMemory: true });
     try {
@@ -65,7 +77,7 @@ describe('a crash after any write point, then an ordinary run: converged', () =>
       const firstContent = (await services.emulator!.snapshot()).find((v) => v.layerName === 'lamina-data')!.codeSha256;
 
       await writeFile(path.join(dir, 'data', 'content.txt'), `second, crashing after ${point}`);
-      const crashed = await crashingRun(dir, services, point);
+      const crashed = await crashingRun(dir, services, point, publishPath);
       expect({ point, signal: crashed.signal, stderr: crashed.signal ? '' : crashed.stderr }).toEqual({ point, signal: 'SIGKILL', stderr: '' });
 
       const rerun = await runLocalPipeline({}, { stateDir, catalogFile, retryIntervalMs: 5 });

@@ -2,6 +2,7 @@ import { GetLayerVersionPolicyCommand, LambdaClient, ListLayerVersionsCommand } 
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { LayerStore } from '../../functions/store/layer-store';
+import { taskStates } from '../../statemachine/definition';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
@@ -30,12 +31,14 @@ describe('the local pipeline (real state machine, handlers, dynalite, S3 stand-i
     // Each task gets its own scratch folder (its /tmp) when it uses one, removed after it: Publish never does.
     const scratch = path.join(pipeline.stateDir, 'tmp');
     const folders: Record<string, string[]> = {};
+    const handlers = taskStates();
     const onTask = (state: string) => {
-      folders[state] = [...(folders[state] ?? []), ...readdirSync(scratch).filter((name) => name.startsWith(`${state.toLowerCase()}-`))];
+      const handler = handlers[state];
+      folders[handler] = [...(folders[handler] ?? []), ...readdirSync(scratch).filter((name) => name.startsWith(`${handler}-`))];
     };
     const { summary, outcomes } = await pipeline.run({}, { onTask });
-    expect(folders.Build).toHaveLength(1);
-    expect(folders.Publish).toEqual([]);
+    expect(folders.build).toHaveLength(1);
+    expect(folders.publish).toEqual([]);
     expect(readdirSync(scratch)).toEqual([]);
     expect(summary.failed).toBe(false);
     expect(summary.counts.published).toBe(REGIONS.length);

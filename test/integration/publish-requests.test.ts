@@ -5,6 +5,7 @@ import { run as publishHandler } from '../../functions/publish/handler';
 import type { PublishEvent } from '../../functions/shared/pipeline-events';
 import { LayerStore } from '../../functions/store/layer-store';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
+import { taskStates } from '../../statemachine/definition';
 import { requestCounter, totalOf, type RequestCounts } from '../support/request-count';
 
 const CATALOG = `
@@ -22,6 +23,9 @@ layers:
  * What one Publish (the handler, with its SSM lookup and its events) sends to the real local services, by
  * operation. The counts are the design: a change that adds a request to a publish fails here, on purpose.
  */
+/** Task state → handler: Publish runs as the Publish state on the distributed path, InlinePublish on the inline one. */
+const HANDLERS = taskStates();
+
 describe('the requests one Publish makes (real handler, embedded services)', () => {
   let pipeline: LocalPipeline;
   let counter: ReturnType<typeof requestCounter>;
@@ -30,7 +34,7 @@ describe('the requests one Publish makes (real handler, embedded services)', () 
 
   beforeAll(async () => {
     pipeline = await startLocalPipeline(CATALOG, {
-      onTask: (state, input) => void (state === 'Publish' && built.push(input as PublishEvent)),
+      onTask: (state, input) => void (HANDLERS[state] === 'publish' && built.push(input as PublishEvent)),
     });
     await mkdir(path.join(pipeline.stateDir, 'data'), { recursive: true });
     await writeFile(path.join(pipeline.stateDir, 'data', 'content.txt'), 'first');

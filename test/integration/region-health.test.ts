@@ -3,6 +3,7 @@ import '../support/single-sdk-attempt';
 import { handleListingRequest } from '../../functions/listing/routes';
 import { LayerStore } from '../../functions/store/layer-store';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
+import { taskStates } from '../../statemachine/definition';
 
 const FLAKY = 'ap-southeast-2';
 const DENIED = 'eu-west-2';
@@ -14,6 +15,9 @@ const LAYERS = ['lamina-bash', 'lamina-bash2'];
  * runs in a row is marked unhealthy and then tried once per run (one probe, no publishes) until it answers, when
  * every layer is backfilled there; a region that denies lamina is reported as such and never retried in a loop.
  */
+/** Task state → handler: Publish runs as the Publish state on the distributed path, InlinePublish on the inline one. */
+const HANDLERS = taskStates();
+
 describe('region health', () => {
   let pipeline: LocalPipeline;
   const store = () => new LayerStore();
@@ -48,7 +52,7 @@ layers:
 `, {
       onTask: (state, input) => {
         const event = input as { region: string; settings: { suspectRegions?: string[] } };
-        if (state === 'Publish') publishSettings.push({ region: event.region, suspectRegions: event.settings.suspectRegions });
+        if (HANDLERS[state] === 'publish') publishSettings.push({ region: event.region, suspectRegions: event.settings.suspectRegions });
       },
     });
     pipeline.services.emulator!.injectFault(serviceFault);

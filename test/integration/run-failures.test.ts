@@ -1,5 +1,7 @@
 import { MAX_CATALOG_TARGETS } from '../../functions/catalog/catalog';
-import { MAX_RUN_TARGETS } from '../../functions/plan/run-limits';
+import { FAILURE_NOT_RECORDED_CAUSE } from '../../functions/plan-publishes/plan-publishes';
+import { INLINE_PUBLISH_WORST_EVENTS, INLINE_PUBLISHING_EVENTS, INLINE_REGION_EVENTS, MAX_RUN_TARGETS } from '../../functions/plan/run-limits';
+import { FAILURE_NOT_RECORDED } from '../../functions/shared/pipeline-events';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];
@@ -39,9 +41,11 @@ describe('every run ends with a summary saying what failed, and Expire runs (a C
     expect(expire).toMatchObject({ done: true });
   });
 
-  it("a failing RecordFailure inside a publish fails that publish's child execution, and the summary names the layer and region", async () => {
+  it("distributed path: a failing RecordFailure inside a publish fails that publish's child execution, and the summary names the layer and region", async () => {
     await pipeline.writeCatalog(catalog(['bash', 'tools']));
     pipeline.services.emulator!.injectFault({ region: 'eu-west-1', operation: 'PublishLayerVersion', errorType: 'ServiceException', statusCode: 500 });
+    // Over the inline budget (lowered: the run has 2 publishes), so the plan goes to the Distributed Maps.
+    process.env.LAMINA_INLINE_PUBLISHES = '1';
     try {
       const { summary, outcomes, executions } = await pipeline.run({}, { taskFaults: { RecordPublishFailure: boom('table down') } });
       expect(summary.failed).toBe(true);
@@ -57,9 +61,69 @@ describe('every run ends with a summary saying what failed, and Expire runs (a C
       const region = executions.find((execution) => execution.executionArn === failed[0].parentExecutionArn);
       expect(region).toMatchObject({ status: 'SUCCEEDED', input: expect.objectContaining({ region: 'eu-west-1' }) });
       expect(executions.find((execution) => execution.executionArn === region?.parentExecutionArn)).toBe(executions[0]);
+      expect(summary.failures).toContainEqual(expect.objectContaining({ layerName: 'lamina-tools', region: 'eu-west-1', reason: 'child-execution' }));
+    } finally {
+      delete process.env.LAMINA_INLINE_PUBLISHES;
+      pipeline.services.emulator!.clearFaults();
+    }
+  });
+
+  it('inline path: a publish whose failure could not be recorded ends in a marker, the summary names it, the other publishes go on', async () => {
+    await pipeline.writeCatalog(catalog(['bash', 'inline1', 'inline2']));
+    pipeline.services.emulator!.injectFault({ region: 'eu-west-1', operation: 'PublishLayerVersion', errorType: 'ServiceException', statusCode: 500 });
+    try {
+      const { summary, outcomes, executions, execution } = await pipeline.run({}, { taskFaults: { InlineRecordPublishFailure: boom('table down') } });
+      expect(summary.failed).toBe(true);
+      const byPlace = Object.fromEntries(outcomes.filter((outcome) => outcome.layerName.startsWith('lamina-inline')).map((outcome) => [`${outcome.layerName} ${outcome.region}`, outcome]));
+      // eu-west-1 refuses every new version and nothing could record it: each is named as the distributed path names it.
+      const unrecorded = { status: 'failed', reason: 'child-execution', detail: `${FAILURE_NOT_RECORDED}: ${FAILURE_NOT_RECORDED_CAUSE}` };
+      expect(byPlace).toEqual({
+        'lamina-inline1 eu-west-1': expect.objectContaining(unrecorded),
+        'lamina-inline1 us-east-1': expect.objectContaining({ status: 'published' }),
+        'lamina-inline2 eu-west-1': expect.objectContaining(unrecorded),
+        'lamina-inline2 us-east-1': expect.objectContaining({ status: 'published' }),
+      });
+      expect(summary.failures).toEqual(expect.arrayContaining([
+        expect.objectContaining({ layerName: 'lamina-inline1', region: 'eu-west-1', reason: 'child-execution' }),
+        expect.objectContaining({ layerName: 'lamina-inline2', region: 'eu-west-1', reason: 'child-execution' }),
+      ]));
+      // All of it in the run's own execution: no child executions but the builds', the inline Map itself succeeded.
+      expect(executions.filter((child) => child !== execution).every((child) => child.mapRunArn?.includes('/Builds:'))).toBe(true);
+      expect(executions.every((child) => child.status === 'SUCCEEDED')).toBe(true);
+      const states = execution.history.events.map((event) => `${event.type} ${event.details?.name ?? ''}`.trim());
+      expect(states).toContain('MapStateSucceeded InlinePublishes');
+      expect(states.filter((state) => state === 'PassStateEntered InlinePublishFailureNotRecorded')).toHaveLength(2);
+      expect(states).not.toContain('MapStateEntered Publishes');
+      // The next run publishes what this one could not.
+      pipeline.services.emulator!.clearFaults();
+      const rerun = await pipeline.run();
+      expect(rerun.summary.failed).toBe(false);
+      expect(rerun.outcomes.filter((outcome) => outcome.region === 'eu-west-1' && outcome.layerName.startsWith('lamina-inline')).map((outcome) => outcome.status)).toEqual(['published', 'published']);
     } finally {
       pipeline.services.emulator!.clearFaults();
     }
+  });
+
+  it("inline path: each publish at its worst adds the history events the inline budget counts (functions/plan/run-limits.ts)", async () => {
+    await pipeline.writeCatalog(catalog(['bash', 'worst1', 'worst2']));
+    // Every attempt of Publish fails with an error its Retry takes, then every attempt of its RecordFailure.
+    const retried = (name: string) => () => Object.assign(new Error('again'), { name });
+    const { execution, summary } = await pipeline.run({}, {
+      taskFaults: { InlinePublish: retried('ServiceException'), InlineRecordPublishFailure: retried('Lambda.ServiceException') },
+    });
+    expect(summary.failed).toBe(true);
+    const names = execution.history.events.map((event) => `${event.type} ${event.details?.name ?? ''}`.trim());
+    // The events of the publishing states (the engine writes the library's Choice events as they come, so by name, not by place).
+    const publishingStates = new Set(['PublishPath', 'InlinePublishes', 'InlineRegionPublishes', 'InlinePublish', 'InlineRecordPublishFailure', 'InlinePublishFailureNotRecorded']);
+    const publishing = execution.history.events.filter((event) => publishingStates.has(event.details?.name ?? ''));
+    const publishes = names.filter((name) => name === 'TaskStateEntered InlinePublish').length;
+    expect(publishes).toBeGreaterThanOrEqual(2 * REGIONS.length);
+    expect(names.filter((name) => name === 'MapIterationStarted InlinePublishes')).toHaveLength(REGIONS.length);
+    // Publish: 1 + MaxAttempts 6 attempts; RecordPublishFailure: 1 + 3; then the marker.
+    expect(names.filter((name) => name === 'TaskFailed InlinePublish')).toHaveLength(publishes * 7);
+    expect(names.filter((name) => name === 'TaskFailed InlineRecordPublishFailure')).toHaveLength(publishes * 4);
+    expect(names.filter((name) => name === 'PassStateExited InlinePublishFailureNotRecorded')).toHaveLength(publishes);
+    expect(publishing).toHaveLength(INLINE_PUBLISHING_EVENTS + INLINE_REGION_EVENTS * REGIONS.length + INLINE_PUBLISH_WORST_EVENTS * publishes);
   });
 
   it('a failing PlanPublishes: recorded and named, nothing published, the layers counted failed, Expire runs', async () => {

@@ -10,7 +10,7 @@ import {
   publishBurst,
   publishRate,
 } from '../../functions/regions/control-plane';
-import { distributedMaps } from '../../statemachine/definition';
+import { distributedMaps, mapStates } from '../../statemachine/definition';
 import { BUILDS_AT_ONCE } from '../../functions/plan/run-limits';
 import { ControlPlanePacing } from '../../local/lambda-emulator/control-plane-pacing';
 
@@ -76,12 +76,17 @@ describe('the per-region control-plane limiter', () => {
 
   it('no region is asked more than the quota by design: concurrent publishes per region × each one\'s rate', () => {
     const maps = new Map(distributedMaps().map((map) => [map.name, map]));
-    // Each region's publishes are one Distributed Map of their own (a child execution of the Publishes map per
-    // region), so a region sees at most its MaxConcurrency publishes at once; each paces itself at publishRate().
+    // Each region's publishes are one map of their own (on the distributed path a child execution of the
+    // Publishes map per region, on the inline path an iteration of InlinePublishes), so a region sees at most its
+    // MaxConcurrency publishes at once; each paces itself at publishRate().
     expect(maps.get('RegionPublishes')?.maxConcurrency).toBe(PUBLISHES_PER_REGION);
     // No other map publishes, and none bounds the regions: each publishes at its own quota, all at once.
     expect([...maps.keys()].sort()).toEqual(['Builds', 'Publishes', 'RegionPublishes']);
     expect(maps.get('Publishes')?.maxConcurrency).toBe(0);
+    const inline = new Map(mapStates().filter((map) => map.mode === 'INLINE').map((map) => [map.name, map]));
+    expect([...inline.keys()].sort()).toEqual(['InlinePublishes', 'InlineRegionPublishes', 'Verify']);
+    expect(inline.get('InlineRegionPublishes')?.maxConcurrency).toBe(PUBLISHES_PER_REGION);
+    expect(inline.get('InlinePublishes')?.maxConcurrency).toBe(0);
     expect(maps.get('Builds')?.maxConcurrency).toBe(BUILDS_AT_ONCE);
     delete process.env.LAMINA_CONTROL_PLANE_RATE;
     expect(controlPlaneRate()).toBe(CONTROL_PLANE_REQUESTS_PER_SECOND);

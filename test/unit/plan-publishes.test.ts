@@ -1,6 +1,8 @@
-import { planPublishes, publishItemsKeyOf } from '../../functions/plan-publishes/plan-publishes';
+import { FAILURE_NOT_RECORDED_CAUSE, INLINE_BUDGET, fitsInline, planPublishes, publishItemsKeyOf } from '../../functions/plan-publishes/plan-publishes';
+import { INLINE_PAYLOAD_BYTES, MAX_INLINE_PUBLISHES } from '../../functions/plan/run-limits';
+import { LAMBDA_REGIONS } from '../../functions/regions/lambda-regions';
 import { failedPublishOutcomes, unfinishedBuildOutcomes } from '../../functions/report/run-records';
-import type { BuiltArtifact, MapRunResult, PublishEvent, SealResult } from '../../functions/shared/pipeline-events';
+import { FAILURE_NOT_RECORDED, type BuiltArtifact, type InlineRegionPublishes, type MapRunResult, type PublishEvent, type SealResult } from '../../functions/shared/pipeline-events';
 
 /** An artifact store in memory: what the Map Runs' ResultWriters and PlanPublishes write, what they read. */
 function memoryArtifacts(objects = new Map<string, string>()) {
@@ -44,10 +46,9 @@ const layer = (layerName: string): BuiltArtifact =>
   ({ layerName, entry: layerName, kind: 'bash-runtime', runtimes: ['provided.al2023'], architectures: ['x86_64'], sha256: `sha-${layerName}` }) as BuiltArtifact;
 const sealed = (layerName: string, regions: string[]): SealResult => ({ layer: layer(layerName), regions });
 
-describe('PlanPublishes: each region gets the sealed layers to publish there', () => {
-  it("writes one array per region from the Builds map's succeeded children, and returns one small entry per region", async () => {
-    const artifacts = memoryArtifacts();
-    const builds = writeMapRun(artifacts, 'builds', [
+/** The sealed layers of a Builds map's results: zeta in two regions, alpha in one, and builds that publish nowhere. */
+function someBuilds(artifacts: ReturnType<typeof memoryArtifacts>): MapRunResult {
+  return writeMapRun(artifacts, 'builds', [
       { input: { item: { layerName: 'zeta' } }, output: sealed('zeta', ['us-east-1', 'eu-west-1']) },
       { input: { item: { layerName: 'alpha' } }, output: sealed('alpha', ['eu-west-1']) },
       // A build that failed and was recorded ends its child with the layer's name; a refused one has no regions.
@@ -55,8 +56,14 @@ describe('PlanPublishes: each region gets the sealed layers to publish there', (
       { input: { item: { layerName: 'refused' } }, output: sealed('refused', []) },
       // A child that failed as a whole is Report's to name; it publishes nowhere.
       { input: { item: { layerName: 'lost' } }, error: 'lamina.FailureNotRecorded', cause: 'no record' },
-    ]);
-    const plan = await planPublishes({ runId: 'r1', builds }, { artifacts });
+  ]);
+}
+
+describe('PlanPublishes: each region gets the sealed layers to publish there', () => {
+  it("over the inline budget: writes one array per region from the Builds map's succeeded children, and returns one small entry per region", async () => {
+    const artifacts = memoryArtifacts();
+    const builds = someBuilds(artifacts);
+    const plan = await planPublishes({ runId: 'r1', builds }, { artifacts, inlineBudget: { ...INLINE_BUDGET, publishes: 2 } });
     expect(plan).toEqual({
       regions: [
         { region: 'eu-west-1', itemsKey: publishItemsKeyOf('r1', 'eu-west-1'), layers: 2 },
@@ -69,11 +76,53 @@ describe('PlanPublishes: each region gets the sealed layers to publish there', (
     expect(JSON.parse(artifacts.objects.get('runs/r1/publishes/us-east-1.json')!)).toEqual([layer('zeta')]);
   });
 
+  it('within the inline budget: returns the layers themselves, per region, and writes nothing', async () => {
+    const artifacts = memoryArtifacts();
+    const builds = someBuilds(artifacts);
+    const before = artifacts.objects.size;
+    const plan = await planPublishes({ runId: 'r1', builds }, { artifacts, inlineBudget: { ...INLINE_BUDGET, publishes: 3 } });
+    expect(plan).toEqual({
+      inline: [
+        { region: 'eu-west-1', layers: [layer('alpha'), layer('zeta')] },
+        { region: 'us-east-1', layers: [layer('zeta')] },
+      ],
+    });
+    expect(artifacts.objects.size).toBe(before);
+    // The budget as run-limits.ts has it takes a small run inline.
+    expect(await planPublishes({ runId: 'r1', builds }, { artifacts })).toEqual(plan);
+  });
+
+  it('the budget: its publishes inline, one more distributed; its bytes (plan and worst results) inline, one more distributed', () => {
+    // As many publishes as the budget, small layers, spread over every region.
+    const plan = (publishes: number): InlineRegionPublishes[] =>
+      LAMBDA_REGIONS.map((region, index) => ({
+        region,
+        layers: Array.from({ length: Math.floor(publishes / LAMBDA_REGIONS.length) + (index < publishes % LAMBDA_REGIONS.length ? 1 : 0) }, (_, n) => layer(`l${n}`)),
+      }));
+    const count = (entries: InlineRegionPublishes[]) => entries.reduce((sum, entry) => sum + entry.layers.length, 0);
+    expect(count(plan(MAX_INLINE_PUBLISHES))).toBe(MAX_INLINE_PUBLISHES);
+    expect(fitsInline(plan(MAX_INLINE_PUBLISHES))).toBe(true);
+    expect(fitsInline(plan(MAX_INLINE_PUBLISHES + 1))).toBe(false);
+    expect(MAX_INLINE_PUBLISHES).toBe(299);
+    // Bytes: the plan in the state, plus a marker per publish (every one an unrecorded failure, at its worst).
+    const small = plan(10);
+    const marker = (layerName: string, region: string) => JSON.stringify({ Error: FAILURE_NOT_RECORDED, Cause: FAILURE_NOT_RECORDED_CAUSE, layerName, region });
+    const bytes = JSON.stringify({ inline: small }).length + small.reduce((sum, entry) => sum + entry.layers.reduce((n, l) => n + marker(l.layerName, entry.region).length + 1, 0), 0);
+    expect(fitsInline(small, { publishes: MAX_INLINE_PUBLISHES, bytes })).toBe(true);
+    expect(fitsInline(small, { publishes: MAX_INLINE_PUBLISHES, bytes: bytes - 1 })).toBe(false);
+    // Layers with long descriptors reach the bytes first: a few KiB each, 8 layers × 34 regions.
+    const big = (name: string) => ({ ...layer(name), description: 'd'.repeat(256), licenseInfo: 'l'.repeat(512) }) as BuiltArtifact;
+    const heavy = LAMBDA_REGIONS.map((region) => ({ region, layers: Array.from({ length: 8 }, (_, n) => big(`layer-${n}`)) }));
+    expect(count(heavy)).toBeLessThanOrEqual(MAX_INLINE_PUBLISHES);
+    expect(JSON.stringify(heavy).length).toBeGreaterThan(INLINE_PAYLOAD_BYTES);
+    expect(fitsInline(heavy)).toBe(false);
+  });
+
   it('plans nothing when nothing was sealed, and writes nothing', async () => {
     const artifacts = memoryArtifacts();
     const builds = writeMapRun(artifacts, 'empty', []);
     const before = artifacts.objects.size;
-    expect(await planPublishes({ runId: 'r2', builds }, { artifacts })).toEqual({ regions: [] });
+    expect(await planPublishes({ runId: 'r2', builds }, { artifacts })).toEqual({ inline: [] });
     expect(artifacts.objects.size).toBe(before);
   });
 
@@ -123,6 +172,20 @@ describe("Report's reading of the Publishes map's results", () => {
     // Plan failed, or planned nothing: nothing to read.
     expect(await unfinishedBuildOutcomes(undefined, [], artifacts)).toEqual([]);
     expect(await unfinishedBuildOutcomes({ ...manifest, itemsKey: 'runs/none.json', buildCount: 0 }, [], artifacts)).toEqual([]);
+  });
+
+  it('names each publish the inline path marked unrecorded, as the distributed path names its failed child', async () => {
+    const artifacts = memoryArtifacts();
+    const marker = { Error: FAILURE_NOT_RECORDED, Cause: FAILURE_NOT_RECORDED_CAUSE, layerName: 'b', region: 'eu-west-1' } as const;
+    const outcomes = await failedPublishOutcomes([['a', marker], ['a', 'b']], [], artifacts);
+    expect(outcomes).toEqual([
+      { layerName: 'b', region: 'eu-west-1', status: 'failed', reason: 'child-execution', detail: `${FAILURE_NOT_RECORDED}: ${FAILURE_NOT_RECORDED_CAUSE}` },
+    ]);
+    // The same publish on the distributed path: its child failed with the Fail state's Error and Cause.
+    const euWest = writeMapRun(artifacts, 'eu-west-1', [{ input: publishInput('b', 'eu-west-1'), error: FAILURE_NOT_RECORDED, cause: FAILURE_NOT_RECORDED_CAUSE }]);
+    const publishes = writeMapRun(artifacts, 'publishes', [{ input: { region: 'eu-west-1', itemsKey: publishItemsKeyOf('r1', 'eu-west-1') }, output: euWest }]);
+    expect(await failedPublishOutcomes(publishes, [], artifacts)).toEqual(outcomes);
+    expect(await failedPublishOutcomes([], [], artifacts)).toEqual([]);
   });
 
   it('reads nothing when the run never got to publishing', async () => {
