@@ -46,6 +46,8 @@ function catalogOf(layers: number): string {
 }
 
 interface Figures {
+  /** The publish path the run took: inline (a plan within the inline budget) or distributed. */
+  publishPath: 'inline' | 'distributed';
   layers: number;
   regions: number;
   /** The whole run: Plan to Expire. */
@@ -127,7 +129,7 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
     const cpuBefore = process.cpuUsage();
     const servicesBefore = await services.figures();
     const start = performance.now();
-    const { summary } = await runLocalPipeline(
+    const { summary, execution } = await runLocalPipeline(
       {},
       {
         stateDir,
@@ -167,9 +169,12 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
     const publishCpuMs =
       cpuAtFirstPublish && cpuAtLastPublish ? (cpuAtLastPublish.user + cpuAtLastPublish.system - cpuAtFirstPublish.user - cpuAtFirstPublish.system) / 1000 : 0;
     const counts = summary.counts as Record<string, number>;
+    // The path PlanPublishes chose for the run (functions/plan/run-limits.ts's inline budget).
+    const publishPath = execution.history.events.some((event) => event.type === 'MapStateEntered' && event.details?.name === 'InlinePublishes') ? 'inline' : 'distributed';
     return {
       layers,
       regions: REGIONS.length,
+      publishPath,
       wallMs,
       publishWallMs,
       cpuMs,
@@ -233,7 +238,7 @@ async function main(): Promise<void> {
   const perPublish = (ms: number, r: Figures) => `${(ms / Math.max(1, r.published + r.failed)).toFixed(1)} ms`;
   const header = ['scenario', 'publishing (median)', 'rounds', 'whole run', 'CPU per publish: pipeline / services', 'pipeline CPU while publishing (share of a core)', 'published / failed', 'calls per region (429s)', 'rate floor', 'critical path', 'floor', 'publishing / floor', 'slowest chain (expected)', 'publishing / max(rate floor, slowest chain)'];
   const rows = results.map((r) => [
-    `${r.layers} layer${r.layers === 1 ? '' : 's'} x ${r.regions} regions`,
+    `${r.layers} layer${r.layers === 1 ? '' : 's'} x ${r.regions} regions (${r.publishPath})`,
     s(r.publishWallMs),
     r.roundsPublishWallMs.map((ms) => (ms / 1000).toFixed(2)).join(' / '),
     s(r.wallMs),

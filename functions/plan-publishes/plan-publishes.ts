@@ -40,13 +40,13 @@ export const FAILURE_NOT_RECORDED_CAUSE = "Publish failed and RecordFailure coul
  * Whether the plan fits the inline budget: its publishes, and the bytes of the plan in the run's state plus its
  * results at their worst (every publish an unrecorded failure's marker), which stay in the state until the end.
  */
-export function fitsInline(plan: InlineRegionPublishes[], budget: InlineBudget = INLINE_BUDGET): boolean {
-  const publishes = plan.reduce((sum, entry) => sum + entry.layers.length, 0);
+export function fitsInline(plan: InlinePublishPlan, budget: InlineBudget = INLINE_BUDGET): boolean {
+  const publishes = plan.inline.regions.reduce((sum, entry) => sum + entry.layers.length, 0);
   if (publishes > budget.publishes) return false;
-  let bytes = Buffer.byteLength(JSON.stringify({ inline: plan } satisfies InlinePublishPlan));
-  for (const { region, layers } of plan) {
-    for (const { layerName } of layers) {
-      const marker: UnrecordedPublish = { Error: FAILURE_NOT_RECORDED, Cause: FAILURE_NOT_RECORDED_CAUSE, layerName, region };
+  let bytes = Buffer.byteLength(JSON.stringify(plan));
+  for (const { region, layers } of plan.inline.regions) {
+    for (const index of layers) {
+      const marker: UnrecordedPublish = { Error: FAILURE_NOT_RECORDED, Cause: FAILURE_NOT_RECORDED_CAUSE, layerName: plan.inline.layers[index].layerName, region };
       bytes += Buffer.byteLength(JSON.stringify(marker)) + 1;
     }
   }
@@ -68,36 +68,38 @@ function isSealed(output: unknown): output is SealResult {
  * Turns the builds' results into each region's publishes: reads the sealed layers from the Builds map's results
  * (its succeeded children; a failed build recorded its own outcome and publishes nowhere), one entry per region
  * with anything to publish, in region order, each region's layers in name order. A plan within the inline budget
- * is returned whole (the layers themselves: the state machine publishes it with inline Maps); a larger one is
+ * is returned whole (each layer once, each region naming its layers' positions: the state machine publishes it
+ * with inline Maps); a larger one is
  * written per region to S3 (each region's Distributed Map reads its array with an ItemReader, so no state carries
  * them) and what is returned is one small entry per region.
  */
 export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublishesDeps): Promise<PublishPlan | InlinePublishPlan> {
-  const byRegion = new Map<string, BuiltArtifact[]>();
+  const sealedLayers = new Map<string, BuiltArtifact>();
+  const byRegion = new Map<string, string[]>();
   for await (const child of mapRunChildren(event.builds, 'SUCCEEDED', deps.artifacts)) {
     const output: unknown = child.Output ? JSON.parse(child.Output) : undefined;
-    if (!isSealed(output)) continue;
-    for (const region of output.regions) {
-      const layers = byRegion.get(region) ?? [];
-      layers.push(output.layer);
-      byRegion.set(region, layers);
-    }
+    if (!isSealed(output) || output.regions.length === 0) continue;
+    sealedLayers.set(output.layer.layerName, output.layer);
+    for (const region of output.regions) byRegion.set(region, [...(byRegion.get(region) ?? []), output.layer.layerName]);
   }
-  const planned: InlineRegionPublishes[] = [...byRegion.keys()].sort().map((region) => ({
+  const layers = [...sealedLayers.values()].sort((a, b) => a.layerName.localeCompare(b.layerName));
+  const position = new Map(layers.map((layer, index) => [layer.layerName, index]));
+  const regions: InlineRegionPublishes[] = [...byRegion.keys()].sort().map((region) => ({
     region,
-    layers: byRegion.get(region)!.sort((a, b) => a.layerName.localeCompare(b.layerName)),
+    layers: byRegion.get(region)!.map((name) => position.get(name)!).sort((a, b) => a - b),
   }));
-  const publishes = planned.reduce((sum, entry) => sum + entry.layers.length, 0);
-  if (fitsInline(planned, deps.inlineBudget)) {
-    deps.log?.(`planned ${publishes} publish(es) in ${planned.length} region(s), inline`);
-    return { inline: planned };
+  const publishes = regions.reduce((sum, entry) => sum + entry.layers.length, 0);
+  const inline: InlinePublishPlan = { inline: { layers, regions } };
+  if (fitsInline(inline, deps.inlineBudget)) {
+    deps.log?.(`planned ${publishes} publish(es) in ${regions.length} region(s), inline`);
+    return inline;
   }
   const plan: PublishPlan = { regions: [] };
-  for (const { region, layers } of planned) {
-    const itemsKey = publishItemsKeyOf(event.runId, region);
-    await deps.artifacts.putText(itemsKey, JSON.stringify(layers), 'application/json');
+  for (const entry of regions) {
+    const itemsKey = publishItemsKeyOf(event.runId, entry.region);
+    await deps.artifacts.putText(itemsKey, JSON.stringify(entry.layers.map((index) => layers[index])), 'application/json');
     afterWrite('plan-publishes:items');
-    plan.regions.push({ region, itemsKey, layers: layers.length });
+    plan.regions.push({ region: entry.region, itemsKey, layers: entry.layers.length });
   }
   deps.log?.(`planned ${publishes} publish(es) in ${plan.regions.length} region(s), one Distributed Map each`);
   return plan;

@@ -177,18 +177,19 @@ export interface PublishPlan {
   regions: RegionPublishes[];
 }
 
-/** One region's publishes on the inline path: the layers themselves, in the run's state. */
+/** One region's publishes on the inline path: the positions of its layers in the plan's `layers`, in name order. */
 export interface InlineRegionPublishes {
   region: string;
-  layers: BuiltArtifact[];
+  layers: number[];
 }
 
 /**
  * PlanPublishes' output on the inline path (a plan within functions/plan/run-limits.ts's inline budgets): the
- * PublishPath Choice sends it to the InlinePublishes map instead of the Publishes Distributed Map.
+ * PublishPath Choice sends it to the InlinePublishes map instead of the Publishes Distributed Map. Each layer is in
+ * the run's state once, whatever the number of regions it goes to (InlineRegionPublishes picks it by position).
  */
 export interface InlinePublishPlan {
-  inline: InlineRegionPublishes[];
+  inline: { layers: BuiltArtifact[]; regions: InlineRegionPublishes[] };
 }
 
 /** The Error of a publish whose failure could not be recorded, on either path (the Fail state's, the marker's). */

@@ -2,7 +2,7 @@ import { FAILURE_NOT_RECORDED_CAUSE, INLINE_BUDGET, fitsInline, planPublishes, p
 import { INLINE_PAYLOAD_BYTES, MAX_INLINE_PUBLISHES } from '../../functions/plan/run-limits';
 import { LAMBDA_REGIONS } from '../../functions/regions/lambda-regions';
 import { failedPublishOutcomes, unfinishedBuildOutcomes } from '../../functions/report/run-records';
-import { FAILURE_NOT_RECORDED, type BuiltArtifact, type InlineRegionPublishes, type MapRunResult, type PublishEvent, type SealResult } from '../../functions/shared/pipeline-events';
+import { FAILURE_NOT_RECORDED, type BuiltArtifact, type InlinePublishPlan, type MapRunResult, type PublishEvent, type SealResult } from '../../functions/shared/pipeline-events';
 
 /** An artifact store in memory: what the Map Runs' ResultWriters and PlanPublishes write, what they read. */
 function memoryArtifacts(objects = new Map<string, string>()) {
@@ -81,11 +81,15 @@ describe('PlanPublishes: each region gets the sealed layers to publish there', (
     const builds = someBuilds(artifacts);
     const before = artifacts.objects.size;
     const plan = await planPublishes({ runId: 'r1', builds }, { artifacts, inlineBudget: { ...INLINE_BUDGET, publishes: 3 } });
+    // Each layer once; each region names its layers by position, in name order.
     expect(plan).toEqual({
-      inline: [
-        { region: 'eu-west-1', layers: [layer('alpha'), layer('zeta')] },
-        { region: 'us-east-1', layers: [layer('zeta')] },
-      ],
+      inline: {
+        layers: [layer('alpha'), layer('zeta')],
+        regions: [
+          { region: 'eu-west-1', layers: [0, 1] },
+          { region: 'us-east-1', layers: [1] },
+        ],
+      },
     });
     expect(artifacts.objects.size).toBe(before);
     // The budget as run-limits.ts has it takes a small run inline.
@@ -93,13 +97,17 @@ describe('PlanPublishes: each region gets the sealed layers to publish there', (
   });
 
   it('the budget: its publishes inline, one more distributed; its bytes (plan and worst results) inline, one more distributed', () => {
-    // As many publishes as the budget, small layers, spread over every region.
-    const plan = (publishes: number): InlineRegionPublishes[] =>
-      LAMBDA_REGIONS.map((region, index) => ({
+    // As many publishes as the budget, spread over every region.
+    const plan = (publishes: number, descriptor = layer): InlinePublishPlan => {
+      const perRegion = Math.ceil(publishes / LAMBDA_REGIONS.length);
+      const layers = Array.from({ length: perRegion }, (_, n) => descriptor(`l${n}`));
+      const regions = LAMBDA_REGIONS.map((region, index) => ({
         region,
-        layers: Array.from({ length: Math.floor(publishes / LAMBDA_REGIONS.length) + (index < publishes % LAMBDA_REGIONS.length ? 1 : 0) }, (_, n) => layer(`l${n}`)),
+        layers: layers.map((_, n) => n).slice(0, Math.floor(publishes / LAMBDA_REGIONS.length) + (index < publishes % LAMBDA_REGIONS.length ? 1 : 0)),
       }));
-    const count = (entries: InlineRegionPublishes[]) => entries.reduce((sum, entry) => sum + entry.layers.length, 0);
+      return { inline: { layers, regions } };
+    };
+    const count = (entries: InlinePublishPlan) => entries.inline.regions.reduce((sum, entry) => sum + entry.layers.length, 0);
     expect(count(plan(MAX_INLINE_PUBLISHES))).toBe(MAX_INLINE_PUBLISHES);
     expect(fitsInline(plan(MAX_INLINE_PUBLISHES))).toBe(true);
     expect(fitsInline(plan(MAX_INLINE_PUBLISHES + 1))).toBe(false);
@@ -107,14 +115,21 @@ describe('PlanPublishes: each region gets the sealed layers to publish there', (
     // Bytes: the plan in the state, plus a marker per publish (every one an unrecorded failure, at its worst).
     const small = plan(10);
     const marker = (layerName: string, region: string) => JSON.stringify({ Error: FAILURE_NOT_RECORDED, Cause: FAILURE_NOT_RECORDED_CAUSE, layerName, region });
-    const bytes = JSON.stringify({ inline: small }).length + small.reduce((sum, entry) => sum + entry.layers.reduce((n, l) => n + marker(l.layerName, entry.region).length + 1, 0), 0);
+    const markers = small.inline.regions.reduce((sum, entry) => sum + entry.layers.reduce((n, index) => n + marker(small.inline.layers[index].layerName, entry.region).length + 1, 0), 0);
+    const bytes = JSON.stringify(small).length + markers;
     expect(fitsInline(small, { publishes: MAX_INLINE_PUBLISHES, bytes })).toBe(true);
     expect(fitsInline(small, { publishes: MAX_INLINE_PUBLISHES, bytes: bytes - 1 })).toBe(false);
-    // Layers with long descriptors reach the bytes first: a few KiB each, 8 layers × 34 regions.
-    const big = (name: string) => ({ ...layer(name), description: 'd'.repeat(256), licenseInfo: 'l'.repeat(512) }) as BuiltArtifact;
-    const heavy = LAMBDA_REGIONS.map((region) => ({ region, layers: Array.from({ length: 8 }, (_, n) => big(`layer-${n}`)) }));
+    // The demo's run (4 layers of about 1 KiB each in 34 regions) fits: each layer is in the state once.
+    const demoSized = (name: string) => ({ ...layer(name), description: 'd'.repeat(200), licenseInfo: 'l'.repeat(100), verifications: Array(4).fill({ how: 'h'.repeat(150) }) }) as BuiltArtifact;
+    expect(fitsInline(plan(4 * LAMBDA_REGIONS.length, demoSized))).toBe(true);
+    // Many layers, each to a few regions, with the longest descriptions Lambda takes reach the bytes first.
+    const big = (name: string) => ({ ...layer(name), description: 'd'.repeat(256), licenseInfo: 'l'.repeat(512), verifications: Array(2).fill({ how: 'h'.repeat(200) }) }) as BuiltArtifact;
+    const many = Array.from({ length: 150 }, (_, n) => big(`layer-${n}`));
+    const heavy: InlinePublishPlan = {
+      inline: { layers: many, regions: LAMBDA_REGIONS.map((region, index) => ({ region, layers: many.map((_, n) => n).filter((n) => n % LAMBDA_REGIONS.length === index) })) },
+    };
     expect(count(heavy)).toBeLessThanOrEqual(MAX_INLINE_PUBLISHES);
-    expect(JSON.stringify(heavy).length).toBeGreaterThan(INLINE_PAYLOAD_BYTES);
+    expect(fitsInline(heavy, { publishes: MAX_INLINE_PUBLISHES, bytes: Number.MAX_SAFE_INTEGER })).toBe(true);
     expect(fitsInline(heavy)).toBe(false);
   });
 
@@ -122,7 +137,7 @@ describe('PlanPublishes: each region gets the sealed layers to publish there', (
     const artifacts = memoryArtifacts();
     const builds = writeMapRun(artifacts, 'empty', []);
     const before = artifacts.objects.size;
-    expect(await planPublishes({ runId: 'r2', builds }, { artifacts })).toEqual({ inline: [] });
+    expect(await planPublishes({ runId: 'r2', builds }, { artifacts })).toEqual({ inline: { layers: [], regions: [] } });
     expect(artifacts.objects.size).toBe(before);
   });
 

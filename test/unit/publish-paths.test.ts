@@ -41,8 +41,11 @@ describe('the inline publish path is the distributed one, in inline Maps (statem
     expect(inlineRegionMap.ItemProcessor!.StartAt).toBe('InlinePublish');
     expect(asOriginal(inline.InlinePublish)).toEqual(distributed.Publish);
     expect(asOriginal(inline.InlineRecordPublishFailure)).toEqual(distributed.RecordPublishFailure);
-    // Each publish gets the same input on either path.
-    expect(inlineRegionMap.ItemSelector).toEqual(regionMap.ItemSelector);
+    // Each publish gets the same input on either path; inline, its layer is picked by position from the plan's
+    // layers (each in the state once), where a region's map reads it from the region's items.
+    expect(inlineRegionMap.ItemSelector).toEqual({ ...(regionMap.ItemSelector as object), 'layer.$': 'States.ArrayGetItem($.layers, $$.Map.Item.Value)' });
+    expect(inlineRegionMap.ItemsPath).toBe('$.positions');
+    expect(states.InlinePublishes.ItemSelector).toMatchObject({ 'positions.$': '$$.Map.Item.Value.layers', 'layers.$': '$.publishPlan.inline.layers' });
     expect(inlineRegionMap.MaxConcurrency).toBe(regionMap.MaxConcurrency);
     // Both maps end where they report: the run's state, and the same Catch.
     expect(states.InlinePublishes).toMatchObject({ ResultPath: states.Publishes.ResultPath, Catch: states.Publishes.Catch, Next: states.Publishes.Next });
