@@ -144,6 +144,64 @@ describe('the local Step Functions engine models AWS limits', () => {
     expect(most).toBe(40);
   });
 
+  it('runs an inline Map inside an inline Map (the pipeline\'s InlinePublishes): each inner one at its own MaxConcurrency, all events in the one history', async () => {
+    const running = new Map<string, number>();
+    const most = new Map<string, number>();
+    let total = 0;
+    let mostTotal = 0;
+    const seen: unknown[] = [];
+    const engine = engineWith(async (_resource, input) => {
+      const { group } = input as { group: string };
+      seen.push(input);
+      running.set(group, (running.get(group) ?? 0) + 1);
+      most.set(group, Math.max(most.get(group) ?? 0, running.get(group)!));
+      mostTotal = Math.max(mostTotal, ++total);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      running.set(group, running.get(group)! - 1);
+      total--;
+      return null;
+    });
+    const machine: AslMachine = {
+      StartAt: 'Which',
+      States: {
+        Which: { Type: 'Choice', Choices: [{ Variable: '$.plan.inline', IsPresent: true, Next: 'Groups' }], Default: 'Other' },
+        Other: { Type: 'Fail', Error: 'Wrong' },
+        Groups: {
+          Type: 'Map',
+          ItemsPath: '$.plan.inline.groups',
+          ItemSelector: { 'group.$': '$$.Map.Item.Value.name', 'positions.$': '$$.Map.Item.Value.items', 'things.$': '$.plan.inline.things' },
+          MaxConcurrency: 0,
+          ItemProcessor: {
+            ProcessorConfig: { Mode: 'INLINE' },
+            StartAt: 'Group',
+            States: {
+              Group: {
+                Type: 'Map',
+                ItemsPath: '$.positions',
+                ItemSelector: { 'group.$': '$.group', 'thing.$': 'States.ArrayGetItem($.things, $$.Map.Item.Value)' },
+                MaxConcurrency: 2,
+                ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Work', States: { Work: { Type: 'Task', Resource: FN, ResultPath: null, OutputPath: '$.thing', End: true } } },
+                End: true,
+              },
+            },
+          },
+          ResultPath: '$.results',
+          End: true,
+        },
+      },
+    };
+    const groups = ['a', 'b', 'c'].map((name) => ({ name, items: [0, 1, 2, 3, 4] }));
+    const execution = await run(engine, machine, { plan: { inline: { things: ['t0', 't1', 't2', 't3', 't4'], groups } } });
+    expect(execution.status).toBe('SUCCEEDED');
+    expect([...most.values()]).toEqual([2, 2, 2]);
+    expect(mostTotal).toBe(6);
+    expect(seen).toContainEqual({ group: 'b', thing: 't3' });
+    expect((execution.output as { results: unknown }).results).toEqual(groups.map(() => ['t0', 't1', 't2', 't3', 't4']));
+    // One execution: 2 + Choice 2 + outer Map 4 + per group (2 + inner Map 4 + per item (2 + Task 5)).
+    expect(engine.executions.size).toBe(1);
+    expect(execution.history.count).toBe(2 + 2 + 4 + 3 * (2 + 4 + 5 * (2 + 5)));
+  });
+
   it('runs a Distributed Map: items from S3, one child execution each with its own history, tolerated failures, a ResultWriter', async () => {
     const objects = new Map<string, string>([['bucket/items.json', JSON.stringify(Array.from({ length: 300 }, (_, n) => ({ n })))]]);
     const engine = engineWith(async (_resource, input) => {
