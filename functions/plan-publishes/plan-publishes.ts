@@ -4,6 +4,7 @@ import { afterWrite } from '../shared/crash-points';
 import { INLINE_PAYLOAD_BYTES, MAX_INLINE_PUBLISHES } from '../plan/run-limits';
 import {
   FAILURE_NOT_RECORDED,
+  FAILURE_NOT_RECORDED_CAUSE,
   type BuiltArtifact,
   type InlinePublishPlan,
   type InlineRegionPublishes,
@@ -29,12 +30,6 @@ export interface InlineBudget {
 }
 
 export const INLINE_BUDGET: InlineBudget = { publishes: MAX_INLINE_PUBLISHES, bytes: INLINE_PAYLOAD_BYTES };
-
-/**
- * The Cause of the marker an inline publish ends with when its failure could not be recorded, as the
- * InlinePublishFailureNotRecorded Pass state writes it (a test holds the two, and the Fail state's Cause, equal).
- */
-export const FAILURE_NOT_RECORDED_CAUSE = "Publish failed and RecordFailure could not record it; Report names this publish in the run's summary";
 
 /**
  * Whether the plan fits the inline budget: its publishes, and the bytes of the plan in the run's state plus its
@@ -68,10 +63,9 @@ function isSealed(output: unknown): output is SealResult {
  * Turns the builds' results into each region's publishes: reads the sealed layers from the Builds map's results
  * (its succeeded children; a failed build recorded its own outcome and publishes nowhere), one entry per region
  * with anything to publish, in region order, each region's layers in name order. A plan within the inline budget
- * is returned whole (each layer once, each region naming its layers' positions: the state machine publishes it
- * with inline Maps); a larger one is
- * written per region to S3 (each region's Distributed Map reads its array with an ItemReader, so no state carries
- * them) and what is returned is one small entry per region.
+ * is returned whole (each layer once, each region naming its layers by position: the state machine publishes it
+ * with inline Maps); a larger one is written per region to S3 (each region's Distributed Map reads its array with
+ * an ItemReader, so no state carries them) and what is returned is one small entry per region.
  */
 export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublishesDeps): Promise<PublishPlan | InlinePublishPlan> {
   const sealedLayers = new Map<string, BuiltArtifact>();

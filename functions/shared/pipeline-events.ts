@@ -194,6 +194,8 @@ export interface InlinePublishPlan {
 
 /** The Error of a publish whose failure could not be recorded, on either path (the Fail state's, the marker's). */
 export const FAILURE_NOT_RECORDED = 'lamina.FailureNotRecorded';
+/** Its Cause, as the Fail state and the inline path's marker Pass state have it (a test holds the three equal). */
+export const FAILURE_NOT_RECORDED_CAUSE = "Publish failed and RecordFailure could not record it; Report names this publish in the run's summary";
 
 /**
  * What an inline publish ends with when Publish failed and RecordFailure could not record it (the

@@ -1,7 +1,6 @@
 import { MAX_CATALOG_TARGETS } from '../../functions/catalog/catalog';
-import { FAILURE_NOT_RECORDED_CAUSE } from '../../functions/plan-publishes/plan-publishes';
 import { INLINE_PUBLISH_WORST_EVENTS, INLINE_PUBLISHING_EVENTS, INLINE_REGION_EVENTS, MAX_RUN_TARGETS } from '../../functions/plan/run-limits';
-import { FAILURE_NOT_RECORDED } from '../../functions/shared/pipeline-events';
+import { FAILURE_NOT_RECORDED, FAILURE_NOT_RECORDED_CAUSE } from '../../functions/shared/pipeline-events';
 import { startLocalPipeline, type LocalPipeline } from '../support/local-pipeline';
 
 const REGIONS = ['us-east-1', 'eu-west-1'];

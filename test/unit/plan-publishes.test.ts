@@ -1,8 +1,8 @@
-import { FAILURE_NOT_RECORDED_CAUSE, INLINE_BUDGET, fitsInline, planPublishes, publishItemsKeyOf } from '../../functions/plan-publishes/plan-publishes';
+import { INLINE_BUDGET, fitsInline, planPublishes, publishItemsKeyOf } from '../../functions/plan-publishes/plan-publishes';
 import { INLINE_PAYLOAD_BYTES, MAX_INLINE_PUBLISHES } from '../../functions/plan/run-limits';
 import { LAMBDA_REGIONS } from '../../functions/regions/lambda-regions';
 import { failedPublishOutcomes, unfinishedBuildOutcomes } from '../../functions/report/run-records';
-import { FAILURE_NOT_RECORDED, type BuiltArtifact, type InlinePublishPlan, type MapRunResult, type PublishEvent, type SealResult } from '../../functions/shared/pipeline-events';
+import { FAILURE_NOT_RECORDED, FAILURE_NOT_RECORDED_CAUSE, type BuiltArtifact, type InlinePublishPlan, type MapRunResult, type PublishEvent, type SealResult } from '../../functions/shared/pipeline-events';
 
 /** An artifact store in memory: what the Map Runs' ResultWriters and PlanPublishes write, what they read. */
 function memoryArtifacts(objects = new Map<string, string>()) {

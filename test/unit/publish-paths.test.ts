@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { FAILURE_NOT_RECORDED_CAUSE } from '../../functions/plan-publishes/plan-publishes';
-import { FAILURE_NOT_RECORDED } from '../../functions/shared/pipeline-events';
+import { FAILURE_NOT_RECORDED, FAILURE_NOT_RECORDED_CAUSE } from '../../functions/shared/pipeline-events';
 import { DEFINITION_FILE } from '../../statemachine/definition';
 
 interface State {
