@@ -6,6 +6,16 @@
 // The AWS SDK warns that its 2027 releases will need Node 22; lamina runs on Node 20 and 22 alike.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const { pathToFileURL } = require('node:url');
+
+/** Set in the environment of a command relaunch() started anew with its node flags. */
+const RELAUNCHED = 'LAMINA_RELAUNCHED';
+if (process.env[RELAUNCHED] === '1' && process.channel) {
+  delete process.env[RELAUNCHED];
+  // The launcher's channel: it closes when the launcher ends, even by SIGKILL; then the command stops as on a
+  // SIGTERM. Unreferenced, so that it never keeps this process alive by itself.
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
 const compiled = require('./compiled-cli.cjs');
 
 /** The sources through tsx, whose loader must be registered for `import()` too: a new node with `--import tsx`. */
@@ -42,12 +52,18 @@ async function load() {
 /**
  * Runs this command again in a new node with the Node flags it needs (a command's `nodeFlags`, local/commands),
  * which only take effect when a process starts. The new process is the command: its exit code is this one's, and a
- * signal sent to this process (a test's kill, a supervisor's SIGTERM) is passed on; a Ctrl-C reaches both
- * processes from the terminal, and the command takes a second one as the first.
+ * signal this process gets (a Ctrl-C, a test's kill, a supervisor's SIGTERM) is passed on. It runs in a process group
+ * of its own so that each signal reaches it once, through here: a Ctrl-C signals the terminal's whole group, and a
+ * second SIGINT arriving while node exits would kill it (node's handlers are gone by then). It stops when this
+ * process is gone, however that ended (its IPC channel closes: see the top of this file).
  */
 function relaunch(flags) {
   const { spawn } = require('node:child_process');
-  const child = spawn(process.execPath, [...flags, ...process.execArgv, __filename, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, [...flags, ...process.execArgv, __filename, ...process.argv.slice(2)], {
+    detached: true,
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, [RELAUNCHED]: '1' },
+  });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   const forward = (signal) => child.kill(signal);
   for (const signal of signals) process.on(signal, forward);

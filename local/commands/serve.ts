@@ -144,17 +144,18 @@ export const serveCommand: Command = {
       if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new UsageError(`port ${port} is in use; pick another with --port`);
       throw error;
     }
+    // Listening before the lines below say serve is up: whoever reads them may stop it at once. Every signal, not
+    // once: a second Ctrl-C while serve shuts down must not cut the shutdown short.
+    const stopped = new Promise<void>((resolve) => {
+      process.on('SIGINT', () => resolve());
+      process.on('SIGTERM', () => resolve());
+    });
     console.log(`Step Functions API: ${pipeline.api.url}`);
     console.log(`State machine: ${pipeline.api.stateMachineArn}`);
     console.error(`Schedule: ${catalog.settings.schedule} (UTC), next run ${pipeline.schedule.state().nextRun ?? 'never'}`);
     console.error(`Listing API and page at ${server.url}/ (JSON under ${server.url}/v1/regions); Ctrl-C stops it.`);
     console.error(`Start a run: lamina start --wait (or AWS_ENDPOINT_URL_SFN=${pipeline.api.url} aws stepfunctions start-execution --state-machine-arn ${pipeline.api.stateMachineArn})`);
-    // Every signal, not once: when bin/lamina.cjs started serve anew with its node flags, a Ctrl-C reaches serve
-    // twice (from the terminal and passed on by the launcher), and the second must not cut the shutdown short.
-    await new Promise<void>((resolve) => {
-      process.on('SIGINT', () => resolve());
-      process.on('SIGTERM', () => resolve());
-    });
+    await stopped;
     await pipeline.close();
     await server.close();
     await services.close();

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -56,6 +56,16 @@ describe('lamina serve runs with its node flags', () => {
     });
   }
 
+  /** Whether `pid` runs: an orphan that ended may stay a zombie where PID 1 reaps nothing. */
+  const running = (pid: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  };
+
   const exitOf = (child: ChildProcessWithoutNullStreams) =>
     new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 
@@ -72,13 +82,25 @@ describe('lamina serve runs with its node flags', () => {
     expect(existsSync(`/proc/${served[0].pid}`)).toBe(false);
   }, 60_000);
 
-  it('a Ctrl-C (SIGINT to the process group: the launcher passes it on, so the served process gets it twice) stops both with exit code 0', async () => {
+  it("a Ctrl-C (SIGINT to the launcher's process group) reaches the served process once, through the launcher, and stops both with exit code 0", async () => {
     const { child } = await serve({ NODE_OPTIONS: '' }, true);
     const [served] = childProcessesOf(child.pid!).filter((process) => process.argv.some((arg) => arg.endsWith('lamina.cjs')));
     const exited = exitOf(child);
     process.kill(-child.pid!, 'SIGINT');
     expect(await exited).toEqual({ code: 0, signal: null });
     expect(existsSync(`/proc/${served.pid}`)).toBe(false);
+  }, 60_000);
+
+  it('the served process stops when its launcher is killed outright (SIGKILL)', async () => {
+    const { child } = await serve({ NODE_OPTIONS: '' });
+    const [served] = childProcessesOf(child.pid!).filter((process) => process.argv.some((arg) => arg.endsWith('lamina.cjs')));
+    expect(running(served.pid)).toBe(true);
+    const exited = exitOf(child);
+    child.kill('SIGKILL');
+    expect(await exited).toEqual({ code: null, signal: 'SIGKILL' });
+    const deadline = Date.now() + 30_000;
+    while (running(served.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(running(served.pid)).toBe(false);
   }, 60_000);
 
   it('serves in the process itself when NODE_OPTIONS already sets the flag, and a SIGINT stops it with exit code 0', async () => {
