@@ -30,7 +30,10 @@ layers:
 function serve(dir: string): Promise<{ child: ChildProcessWithoutNullStreams; endpoint: string; arn: string; output: () => string }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'lamina.cjs'), 'serve', '--port', '0', '--state', path.join(dir, 'served')], {
     cwd: dir,
-    env: { ...process.env, LAMINA_LOG_FORMAT: 'silent' },
+    // Every layer-API call takes a second, as a slow region's would: a run publishes for at least 3 s, so the
+    // execution that `lamina stop` aborts is still running when the stop arrives (without it, a run on a fast
+    // machine could end before the stop's process started).
+    env: { ...process.env, LAMINA_LOG_FORMAT: 'silent', LAMINA_EMULATOR_LATENCY_MS: '1000' },
   });
   let stdout = '';
   let stderr = '';
