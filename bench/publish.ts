@@ -18,7 +18,9 @@
  * Environment: BENCH_LATENCY_MS (default 100-300), BENCH_RATE (default 15 requests per second per region),
  * BENCH_REGIONS (default 34), BENCH_LAYERS (default 1,20: the scenarios), BENCH_SERVICES (process or inline),
  * BENCH_ROUNDS (default 3: after one untimed warm-up run, the scenarios alternate that many times; the median round
- * of each is shown, with every round's publishing time).
+ * of each is shown, with every round's publishing time), BENCH_PHASE_MARKS (set: each scenario's publishing phase on
+ * the monotonic clock, on stderr, to cut a `node --cpu-prof` profile of this process, or BENCH_SERVICES_PROFILE's of
+ * the services, to the samples of that phase).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
@@ -129,6 +131,7 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
     const cpuBefore = process.cpuUsage();
     const servicesBefore = await services.figures();
     const start = performance.now();
+    const startHr = process.hrtime.bigint();
     const { summary, execution } = await runLocalPipeline(
       {},
       {
@@ -151,6 +154,10 @@ async function scenario(layers: number, meanLatency: number): Promise<Figures> {
     );
     const wallMs = performance.now() - start;
     const cpu = process.cpuUsage(cpuBefore);
+    if (process.env.BENCH_PHASE_MARKS) {
+      const at = (ms: number) => startHr / 1000n + BigInt(Math.round((ms - start) * 1000));
+      console.error(`${layers} layers: publishing phase on the monotonic clock (us, as --cpu-prof's sample times): ${at(firstPublish)} to ${at(lastPublish)}`);
+    }
     const after = await services.figures();
     const before = (await afterPlan) ?? servicesBefore;
     const cpuMs = (cpu.user + cpu.system) / 1000;

@@ -2,7 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BufferedHttpHandler } from './buffered-http-handler';
 import { forgetClients, sharedClient } from './clients';
+import { DYNAMODB_ITEM_OPERATIONS } from './dynamodb-item-requests';
 import { DynamoDBQueryRequest, sdkQuery, type QueryAnswer } from './dynamodb-query-request';
+import { LeanClient } from './lean-json-request';
 import type { QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { CLIENT_SETTINGS, PER_COMMAND_CLIENT_SETTINGS } from './endpoints';
 
@@ -32,10 +34,18 @@ function isProcessClient(db: DynamoDBDocumentClient): boolean {
   return db === documentClient();
 }
 
-/** Where a store holding `db` sends plain DynamoDB commands: the process's plain client, or `db` itself (isProcessClient). */
+/**
+ * The process's plain DynamoDB client with its PutItem and GetItem sent as lean signed requests
+ * (functions/aws/dynamodb-item-requests.ts): Publish's records, claims and pointer re-read, most of a run's requests.
+ */
+export function leanDynamoClient(): LeanClient<DynamoDBClient> {
+  return sharedClient('DYNAMODB', 'lean', () => new LeanClient(dynamoClient(), DYNAMODB_ITEM_OPERATIONS));
+}
+
+/** Where a store holding `db` sends plain DynamoDB commands: the process's lean plain client, or `db` itself (isProcessClient). */
 export function plainClientFor(db: DynamoDBDocumentClient): Pick<DynamoDBClient, 'send'> {
   // A document client sends plain commands as they are (its middleware marshals only its own commands).
-  return isProcessClient(db) ? dynamoClient() : (db as unknown as DynamoDBClient);
+  return isProcessClient(db) ? leanDynamoClient() : (db as unknown as DynamoDBClient);
 }
 
 /** What the listing's projected Queries go through. */

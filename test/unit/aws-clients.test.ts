@@ -7,7 +7,8 @@ import { LayerApi } from '../../functions/aws/lambda-layers';
 import { ParameterStore } from '../../functions/aws/ssm-parameters';
 import { Topics } from '../../functions/aws/sns';
 import { EventBus } from '../../functions/aws/eventbridge';
-import { documentClient, dynamoClient, listingReadClient, listingReadClientFor, plainClientFor } from '../../functions/aws/dynamodb';
+import { documentClient, dynamoClient, leanDynamoClient, listingReadClient, listingReadClientFor, plainClientFor } from '../../functions/aws/dynamodb';
+import { LeanClient } from '../../functions/aws/lean-json-request';
 import { BufferedHttpHandler } from '../../functions/aws/buffered-http-handler';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBQueryRequest } from '../../functions/aws/dynamodb-query-request';
@@ -116,8 +117,10 @@ describe('the process keeps one SDK client per service, variant and environment 
       expect(cached(documentClient())).toBe(false);
     });
 
-    it("a store on the process's document client sends plain commands through the plain client; one on a client of its own, through that", () => {
-      expect(plainClientFor(documentClient())).toBe(dynamoClient());
+    it("a store on the process's document client sends plain commands through the plain client (its PutItem and GetItem as lean requests); one on a client of its own, through that", () => {
+      expect(plainClientFor(documentClient())).toBe(leanDynamoClient());
+      expect(leanDynamoClient()).toBeInstanceOf(LeanClient);
+      expect(leanDynamoClient().client).toBe(dynamoClient());
       const own = DynamoDBDocumentClient.from(new DynamoDBClient({}));
       expect(plainClientFor(own)).toBe(own);
     });

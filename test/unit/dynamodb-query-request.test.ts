@@ -1,41 +1,10 @@
-import { DynamoDBClient, DynamoDBServiceException, QueryCommand, type QueryCommandInput, type ServiceInputTypes, type ServiceOutputTypes } from '@aws-sdk/client-dynamodb';
-import type { AwsCredentialIdentity, FinalizeRequestMiddleware } from '@smithy/types';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { DynamoDBClient, DynamoDBServiceException, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import type { ServerResponse } from 'node:http';
 import { BufferedHttpHandler } from '../../functions/aws/buffered-http-handler';
 import { DynamoDBQueryRequest, queryBody } from '../../functions/aws/dynamodb-query-request';
 import { CLIENT_SETTINGS } from '../../functions/aws/endpoints';
-
-interface Seen {
-  headers: IncomingMessage['headers'];
-  body: string;
-}
-
-/** A DynamoDB stand-in on 127.0.0.1: `answer` answers the n-th request (0-based); every request is recorded. */
-async function standIn(answer: (response: ServerResponse, index: number, request: Seen) => void) {
-  const requests: Seen[] = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const seen = { headers: request.headers, body: Buffer.concat(chunks).toString() };
-      requests.push(seen);
-      // No Date header: the SDK would set its clock offset from it, and the signature test signs at a fixed time.
-      response.sendDate = false;
-      answer(response, requests.length - 1, seen);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { bySdk, json, signLikeALeanRequest, standIn, type Seen } from '../support/json-stand-in';
 
 const ANSWER = {
   Items: [{ listingV1: { S: '{"name":"lamina-a"}' } }, { listingV1: { S: '{"name":"lamina-b"}' } }],
@@ -43,11 +12,6 @@ const ANSWER = {
   ScannedCount: 2,
   LastEvaluatedKey: { pk: { S: 'REGION#us-east-1' }, sk: { S: 'LATEST#lamina-b' } },
 };
-
-function json(response: ServerResponse, status: number, body: unknown, requestId = 'stand-in-request') {
-  response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId });
-  response.end(typeof body === 'string' ? body : JSON.stringify(body));
-}
 
 const dynamoError = (type: string, message: string) => ({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
 
@@ -79,9 +43,6 @@ function clientFor(endpoint: string, settings: { credentials?: DynamoDBClient['c
   return { client, lean: new DynamoDBQueryRequest(client, handler) };
 }
 
-/** Whether the SDK sent a request (its retry middleware marks each attempt); the lean request sends no such header. */
-const bySdk = (request: Seen) => request.headers['amz-sdk-request'] !== undefined;
-
 let closers: (() => unknown)[] = [];
 afterEach(async () => {
   jest.useRealTimers();
@@ -99,17 +60,7 @@ async function setUp(answer: Parameters<typeof standIn>[0], settings?: Parameter
 describe('the listing\'s lean signed Query (functions/aws/dynamodb-query-request.ts)', () => {
   it('is signed as the SDK signs: the same Authorization, X-Amz-Date, X-Amz-Security-Token and body for the same Query, time and credentials', async () => {
     const { server, client, lean } = await setUp((response) => json(response, 200, ANSWER));
-    // The SDK's own headers the lean request does not send (retry bookkeeping, its user agent), taken off before the
-    // SDK signs, so both sign the same header set: what is compared is how each signs it.
-    const withoutSdkBookkeeping: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next) => async (args) => {
-      const headers = (args.request as { headers: Record<string, string> }).headers;
-      delete headers['amz-sdk-invocation-id'];
-      delete headers['amz-sdk-request'];
-      delete headers['x-amz-user-agent'];
-      return next(args);
-    };
-    client.middlewareStack.addRelativeTo(withoutSdkBookkeeping, { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'withoutSdkBookkeeping' });
-    jest.useFakeTimers({ now: new Date('2026-03-04T05:06:07Z'), doNotFake: ['nextTick', 'setImmediate', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'queueMicrotask'] });
+    signLikeALeanRequest(client);
     await client.send(new QueryCommand(QUERY));
     await lean.query(QUERY);
     const [sdk, mine] = server.requests;

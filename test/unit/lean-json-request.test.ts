@@ -1,0 +1,179 @@
+import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { DYNAMODB_ITEM_OPERATIONS } from '../../functions/aws/dynamodb-item-requests';
+import { CLIENT_SETTINGS } from '../../functions/aws/endpoints';
+import { EventBus, PUT_EVENTS_OPERATION } from '../../functions/aws/eventbridge';
+import { LeanClient, type LeanOperation } from '../../functions/aws/lean-json-request';
+import { PUT_PARAMETER_OPERATION } from '../../functions/aws/ssm-parameters';
+import { bySdk, json, signLikeALeanRequest, standIn } from '../support/json-stand-in';
+
+const SESSION: AwsCredentialIdentity = { accessKeyId: 'ASIAFIXED', secretAccessKey: 'fixed-secret', sessionToken: 'fixed-session-token' };
+const settings = (endpoint: string) => ({ ...CLIENT_SETTINGS, retryMode: 'standard', maxAttempts: 3, endpoint, region: 'eu-west-1', credentials: SESSION });
+
+type AnySend = (command: unknown) => Promise<Record<string, unknown>>;
+
+/** Each lean operation: its SDK client, a lean client on it, a command as lamina sends it and a 200 answer. */
+const CASES = [
+  {
+    name: 'DynamoDB PutItem (a claim: a conditional write)',
+    contentType: 'application/x-amz-json-1.0',
+    make: (endpoint: string) => new LeanClient(new DynamoDBClient(settings(endpoint)), DYNAMODB_ITEM_OPERATIONS),
+    command: () =>
+      new PutItemCommand({
+        TableName: 'lamina',
+        Item: { pk: { S: 'CLAIM#lamina-a' }, sk: { S: 'REGION#eu-west-1' }, leaseUntil: { N: '1700000000000' }, runtimes: { L: [{ S: 'python3.12' }] }, done: { BOOL: false } },
+        ConditionExpression: 'attribute_not_exists(pk) OR #lease < :now',
+        ExpressionAttributeNames: { '#lease': 'leaseUntil' },
+        ExpressionAttributeValues: { ':now': { N: '1699999999999' } },
+      }),
+    answer: {},
+  },
+  {
+    name: 'DynamoDB GetItem (a consistent read of a pointer)',
+    contentType: 'application/x-amz-json-1.0',
+    make: (endpoint: string) => new LeanClient(new DynamoDBClient(settings(endpoint)), DYNAMODB_ITEM_OPERATIONS),
+    command: () => new GetItemCommand({ TableName: 'lamina', Key: { pk: { S: 'REGION#eu-west-1' }, sk: { S: 'LATEST#lamina-a' } }, ConsistentRead: true }),
+    answer: { Item: { pk: { S: 'REGION#eu-west-1' }, sk: { S: 'LATEST#lamina-a' }, version: { N: '3' }, tags: { SS: ['a', 'b'] }, meta: { M: { size: { N: '12' }, none: { NULL: true } } } } },
+  },
+  {
+    name: 'SSM PutParameter (a lookup)',
+    contentType: 'application/x-amz-json-1.1',
+    make: (endpoint: string) => new LeanClient(new SSMClient(settings(endpoint)), new Map([[PutParameterCommand, PUT_PARAMETER_OPERATION as LeanOperation<never, object>]])),
+    command: () => new PutParameterCommand({ Name: '/lamina/layers/lamina-a/latest', Value: 'arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a:3', Type: 'String', Overwrite: true, Description: 'the newest "lamina-a" \u00e9' }),
+    answer: { Version: 4, Tier: 'Standard' },
+  },
+  {
+    name: 'EventBridge PutEvents (a publish event, with its time)',
+    contentType: 'application/x-amz-json-1.1',
+    make: (endpoint: string) => new LeanClient(new EventBridgeClient(settings(endpoint)), new Map([[PutEventsCommand, PUT_EVENTS_OPERATION as LeanOperation<never, object>]])),
+    command: () =>
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'lamina', DetailType: 'Layer Published', Detail: JSON.stringify({ layer: 'lamina-a', region: 'eu-west-1' }), Resources: ['arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a:3'], Time: new Date('2026-03-04T05:06:07.891Z') },
+          { Source: 'lamina', DetailType: 'Layer Deprecated', Detail: '{}' },
+        ],
+      }),
+    answer: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }, { EventId: 'e-2' }] },
+  },
+];
+
+let closers: (() => unknown)[] = [];
+afterEach(async () => {
+  jest.useRealTimers();
+  for (const close of closers.reverse()) await close();
+  closers = [];
+});
+
+async function setUp(testCase: (typeof CASES)[number], answer: Parameters<typeof standIn>[0]) {
+  const server = await standIn(answer);
+  const lean = testCase.make(server.url);
+  closers.push(server.close, () => lean.destroy());
+  return { server, lean, send: lean.send as unknown as AnySend, sdk: lean.client.send.bind(lean.client) as unknown as AnySend };
+}
+
+const withoutMetadata = ({ $metadata: _metadata, ...output }: Record<string, unknown>) => output;
+
+describe.each(CASES)('a lean $name (functions/aws/lean-json-request.ts)', (testCase) => {
+  const ok = (response: Parameters<typeof json>[0]) => json(response, 200, testCase.answer, 'stand-in-request', testCase.contentType);
+
+  it('is the request the SDK sends: the same body, Authorization, X-Amz-Date, X-Amz-Target and content type for the same input, time and credentials', async () => {
+    const { server, lean, send, sdk } = await setUp(testCase, ok);
+    signLikeALeanRequest(lean.client);
+    await sdk(testCase.command());
+    await send(testCase.command());
+    const [theirs, mine] = server.requests;
+    expect(bySdk(theirs)).toBe(false);
+    expect(mine.body).toBe(theirs.body);
+    for (const name of ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'x-amz-target', 'content-type', 'host']) {
+      expect([name, mine.headers[name]]).toEqual([name, theirs.headers[name]]);
+    }
+    expect(mine.headers['content-type']).toBe(testCase.contentType);
+    expect(mine.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAFIXED\/20260304\/eu-west-1\/[a-z]+\/aws4_request, /);
+  });
+
+  it('answers a clean 200 itself, in one request, with the output the SDK gives', async () => {
+    const { server, send, sdk } = await setUp(testCase, ok);
+    const mine = await send(testCase.command());
+    expect(server.requests.map(bySdk)).toEqual([false]);
+    expect(withoutMetadata(mine)).toEqual(withoutMetadata(await sdk(testCase.command())));
+    expect(mine.$metadata).toEqual({ httpStatusCode: 200 });
+  });
+
+  it('hands a 500 to the SDK, whose retries answer', async () => {
+    const { server, send } = await setUp(testCase, (response, index) =>
+      index < 2 ? json(response, 500, { __type: 'InternalServerError', message: 'try again' }, 'stand-in-request', testCase.contentType) : ok(response),
+    );
+    expect(withoutMetadata(await send(testCase.command()))).toEqual(withoutMetadata(testCase.answer));
+    expect(server.requests.map(bySdk)).toEqual([false, true, true]);
+  });
+
+  it('hands a failed connection to the SDK', async () => {
+    const { server, send } = await setUp(testCase, (response, index) => (index === 0 ? response.socket?.destroy() : ok(response)));
+    await send(testCase.command());
+    expect(server.requests.map(bySdk)).toEqual([false, true]);
+  });
+});
+
+describe('lean writes and reads where the answer is not the operation\'s', () => {
+  const [putItem, getItem, putParameter, putEvents] = CASES;
+
+  it("a conditional PutItem that lost is the SDK's ConditionalCheckFailedException for the answer it got, its $metadata the SDK's: one request, not sent again", async () => {
+    const lost = (response: Parameters<typeof json>[0]) =>
+      json(response, 400, { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed' });
+    const { server, send, sdk } = await setUp(putItem, lost);
+    const mine = await send(putItem.command()).catch((e: unknown) => e);
+    expect(server.requests.map(bySdk)).toEqual([false]);
+    const theirs = await sdk(putItem.command()).catch((e: unknown) => e);
+    expect(mine).toBeInstanceOf(ConditionalCheckFailedException);
+    expect(Object.getPrototypeOf(mine)).toBe(Object.getPrototypeOf(theirs));
+    expect((mine as Error).message).toBe('The conditional request failed');
+    expect((mine as ConditionalCheckFailedException).$metadata).toEqual((theirs as ConditionalCheckFailedException).$metadata);
+    expect((mine as ConditionalCheckFailedException).$metadata).toMatchObject({ httpStatusCode: 400, requestId: 'stand-in-request', attempts: 1 });
+  });
+
+  it('an answer that is not the operation\'s (a 200 whose body is a proxy\'s page) is the SDK\'s to read: its error, and the request is not sent again', async () => {
+    for (const testCase of CASES) {
+      const garbage = (response: Parameters<typeof json>[0]) => json(response, 200, '<html>a proxy page</html>', 'stand-in-request', testCase.contentType);
+      const { server, send, sdk } = await setUp(testCase, garbage);
+      const mine = await send(testCase.command()).catch((e: unknown) => e);
+      expect(server.requests.map(bySdk)).toEqual([false]);
+      const theirs = await sdk(testCase.command()).catch((e: unknown) => e);
+      expect(mine).toBeInstanceOf(Error);
+      expect([(mine as Error).name, (mine as Error).message]).toEqual([(theirs as Error).name, (theirs as Error).message]);
+    }
+  });
+
+  it('binary values (base64, which the SDK encodes and decodes) are the SDK\'s, in the item written and in the item read', async () => {
+    const bytes = Buffer.from('bytes');
+    const written = await setUp(putItem, (response) => json(response, 200, {}));
+    await (written.send as AnySend)(new PutItemCommand({ TableName: 'lamina', Item: { pk: { S: 'a' }, data: { M: { inner: { B: bytes } } } } }));
+    expect(written.server.requests.map(bySdk)).toEqual([true]);
+    expect(written.server.requests[0].body).toContain(`"B":"${bytes.toString('base64')}"`);
+
+    const read = await setUp(getItem, (response) => json(response, 200, { Item: { pk: { S: 'a' }, data: { L: [{ B: bytes.toString('base64') }] } } }));
+    const answer = (await read.send(getItem.command())) as { Item: { data: { L: { B: Uint8Array }[] } } };
+    expect(Buffer.from(answer.Item.data.L[0].B).toString()).toBe('bytes');
+    // The SDK read the answer the lean request got.
+    expect(read.server.requests.map(bySdk)).toEqual([false]);
+  });
+
+  it('commands of other classes go to the SDK client as they are', async () => {
+    const { server, send } = await setUp(putItem, (response) => json(response, 200, { Items: [], Count: 0, ScannedCount: 0 }));
+    const { QueryCommand } = await import('@aws-sdk/client-dynamodb');
+    await send(new QueryCommand({ TableName: 'lamina', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'a' } } }));
+    expect(server.requests.map(bySdk)).toEqual([true]);
+  });
+
+  it("EventBus.put names the first entry EventBridge refused, from a lean PutEvents' 200", async () => {
+    const server = await standIn((response) =>
+      json(response, 200, { FailedEntryCount: 1, Entries: [{ EventId: 'e-1' }, { ErrorCode: 'InternalFailure', ErrorMessage: 'no room' }] }, 'stand-in-request', 'application/x-amz-json-1.1'),
+    );
+    const lean = putEvents.make(server.url) as LeanClient<EventBridgeClient>;
+    closers.push(server.close, () => lean.destroy());
+    const entries = ((putEvents.command() as PutEventsCommand).input.Entries ?? []).map((entry) => ({ ...entry }));
+    await expect(new EventBus(lean).put(entries)).rejects.toThrow('EventBridge refused 1 of 2 events (Layer Deprecated: InternalFailure no room)');
+    expect(server.requests.map(bySdk)).toEqual([false]);
+  });
+});
