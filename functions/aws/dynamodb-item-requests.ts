@@ -7,7 +7,7 @@ import {
   type PutItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { holdsBinary, holdsBinaryIn } from './dynamodb-query-request';
-import { answerObject, orderedBody, type LeanOperation } from './lean-json-request';
+import { answerObject, orderedBody, type LeanOperation, jsonOperation } from './lean-json-request';
 
 /**
  * PutItemInput's members a lean PutItem sends, in its schema's order (functions/aws/lean-json-request.ts orderedBody).
@@ -26,17 +26,17 @@ const DYNAMODB_JSON = 'application/x-amz-json-1.0';
 const OK = { httpStatusCode: 200 };
 
 /** PutItem, as Publish's records and claims write it (LayerStore.putItem). */
-export const PUT_ITEM_OPERATION: LeanOperation<PutItemCommandInput, PutItemCommandOutput> = {
+export const PUT_ITEM_OPERATION: LeanOperation<PutItemCommandInput, PutItemCommandOutput> = jsonOperation({
   command: PutItemCommand,
   target: 'DynamoDB_20120810.PutItem',
   contentType: DYNAMODB_JSON,
   body: (input) => orderedBody(input, PUT_ITEM_MEMBERS, plainValues),
   output: (answer) => (answerObject(answer) ? { $metadata: OK } : undefined),
   endpointKey: (input) => input.TableName ?? '',
-};
+});
 
 /** GetItem of one item (LayerStore.getLatest's consistent read); an item with a binary value is read again by the SDK. */
-export const GET_ITEM_OPERATION: LeanOperation<GetItemCommandInput, GetItemCommandOutput> = {
+export const GET_ITEM_OPERATION: LeanOperation<GetItemCommandInput, GetItemCommandOutput> = jsonOperation({
   command: GetItemCommand,
   target: 'DynamoDB_20120810.GetItem',
   contentType: DYNAMODB_JSON,
@@ -49,7 +49,7 @@ export const GET_ITEM_OPERATION: LeanOperation<GetItemCommandInput, GetItemComma
     return { $metadata: OK, ...(item !== undefined ? { Item: item as GetItemCommandOutput['Item'] } : {}) };
   },
   endpointKey: (input) => input.TableName ?? '',
-};
+});
 
 /** The DynamoDB commands lean requests send for a LeanClient (functions/aws/dynamodb.ts plainClientFor). */
 export const DYNAMODB_ITEM_OPERATIONS = new Map<abstract new (...args: never[]) => { input: object }, LeanOperation<never, object>>([

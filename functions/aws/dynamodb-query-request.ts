@@ -1,6 +1,6 @@
 import { QueryCommand, type AttributeValue, type DynamoDBClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/client-dynamodb';
 import type { HttpRequest, HttpResponse, RequestHandler } from '@smithy/types';
-import { LeanJsonRequests, orderedBody, type LeanOperation } from './lean-json-request';
+import { LeanJsonRequests, orderedBody, type LeanOperation, jsonOperation } from './lean-json-request';
 
 /** What a Query answers, as the SDK's QueryCommand gives it (the items in DynamoDB's JSON), without its $metadata. */
 export type QueryAnswer = Pick<QueryCommandOutput, 'Items' | 'Count' | 'ScannedCount' | 'LastEvaluatedKey'>;
@@ -58,7 +58,7 @@ export async function sdkQuery(client: Pick<DynamoDBClient, 'send'>, input: Quer
 }
 
 /** The Query as a lean JSON-protocol operation (functions/aws/lean-json-request.ts). */
-export const QUERY_OPERATION: LeanOperation<QueryCommandInput, QueryAnswer> = {
+export const QUERY_OPERATION: LeanOperation<QueryCommandInput, QueryAnswer> = jsonOperation({
   command: QueryCommand,
   target: 'DynamoDB_20120810.Query',
   contentType: 'application/x-amz-json-1.0',
@@ -71,7 +71,7 @@ export const QUERY_OPERATION: LeanOperation<QueryCommandInput, QueryAnswer> = {
     return { Items: answer.Items, Count: answer.Count, ScannedCount: answer.ScannedCount, LastEvaluatedKey: answer.LastEvaluatedKey };
   },
   endpointKey: (input) => input.TableName ?? '',
-};
+});
 
 /**
  * The listing's Query as one signed HTTP request (functions/aws/lean-json-request.ts): DynamoDB's JSON protocol POST

@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsCommandInput, type PutEventsCommandOutput, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { sharedClient } from './clients';
 import { CLIENT_SETTINGS } from './endpoints';
-import { LeanClient, answerObject, orderedBody, type LeanOperation } from './lean-json-request';
+import { LeanClient, answerObject, orderedBody, type LeanOperation, jsonOperation } from './lean-json-request';
 
 /** PutEventsRequestEntry's members in its schema's order; Time goes as the SDK writes a timestamp here: epoch seconds. */
 const ENTRY_MEMBERS = ['Time', 'Source', 'Resources', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const satisfies readonly (keyof PutEventsRequestEntry)[];
@@ -13,7 +13,7 @@ function entryBody(entry: PutEventsRequestEntry): string | undefined {
 }
 
 /** PutEvents (Publish's and Report's events) as a lean request (functions/aws/lean-json-request.ts). An EndpointId (a global endpoint, SigV4a) is the SDK's. */
-export const PUT_EVENTS_OPERATION: LeanOperation<PutEventsCommandInput, PutEventsCommandOutput> = {
+export const PUT_EVENTS_OPERATION: LeanOperation<PutEventsCommandInput, PutEventsCommandOutput> = jsonOperation({
   command: PutEventsCommand,
   target: 'AWSEvents.PutEvents',
   contentType: 'application/x-amz-json-1.1',
@@ -37,8 +37,7 @@ export const PUT_EVENTS_OPERATION: LeanOperation<PutEventsCommandInput, PutEvent
       ...(entries ? { Entries: entries } : {}),
     };
   },
-  endpointKey: () => '',
-};
+});
 
 /** PutEvents takes at most 10 entries a call. */
 const BATCH = 10;

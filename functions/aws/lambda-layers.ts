@@ -17,7 +17,22 @@ import type { Visibility } from '../catalog/settings';
 import { afterWrite } from '../shared/crash-points';
 import { sharedClient } from './clients';
 import { CLIENT_SETTINGS, QUIET_LOGGER } from './endpoints';
-import { Pacer, controlPlaneRate, paced, pacedClient } from '../regions/control-plane';
+import { Pacer, controlPlaneRate, paced, pacedClient, pacerOf } from '../regions/control-plane';
+import { LAMBDA_LAYER_OPERATIONS } from './lambda-layer-requests';
+import { LeanClient } from './lean-json-request';
+
+/**
+ * The process's Lambda client of a region: its ListLayerVersions, PublishLayerVersion and AddLayerVersionPermission
+ * (a Publish's calls) sent as lean requests (functions/aws/lambda-layer-requests.ts), each paced by the pacer its
+ * command carries, as the client's pacing middleware paces the SDK's attempts.
+ */
+function lambdaClientOf(region: string): LeanClient<LambdaClient> {
+  return sharedClient(
+    'LAMBDA',
+    region,
+    () => new LeanClient(new LambdaClient({ region, ...CLIENT_SETTINGS }), LAMBDA_LAYER_OPERATIONS, { beforeRequest: (command) => pacerOf(command)?.wait() }),
+  );
+}
 
 export interface LayerVersionRef {
   layerArn: string;
@@ -105,7 +120,7 @@ export class LayerApi {
   constructor(
     readonly region: string,
     // The client's pacing middleware (pacedClient) waits for the pacer each command carries: this instance's.
-    private readonly client = sharedClient('LAMBDA', region, () => new LambdaClient({ region, ...CLIENT_SETTINGS })),
+    private readonly client: Pick<LambdaClient, 'send'> = lambdaClientOf(region),
     /** Control-plane requests per second this instance may send (functions/regions/control-plane.ts). */
     requestsPerSecond = controlPlaneRate(),
     /** How many of them it may send at once after a pause. */

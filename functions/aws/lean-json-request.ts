@@ -2,24 +2,57 @@ import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { BufferedHttpHandler } from './buffered-http-handler';
 import type { AwsCredentialIdentity, EndpointParameterInstructions, EndpointV2, HttpRequest, HttpResponse, RequestHandler, RequestSigner } from '@smithy/types';
 
+/** The parts of an operation's HTTP request its input decides (the endpoint gives the rest: origin, base path, host). */
+export interface LeanRequestParts {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** The operation's path, below the endpoint's ('' for the JSON protocols, which POST to the endpoint itself). */
+  path: string;
+  query?: Record<string, string>;
+  headers: Record<string, string>;
+  body?: string;
+}
+
 /**
- * One operation of an AWS JSON protocol (awsJson1_0, awsJson1_1: a POST whose X-Amz-Target names the operation) that
- * a lean request may send: how its input becomes the body the SDK's serializer writes, and how a 200 answer becomes
- * the output the SDK would give (without $metadata). Either returns undefined for what it leaves to the SDK.
+ * One operation a lean request may send: how its input becomes the request the SDK's serializer makes (an AWS JSON
+ * protocol's POST, or a REST-JSON request), and how a 2xx answer's JSON becomes the output the SDK would give. Either
+ * returns undefined for what it leaves to the SDK.
  */
 export interface LeanOperation<I, O> {
   /** The SDK's command class: its endpoint parameter instructions say where the operation goes. */
   command: { getEndpointParameterInstructions(): EndpointParameterInstructions };
+  /** The operation's name, e.g. `DynamoDB_20120810.PutItem`: with `endpointKey`, what a resolved endpoint is kept under. */
+  name: string;
+  /** The request, or undefined for an input the SDK must send (a member or a value this does not write as the SDK does). */
+  request(input: I): LeanRequestParts | undefined;
+  /** The output of a 2xx's parsed body, or undefined for one the SDK must read (not an answer, a binary value...). */
+  output(answer: unknown): O | undefined;
+  /** What of the input the endpoint depends on (DynamoDB's table), so each is resolved once: '' when nothing. */
+  endpointKey(input: I): string;
+}
+
+/** An AWS JSON protocol's operation (awsJson1_0, awsJson1_1): a POST to the endpoint whose X-Amz-Target names it. */
+export function jsonOperation<I, O>(operation: {
+  command: LeanOperation<I, O>['command'];
   /** `X-Amz-Target`, e.g. `DynamoDB_20120810.PutItem`. */
   target: string;
   /** `application/x-amz-json-1.0` or `-1.1`, as the service's protocol. */
   contentType: string;
-  /** The body, or undefined for an input the SDK must send (a member or a value this does not write as the SDK does). */
+  /** The body, or undefined for an input the SDK must send. */
   body(input: I): string | undefined;
-  /** The output of a 200's parsed body, or undefined for one the SDK must read (not an answer, a binary value...). */
-  output(answer: unknown): O | undefined;
-  /** What of the input the endpoint depends on (DynamoDB's table), so each is resolved once: '' when nothing. */
-  endpointKey(input: I): string;
+  output: LeanOperation<I, O>['output'];
+  endpointKey?: LeanOperation<I, O>['endpointKey'];
+}): LeanOperation<I, O> {
+  const headers = { 'content-type': operation.contentType, 'x-amz-target': operation.target };
+  return {
+    command: operation.command,
+    name: operation.target,
+    request(input) {
+      const body = operation.body(input);
+      return body === undefined ? undefined : { method: 'POST', path: '', headers, body };
+    },
+    output: operation.output,
+    endpointKey: operation.endpointKey ?? (() => ''),
+  };
 }
 
 /** A parsed JSON answer that is an object (not null, not a list), or undefined. */
@@ -99,21 +132,27 @@ export class LeanJsonRequests {
    * The operation's output: through the lean request when it answers cleanly, else through `sdk`, which is given the
    * answer the lean request got (undefined when it got none: the SDK is to send the request itself).
    */
-  async send<I extends object, O>(operation: LeanOperation<I, O>, input: I, sdk: (answer?: HttpResponse) => Promise<O>): Promise<O> {
-    const body = operation.body(input);
-    const target = body !== undefined && Date.now() >= this.sdkOnlyUntil ? await this.target(operation, input).catch(() => undefined) : undefined;
+  async send<I extends object, O>(operation: LeanOperation<I, O>, input: I, sdk: (answer?: HttpResponse) => Promise<O>, beforeRequest?: () => Promise<void>): Promise<O> {
+    const parts = operation.request(input);
+    const target = parts !== undefined && Date.now() >= this.sdkOnlyUntil ? await this.target(operation, input).catch(() => undefined) : undefined;
     if (!target) return sdk();
-    const result = await this.lean(operation, target, body!).catch(() => undefined);
+    await beforeRequest?.();
+    const result = await this.lean(operation, target, parts!).catch(() => undefined);
     if (result && 'output' in result) return result.output;
     this.sdkOnlyUntil = Date.now() + this.sdkOnlyAfterFailureMs;
     return sdk(result?.answer);
   }
 
-  /** The output of the lean request, or the answer when it is not a clean 200 with an answer `output` takes. */
-  private async lean<I, O>(operation: LeanOperation<I, O>, target: Target, body: string): Promise<{ output: O } | { answer: HttpResponse }> {
+  /** The output of the lean request, or the answer when it is not a clean 2xx with an answer `output` takes. */
+  private async lean<I, O>(operation: LeanOperation<I, O>, target: Target, parts: LeanRequestParts): Promise<{ output: O } | { answer: HttpResponse }> {
     const config = this.client.config as unknown as ResolvedConfig;
+    const { body } = parts;
+    const base = target.request.path;
+    // As the SDK joins an endpoint's path and the operation's.
+    const path = parts.path ? `${base.endsWith('/') ? base.slice(0, -1) : base}${parts.path}` : base;
+    const headers = { ...target.request.headers, ...parts.headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) };
     const signed = (await target.signer.sign(
-      { ...target.request, headers: { ...target.request.headers, 'content-length': String(Buffer.byteLength(body)) }, body } as HttpRequest,
+      { ...target.request, method: parts.method, path, query: parts.query ?? {}, headers, body } as HttpRequest,
       {
         signingDate: target.skewCorrected ? new Date(Date.now() + config.systemClockOffset) : new Date(),
         signingRegion: target.signingRegion,
@@ -121,7 +160,7 @@ export class LeanJsonRequests {
       },
     )) as HttpRequest;
     const { response } = await this.handler.handle(signed);
-    if (response.statusCode !== 200) return { answer: response };
+    if (response.statusCode < 200 || response.statusCode >= 300) return { answer: response };
     const text = Buffer.isBuffer(response.body) ? response.body.toString('utf8') : String(response.body);
     let output: O | undefined;
     try {
@@ -134,7 +173,7 @@ export class LeanJsonRequests {
 
   /** The operation's target, resolved at its first request; undefined (the SDK alone) where the SDK would do more than sign with SigV4. */
   private target<I, O>(operation: LeanOperation<I, O>, input: I): Promise<Target | undefined> {
-    const key = `${operation.target}\u0000${operation.endpointKey(input)}`;
+    const key = `${operation.name}\u0000${operation.endpointKey(input)}`;
     let target = this.targets.get(key);
     if (!target) {
       target = this.resolveTarget(operation, input);
@@ -164,7 +203,7 @@ export class LeanJsonRequests {
         port: url.port ? Number(url.port) : undefined,
         path: url.pathname || '/',
         query: {},
-        headers: { 'content-type': operation.contentType, 'x-amz-target': operation.target, host: url.host },
+        headers: { host: url.host },
       },
       signer: await config.signer(schemes[0] as Record<string, unknown> | undefined),
       signingRegion: scheme?.signingRegion,
@@ -205,6 +244,12 @@ const answeredMiddleware = (next: (args: { input: object }) => Promise<unknown>)
 const withAnsweredMiddleware = new WeakSet<object>();
 
 /**
+ * Whether the SDK's attempt of this input is to read the answer its lean request got: nothing is sent, so nothing is
+ * paced (functions/regions/control-plane.ts pacedClient).
+ */
+export const isAnswered = (input: object | undefined): boolean => input !== undefined && answered.has(input);
+
+/**
  * An SDK client whose commands of the classes in `operations` go as lean requests (LeanJsonRequests, through a
  * BufferedHttpHandler of its own), every other command through the client itself. A drop-in for the client's `send`
  * where a process sends many small requests of a few operations (Publish's DynamoDB writes, its SSM lookup, its
@@ -222,9 +267,13 @@ export class LeanClient<C extends SdkClient> {
   constructor(
     readonly client: C,
     private readonly operations: ReadonlyMap<abstract new (...args: never[]) => SdkCommand, LeanOperation<never, object>>,
-    sdkOnlyAfterFailureMs?: number,
+    private readonly options: {
+      sdkOnlyAfterFailureMs?: number;
+      /** Awaited before each lean request, as the client's own middleware would before each attempt (Lambda's pacer). */
+      beforeRequest?: (command: SdkCommand) => Promise<void> | undefined;
+    } = {},
   ) {
-    this.requests = new LeanJsonRequests(client, this.handler, sdkOnlyAfterFailureMs);
+    this.requests = new LeanJsonRequests(client, this.handler, options.sdkOnlyAfterFailureMs);
     if (!withAnsweredMiddleware.has(client)) {
       withAnsweredMiddleware.add(client);
       client.middlewareStack.add(answeredMiddleware, { step: 'deserialize', priority: 'low', name: 'laminaLeanAnswerMiddleware' });
@@ -236,17 +285,28 @@ export class LeanClient<C extends SdkClient> {
     return this.client.config;
   }
 
+  /** The client's middleware stack: what is added to it runs on every request the SDK sends for this client. */
+  get middlewareStack(): C['middlewareStack'] {
+    return this.client.middlewareStack;
+  }
+
   readonly send = ((command: SdkCommand) => {
     const operation = this.operations.get(command.constructor as abstract new (...args: never[]) => SdkCommand) as LeanOperation<object, object> | undefined;
     if (!operation) return this.client.send(command as never);
-    return this.requests.send(operation, command.input, async (answer) => {
-      if (answer) answered.set(command.input, answer);
-      try {
-        return (await this.client.send(command as never)) as object;
-      } finally {
-        answered.delete(command.input);
-      }
-    });
+    const before = this.options.beforeRequest;
+    return this.requests.send(
+      operation,
+      command.input,
+      async (answer) => {
+        if (answer) answered.set(command.input, answer);
+        try {
+          return (await this.client.send(command as never)) as object;
+        } finally {
+          answered.delete(command.input);
+        }
+      },
+      before && (async () => before(command)),
+    );
   }) as unknown as C['send'];
 
   /** Ends the client and both request handlers' sockets. */

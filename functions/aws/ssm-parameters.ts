@@ -1,13 +1,13 @@
 import { DeleteParameterCommand, GetParameterCommand, PutParameterCommand, SSMClient, type PutParameterCommandInput, type PutParameterCommandOutput } from '@aws-sdk/client-ssm';
 import { sharedClient } from './clients';
 import { CLIENT_SETTINGS } from './endpoints';
-import { LeanClient, answerObject, orderedBody, type LeanOperation } from './lean-json-request';
+import { LeanClient, answerObject, orderedBody, type LeanOperation, jsonOperation } from './lean-json-request';
 
 /** PutParameterRequest's members a lean PutParameter sends, in its schema's order; not Tags (a list of structures). */
 const PUT_PARAMETER_MEMBERS = ['Name', 'Value', 'Description', 'Type', 'KeyId', 'Overwrite', 'AllowedPattern', 'Tier', 'Policies', 'DataType'] as const satisfies readonly (keyof PutParameterCommandInput)[];
 
 /** PutParameter (Publish's and Expire's lookups) as a lean request (functions/aws/lean-json-request.ts). */
-export const PUT_PARAMETER_OPERATION: LeanOperation<PutParameterCommandInput, PutParameterCommandOutput> = {
+export const PUT_PARAMETER_OPERATION: LeanOperation<PutParameterCommandInput, PutParameterCommandOutput> = jsonOperation({
   command: PutParameterCommand,
   target: 'AmazonSSM.PutParameter',
   contentType: 'application/x-amz-json-1.1',
@@ -21,8 +21,7 @@ export const PUT_PARAMETER_OPERATION: LeanOperation<PutParameterCommandInput, Pu
       ...(typeof object.Tier === 'string' ? { Tier: object.Tier as PutParameterCommandOutput['Tier'] } : {}),
     };
   },
-  endpointKey: () => '',
-};
+});
 
 /** String parameters in one region's Parameter Store (lamina's `/<prefix>/layers/<name>/latest` lookups). */
 export class ParameterStore {

@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 
 /** A request a stand-in received. */
 export interface Seen {
+  method?: string;
+  url?: string;
   headers: IncomingMessage['headers'];
   body: string;
 }
@@ -15,7 +17,7 @@ export async function standIn(answer: (response: ServerResponse, index: number, 
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const seen = { headers: request.headers, body: Buffer.concat(chunks).toString() };
+      const seen = { method: request.method, url: request.url, headers: request.headers, body: Buffer.concat(chunks).toString() };
       requests.push(seen);
       // No Date header: the SDK would set its clock offset from it, and the signature tests sign at a fixed time.
       response.sendDate = false;

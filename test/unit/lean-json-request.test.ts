@@ -1,12 +1,15 @@
 import { ConditionalCheckFailedException, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { AddLayerVersionPermissionCommand, LambdaClient, ListLayerVersionsCommand, PublishLayerVersionCommand } from '@aws-sdk/client-lambda';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { DYNAMODB_ITEM_OPERATIONS } from '../../functions/aws/dynamodb-item-requests';
+import { LAMBDA_LAYER_OPERATIONS } from '../../functions/aws/lambda-layer-requests';
 import { CLIENT_SETTINGS } from '../../functions/aws/endpoints';
 import { EventBus, PUT_EVENTS_OPERATION } from '../../functions/aws/eventbridge';
 import { LeanClient, type LeanOperation } from '../../functions/aws/lean-json-request';
 import { PUT_PARAMETER_OPERATION } from '../../functions/aws/ssm-parameters';
+import { Pacer, paced, pacedClient, pacerOf } from '../../functions/regions/control-plane';
 import { bySdk, json, signLikeALeanRequest, standIn } from '../support/json-stand-in';
 
 const SESSION: AwsCredentialIdentity = { accessKeyId: 'ASIAFIXED', secretAccessKey: 'fixed-secret', sessionToken: 'fixed-session-token' };
@@ -57,6 +60,51 @@ const CASES = [
       }),
     answer: { FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }, { EventId: 'e-2' }] },
   },
+  {
+    name: 'Lambda ListLayerVersions (newestVersion: a GET with a query)',
+    contentType: 'application/json',
+    make: (endpoint: string) => new LeanClient(new LambdaClient(settings(endpoint)), LAMBDA_LAYER_OPERATIONS),
+    command: () => new ListLayerVersionsCommand({ LayerName: 'lamina-a', MaxItems: 1 }),
+    answer: {
+      NextMarker: 'next',
+      LayerVersions: [{ LayerVersionArn: 'arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a:3', Version: 3, Description: 'a', CreatedDate: '2026-03-04T05:06:07.000+0000', CompatibleRuntimes: ['python3.12'], CompatibleArchitectures: ['arm64'] }],
+    },
+  },
+  {
+    name: 'Lambda PublishLayerVersion (the zip as base64 in a JSON body, answered 201)',
+    contentType: 'application/json',
+    status: 201,
+    make: (endpoint: string) => new LeanClient(new LambdaClient(settings(endpoint)), LAMBDA_LAYER_OPERATIONS),
+    command: () =>
+      new PublishLayerVersionCommand({
+        LayerName: 'lamina-a',
+        Description: 'requests 2.32.3 for python3.12 arm64',
+        LicenseInfo: 'Apache-2.0',
+        CompatibleRuntimes: ['python3.12'],
+        CompatibleArchitectures: ['arm64'],
+        Content: { ZipFile: new Uint8Array(Buffer.from('PK\u0003\u0004 a zip, or its first bytes')).subarray(2) },
+      }),
+    answer: {
+      Content: { Location: 'https://example.com/zip', CodeSha256: 'c2hh', CodeSize: 25 },
+      LayerArn: 'arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a',
+      LayerVersionArn: 'arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a:4',
+      Description: 'requests 2.32.3 for python3.12 arm64',
+      CreatedDate: '2026-03-04T05:06:07.000+0000',
+      Version: 4,
+      CompatibleRuntimes: ['python3.12'],
+      LicenseInfo: 'Apache-2.0',
+      CompatibleArchitectures: ['arm64'],
+    },
+  },
+  {
+    name: 'Lambda AddLayerVersionPermission (a label with a colon, answered 201)',
+    contentType: 'application/json',
+    status: 201,
+    make: (endpoint: string) => new LeanClient(new LambdaClient(settings(endpoint)), LAMBDA_LAYER_OPERATIONS),
+    command: () =>
+      new AddLayerVersionPermissionCommand({ LayerName: 'arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a', VersionNumber: 4, StatementId: 'lamina-organization', Action: 'lambda:GetLayerVersion', Principal: '*', OrganizationId: 'o-abc123' }),
+    answer: { Statement: '{"Sid":"lamina-organization"}', RevisionId: 'r-1' },
+  },
 ];
 
 let closers: (() => unknown)[] = [];
@@ -76,7 +124,7 @@ async function setUp(testCase: (typeof CASES)[number], answer: Parameters<typeof
 const withoutMetadata = ({ $metadata: _metadata, ...output }: Record<string, unknown>) => output;
 
 describe.each(CASES)('a lean $name (functions/aws/lean-json-request.ts)', (testCase) => {
-  const ok = (response: Parameters<typeof json>[0]) => json(response, 200, testCase.answer, 'stand-in-request', testCase.contentType);
+  const ok = (response: Parameters<typeof json>[0]) => json(response, 'status' in testCase ? (testCase.status as number) : 200, testCase.answer, 'stand-in-request', testCase.contentType);
 
   it('is the request the SDK sends: the same body, Authorization, X-Amz-Date, X-Amz-Target and content type for the same input, time and credentials', async () => {
     const { server, lean, send, sdk } = await setUp(testCase, ok);
@@ -89,7 +137,8 @@ describe.each(CASES)('a lean $name (functions/aws/lean-json-request.ts)', (testC
     for (const name of ['authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256', 'x-amz-target', 'content-type', 'host']) {
       expect([name, mine.headers[name]]).toEqual([name, theirs.headers[name]]);
     }
-    expect(mine.headers['content-type']).toBe(testCase.contentType);
+    expect([mine.headers['content-length'], mine.headers['content-type']]).toEqual([theirs.headers['content-length'], theirs.headers['content-type']]);
+    expect(mine.url).toBe(theirs.url);
     expect(mine.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=ASIAFIXED\/20260304\/eu-west-1\/[a-z]+\/aws4_request, /);
   });
 
@@ -175,5 +224,32 @@ describe('lean writes and reads where the answer is not the operation\'s', () =>
     const entries = ((putEvents.command() as PutEventsCommand).input.Entries ?? []).map((entry) => ({ ...entry }));
     await expect(new EventBus(lean).put(entries)).rejects.toThrow('EventBridge refused 1 of 2 events (Layer Deprecated: InternalFailure no room)');
     expect(server.requests.map(bySdk)).toEqual([false]);
+  });
+});
+
+describe("Lambda's lean requests are paced as the SDK's attempts are (functions/regions/control-plane.ts)", () => {
+  it('each request sent waits for the pacer once; the attempt that reads a lean answer sends nothing and waits for nothing', async () => {
+    const server = await standIn((response, index) =>
+      index === 0 ? json(response, 429, { Type: 'User', message: 'Rate exceeded' }, 'stand-in-request', 'application/json') : json(response, 200, { LayerVersions: [] }, 'stand-in-request', 'application/json'),
+    );
+    const lean = new LeanClient(new LambdaClient(settings(server.url)), LAMBDA_LAYER_OPERATIONS, { beforeRequest: (command) => pacerOf(command)?.wait() });
+    closers.push(server.close, () => lean.destroy());
+    pacedClient(lean);
+    let waits = 0;
+    const pacer = new Pacer(1000, Date.now, async () => undefined, 1000);
+    const wait = pacer.wait.bind(pacer);
+    pacer.wait = () => {
+      waits += 1;
+      return wait();
+    };
+    const send = lean.send as unknown as AnySend;
+    // Throttled: the lean request (one wait), the SDK reads its 429 (no wait), then retries (one wait).
+    await send(paced(new ListLayerVersionsCommand({ LayerName: 'lamina-a', MaxItems: 1 }), pacer));
+    expect(server.requests.map(bySdk)).toEqual([false, true]);
+    expect(waits).toBe(2);
+    // Within the SDK-only window after the 429, the SDK sends alone, paced by its middleware.
+    await send(paced(new ListLayerVersionsCommand({ LayerName: 'lamina-a', MaxItems: 1 }), pacer));
+    expect(server.requests.map(bySdk)).toEqual([false, true, true]);
+    expect(waits).toBe(3);
   });
 });
