@@ -84,7 +84,15 @@ export const LIST_LAYER_VERSIONS_OPERATION: LeanOperation<ListLayerVersionsComma
 
 const CONTENT_MEMBERS = ['S3Bucket', 'S3Key', 'S3ObjectVersion', 'ZipFile'] as const;
 
-/** PublishLayerVersion: the zip's bytes go as base64, as the SDK writes a blob in a JSON body. */
+/**
+ * The largest zip a lean PublishLayerVersion uploads. BufferedHttpHandler gives up on a socket silent for 30 s,
+ * where the SDK's handler waits as long as Lambda takes; a failed lean request is sent again by the SDK, and a
+ * PublishLayerVersion sent twice makes two versions. A small upload is answered in well under a second; a large
+ * one, or one Lambda copies from S3 (staged), is the SDK's alone, with its own timeouts.
+ */
+export const LEAN_ZIP_BYTES = 4 * 1024 * 1024;
+
+/** PublishLayerVersion of a small zip (LEAN_ZIP_BYTES): its bytes go as base64, as the SDK writes a blob in a JSON body. */
 export const PUBLISH_LAYER_VERSION_OPERATION: LeanOperation<PublishLayerVersionCommandInput, PublishLayerVersionCommandOutput> = {
   command: PublishLayerVersionCommand,
   name: 'Lambda.PublishLayerVersion',
@@ -92,8 +100,8 @@ export const PUBLISH_LAYER_VERSION_OPERATION: LeanOperation<PublishLayerVersionC
     const content = input.Content;
     if (!input.LayerName || !content) return undefined;
     const zip = content.ZipFile;
-    if (zip !== undefined && !(zip instanceof Uint8Array)) return undefined;
-    const contentBody = orderedBody(zip ? { ...content, ZipFile: Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength).toString('base64') } : content, CONTENT_MEMBERS as unknown as (keyof typeof content & string)[]);
+    if (!(zip instanceof Uint8Array) || zip.byteLength > LEAN_ZIP_BYTES) return undefined;
+    const contentBody = orderedBody({ ...content, ZipFile: Buffer.from(zip.buffer, zip.byteOffset, zip.byteLength).toString('base64') }, CONTENT_MEMBERS as unknown as (keyof typeof content & string)[]);
     if (contentBody === undefined) return undefined;
     const { LayerName: _name, Content: _content, ...rest } = input;
     const others = orderedBody(rest, ['Description', 'CompatibleArchitectures', 'CompatibleRuntimes', 'LicenseInfo']);

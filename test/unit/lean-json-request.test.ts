@@ -4,7 +4,7 @@ import { AddLayerVersionPermissionCommand, LambdaClient, ListLayerVersionsComman
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { DYNAMODB_ITEM_OPERATIONS } from '../../functions/aws/dynamodb-item-requests';
-import { LAMBDA_LAYER_OPERATIONS } from '../../functions/aws/lambda-layer-requests';
+import { LAMBDA_LAYER_OPERATIONS, LEAN_ZIP_BYTES } from '../../functions/aws/lambda-layer-requests';
 import { CLIENT_SETTINGS } from '../../functions/aws/endpoints';
 import { EventBus, PUT_EVENTS_OPERATION } from '../../functions/aws/eventbridge';
 import { LeanClient, type LeanOperation } from '../../functions/aws/lean-json-request';
@@ -206,6 +206,15 @@ describe('lean writes and reads where the answer is not the operation\'s', () =>
     expect(Buffer.from(answer.Item.data.L[0].B).toString()).toBe('bytes');
     // The SDK read the answer the lean request got.
     expect(read.server.requests.map(bySdk)).toEqual([false]);
+  });
+
+  it('a PublishLayerVersion of a large zip, or of one in S3, is the SDK\'s alone (its handler waits as long as Lambda takes)', async () => {
+    const publish = CASES.find((testCase) => testCase.name.startsWith('Lambda PublishLayerVersion'))!;
+    const { server, send } = await setUp(publish, (response) => json(response, 201, publish.answer, 'stand-in-request', 'application/json'));
+    await send(new PublishLayerVersionCommand({ LayerName: 'lamina-a', Content: { ZipFile: new Uint8Array(LEAN_ZIP_BYTES + 1) } }));
+    await send(new PublishLayerVersionCommand({ LayerName: 'lamina-a', Content: { S3Bucket: 'lamina-stage', S3Key: 'layers/staged/a.zip' } }));
+    await send(new PublishLayerVersionCommand({ LayerName: 'lamina-a', Content: { ZipFile: new Uint8Array(LEAN_ZIP_BYTES) } }));
+    expect(server.requests.map(bySdk)).toEqual([true, true, false]);
   });
 
   it('commands of other classes go to the SDK client as they are', async () => {
