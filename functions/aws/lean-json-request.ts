@@ -226,7 +226,11 @@ interface SdkCommand {
   input: object;
 }
 
-/** The answers lean requests got that their SDK client is to read as its first attempt's, by the command's input. */
+/**
+ * The answers lean requests got that their SDK client is to read as its first attempt's, by the command's input (the
+ * SDK hands each middleware the command's own input object; lamina's callers build one per command, never sharing
+ * one between commands in flight).
+ */
 const answered = new WeakMap<object, HttpResponse>();
 
 /**
