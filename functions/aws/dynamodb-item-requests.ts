@@ -52,7 +52,4 @@ export const GET_ITEM_OPERATION: LeanOperation<GetItemCommandInput, GetItemComma
 });
 
 /** The DynamoDB commands lean requests send for a LeanClient (functions/aws/dynamodb.ts plainClientFor). */
-export const DYNAMODB_ITEM_OPERATIONS = new Map<abstract new (...args: never[]) => { input: object }, LeanOperation<never, object>>([
-  [PutItemCommand, PUT_ITEM_OPERATION as LeanOperation<never, object>],
-  [GetItemCommand, GET_ITEM_OPERATION as LeanOperation<never, object>],
-]);
+export const DYNAMODB_ITEM_OPERATIONS: readonly LeanOperation<never, object>[] = [PUT_ITEM_OPERATION, GET_ITEM_OPERATION];

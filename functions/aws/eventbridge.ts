@@ -48,7 +48,7 @@ export class EventBus {
     private readonly client: Pick<EventBridgeClient, 'send'> = sharedClient(
       'EVENTBRIDGE',
       '',
-      () => new LeanClient(new EventBridgeClient({ ...CLIENT_SETTINGS }), new Map([[PutEventsCommand, PUT_EVENTS_OPERATION as LeanOperation<never, object>]])),
+      () => new LeanClient(new EventBridgeClient({ ...CLIENT_SETTINGS }), [PUT_EVENTS_OPERATION]),
     ),
   ) {}
 

@@ -152,8 +152,4 @@ export const ADD_LAYER_VERSION_PERMISSION_OPERATION: LeanOperation<AddLayerVersi
 };
 
 /** The layer API's commands lean requests send for a LeanClient (functions/aws/lambda-layers.ts). */
-export const LAMBDA_LAYER_OPERATIONS = new Map<abstract new (...args: never[]) => { input: object }, LeanOperation<never, object>>([
-  [ListLayerVersionsCommand, LIST_LAYER_VERSIONS_OPERATION as LeanOperation<never, object>],
-  [PublishLayerVersionCommand, PUBLISH_LAYER_VERSION_OPERATION as LeanOperation<never, object>],
-  [AddLayerVersionPermissionCommand, ADD_LAYER_VERSION_PERMISSION_OPERATION as LeanOperation<never, object>],
-]);
+export const LAMBDA_LAYER_OPERATIONS: readonly LeanOperation<never, object>[] = [LIST_LAYER_VERSIONS_OPERATION, PUBLISH_LAYER_VERSION_OPERATION, ADD_LAYER_VERSION_PERMISSION_OPERATION];

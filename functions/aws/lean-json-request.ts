@@ -267,10 +267,12 @@ export const isAnswered = (input: object | undefined): boolean => input !== unde
 export class LeanClient<C extends SdkClient> {
   private readonly handler = new BufferedHttpHandler();
   private readonly requests: LeanJsonRequests;
+  private readonly operations: ReadonlyMap<object, LeanOperation<never, object>>;
 
   constructor(
     readonly client: C,
-    private readonly operations: ReadonlyMap<abstract new (...args: never[]) => SdkCommand, LeanOperation<never, object>>,
+    /** The operations sent lean, each found by its own `command` class. */
+    operations: readonly LeanOperation<never, object>[],
     private readonly options: {
       sdkOnlyAfterFailureMs?: number;
       /** Awaited before each lean request, as the client's own middleware would before each attempt (Lambda's pacer). */
@@ -278,6 +280,7 @@ export class LeanClient<C extends SdkClient> {
     } = {},
   ) {
     this.requests = new LeanJsonRequests(client, this.handler, options.sdkOnlyAfterFailureMs);
+    this.operations = new Map(operations.map((operation) => [operation.command, operation]));
     if (!withAnsweredMiddleware.has(client)) {
       withAnsweredMiddleware.add(client);
       client.middlewareStack.add(answeredMiddleware, { step: 'deserialize', priority: 'low', name: 'laminaLeanAnswerMiddleware' });
@@ -295,7 +298,7 @@ export class LeanClient<C extends SdkClient> {
   }
 
   readonly send = ((command: SdkCommand) => {
-    const operation = this.operations.get(command.constructor as abstract new (...args: never[]) => SdkCommand) as LeanOperation<object, object> | undefined;
+    const operation = this.operations.get(command.constructor) as LeanOperation<object, object> | undefined;
     if (!operation) return this.client.send(command as never);
     const before = this.options.beforeRequest;
     return this.requests.send(

@@ -29,7 +29,7 @@ export class ParameterStore {
 
   constructor(readonly region: string, client?: SSMClient) {
     this.client =
-      client ?? sharedClient('SSM', region, () => new LeanClient(new SSMClient({ ...CLIENT_SETTINGS, region }), new Map([[PutParameterCommand, PUT_PARAMETER_OPERATION as LeanOperation<never, object>]])));
+      client ?? sharedClient('SSM', region, () => new LeanClient(new SSMClient({ ...CLIENT_SETTINGS, region }), [PUT_PARAMETER_OPERATION]));
   }
 
   /** The parameter's value, or undefined when there is none. */

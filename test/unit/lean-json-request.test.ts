@@ -7,7 +7,7 @@ import { DYNAMODB_ITEM_OPERATIONS } from '../../functions/aws/dynamodb-item-requ
 import { LAMBDA_LAYER_OPERATIONS, LEAN_ZIP_BYTES } from '../../functions/aws/lambda-layer-requests';
 import { CLIENT_SETTINGS } from '../../functions/aws/endpoints';
 import { EventBus, PUT_EVENTS_OPERATION } from '../../functions/aws/eventbridge';
-import { LeanClient, type LeanOperation } from '../../functions/aws/lean-json-request';
+import { LeanClient } from '../../functions/aws/lean-json-request';
 import { PUT_PARAMETER_OPERATION } from '../../functions/aws/ssm-parameters';
 import { Pacer, paced, pacedClient, pacerOf } from '../../functions/regions/control-plane';
 import { bySdk, json, signLikeALeanRequest, standIn } from '../support/json-stand-in';
@@ -43,14 +43,14 @@ const CASES = [
   {
     name: 'SSM PutParameter (a lookup)',
     contentType: 'application/x-amz-json-1.1',
-    make: (endpoint: string) => new LeanClient(new SSMClient(settings(endpoint)), new Map([[PutParameterCommand, PUT_PARAMETER_OPERATION as LeanOperation<never, object>]])),
+    make: (endpoint: string) => new LeanClient(new SSMClient(settings(endpoint)), [PUT_PARAMETER_OPERATION]),
     command: () => new PutParameterCommand({ Name: '/lamina/layers/lamina-a/latest', Value: 'arn:aws:lambda:eu-west-1:123456789012:layer:lamina-a:3', Type: 'String', Overwrite: true, Description: 'the newest "lamina-a" \u00e9' }),
     answer: { Version: 4, Tier: 'Standard' },
   },
   {
     name: 'EventBridge PutEvents (a publish event, with its time)',
     contentType: 'application/x-amz-json-1.1',
-    make: (endpoint: string) => new LeanClient(new EventBridgeClient(settings(endpoint)), new Map([[PutEventsCommand, PUT_EVENTS_OPERATION as LeanOperation<never, object>]])),
+    make: (endpoint: string) => new LeanClient(new EventBridgeClient(settings(endpoint)), [PUT_EVENTS_OPERATION]),
     command: () =>
       new PutEventsCommand({
         Entries: [
