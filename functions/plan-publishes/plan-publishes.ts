@@ -74,7 +74,11 @@ export async function planPublishes(event: PlanPublishesEvent, deps: PlanPublish
     const output: unknown = child.Output ? JSON.parse(child.Output) : undefined;
     if (!isSealed(output) || output.regions.length === 0) continue;
     sealedLayers.set(output.layer.layerName, output.layer);
-    for (const region of output.regions) byRegion.set(region, [...(byRegion.get(region) ?? []), output.layer.layerName]);
+    for (const region of output.regions) {
+      const names = byRegion.get(region);
+      if (names) names.push(output.layer.layerName);
+      else byRegion.set(region, [output.layer.layerName]);
+    }
   }
   const layers = [...sealedLayers.values()].sort((a, b) => a.layerName.localeCompare(b.layerName));
   const position = new Map(layers.map((layer, index) => [layer.layerName, index]));

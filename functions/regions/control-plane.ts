@@ -1,4 +1,5 @@
 import { isAnswered } from '../aws/lean-json-request';
+
 /**
  * Lambda's control-plane quota: about 15 requests per second per account and region, shared by every
  * control-plane call (ListLayerVersions, PublishLayerVersion, GetLayerVersionPolicy, AddLayerVersionPermission,
