@@ -5,15 +5,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { missingNodeFlags } from '../../local/cli';
 import { SERVE_NODE_FLAGS } from '../../local/commands';
-import { childProcessesOf, ROOT } from '../support/cli';
+import { childProcessesOf, ONE_BASH_LAYER_CATALOG, ROOT } from '../support/cli';
 
-const CATALOG = `
-settings:
-  regions: [us-east-1]
-layers:
-  - name: bash
-    kind: bash-runtime
-`;
 
 describe('the node flags a command starts with', () => {
   it('names the flags serve lacks, keeps the ones the user set (either spelling, or in NODE_OPTIONS), and none for --help or other commands', () => {
@@ -32,7 +25,7 @@ describe('lamina serve runs with its node flags', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'lamina-serve-flags-'));
-    await writeFile(path.join(dir, 'catalog.yaml'), CATALOG);
+    await writeFile(path.join(dir, 'catalog.yaml'), ONE_BASH_LAYER_CATALOG);
     await mkdir(path.join(dir, 'state'));
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));

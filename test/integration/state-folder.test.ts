@@ -5,16 +5,9 @@ import * as path from 'node:path';
 import { ArtifactStore } from '../../functions/aws/artifacts';
 import { startLocalServices } from '../../local/services';
 import { HOLDER_FILE } from '../../local/state-folder/holder';
-import { childProcessesOf, ROOT } from '../support/cli';
+import { childProcessesOf, ONE_BASH_LAYER_CATALOG, ROOT } from '../support/cli';
 import { startTestTable } from '../support/dynamo';
 
-const CATALOG = `
-settings:
-  regions: [us-east-1]
-layers:
-  - name: bash
-    kind: bash-runtime
-`;
 /** A child's environment without the endpoints this test process set for itself. */
 const ownEnvironment = () => {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -26,7 +19,7 @@ describe('the local state folder', () => {
   let dir: string;
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'lamina-state-folder-'));
-    await writeFile(path.join(dir, 'catalog.yaml'), CATALOG);
+    await writeFile(path.join(dir, 'catalog.yaml'), ONE_BASH_LAYER_CATALOG);
   });
   afterEach(() => rm(dir, { recursive: true, force: true }));
 

@@ -4,6 +4,15 @@ import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
+/** A catalog of one Bash runtime layer in one region: the smallest run of the CLI's commands. */
+export const ONE_BASH_LAYER_CATALOG = `
+settings:
+  regions: [us-east-1]
+layers:
+  - name: bash
+    kind: bash-runtime
+`;
+
 export interface CliResult {
   code: number;
   stdout: string;
