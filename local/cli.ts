@@ -1,4 +1,4 @@
-import { commands } from './commands';
+import { commands, type CommandEntry } from './commands';
 import { EXIT, UsageError } from './commands/command';
 import { LaminaError } from '../functions/layers/kind';
 
@@ -17,6 +17,12 @@ function help(): string {
   ].join('\n');
 }
 
+/** The sub-command `argv` names, and whether its arguments ask for its usage only (`--help`, `-h`: nothing runs). */
+function commandOf(argv: string[]): { name: string | undefined; command: CommandEntry | undefined; args: string[]; usageOnly: boolean } {
+  const [name, ...args] = argv;
+  return { name, command: commands.find((candidate) => candidate.name === name), args, usageOnly: args.includes('--help') || args.includes('-h') };
+}
+
 /** The name a Node flag sets, as node reads it (`--max_semi_space_size` and `--max-semi-space-size` are one). */
 function flagName(flag: string): string {
   return flag.split('=')[0].replace(/_/g, '-');
@@ -28,25 +34,24 @@ function flagName(flag: string): string {
  * anew with them; none for `--help`, which runs no command.
  */
 export function missingNodeFlags(argv: string[], execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ''): string[] {
-  const [name, ...args] = argv;
-  const flags = commands.find((candidate) => candidate.name === name)?.nodeFlags ?? [];
-  if (flags.length === 0 || args.includes('--help') || args.includes('-h')) return [];
+  const { command, usageOnly } = commandOf(argv);
+  const flags = command?.nodeFlags ?? [];
+  if (flags.length === 0 || usageOnly) return [];
   const present = new Set([...execArgv, ...nodeOptions.split(/\s+/)].filter(Boolean).map(flagName));
   return flags.filter((flag) => !present.has(flagName(flag)));
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
+  const { name, command, args, usageOnly } = commandOf(argv);
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name ? EXIT.ok : EXIT.badInput;
   }
-  const command = commands.find((candidate) => candidate.name === name);
   if (!command) {
     console.error(`lamina: unknown command ${JSON.stringify(name)}; known commands: ${commands.map((c) => c.name).join(', ')}`);
     return EXIT.badInput;
   }
-  if (args.includes('--help') || args.includes('-h')) {
+  if (usageOnly) {
     console.log(`Usage: ${command.usage}\n\n${command.summary}`);
     return EXIT.ok;
   }
